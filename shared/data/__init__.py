@@ -1,0 +1,1 @@
+"""Data layer: schema migrations, connection pool, tenant-scoped transactions and SQL modules."""

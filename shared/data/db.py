@@ -1,0 +1,112 @@
+"""Connection pool and tenant-scoped transactions.
+
+Every statement the application runs goes through `tenant_transaction`, which sets `app.tenant_id` for the
+transaction only (set_config(..., true)), so row-level security scopes it to one tenant.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from shared.platform.config import get_settings
+from shared.platform.metrics import db_query_duration_seconds
+
+
+class TimedCursor(psycopg.Cursor[Any]):
+    """Records db_query_duration_seconds for every execute."""
+
+    def execute(self, query: Any, params: Any = None, **kw: Any) -> TimedCursor:  # type: ignore[override]
+        started = time.perf_counter()
+        try:
+            return super().execute(query, params, **kw)  # type: ignore[return-value]
+        finally:
+            db_query_duration_seconds.record(time.perf_counter() - started)
+
+
+class EntraConnection(psycopg.Connection[Any]):
+    """Connects with a fresh Microsoft Entra token as the password (Azure Flexible Server, managed identity)."""
+
+    @classmethod
+    def connect(cls, conninfo: str = "", **kwargs: Any) -> EntraConnection:  # type: ignore[override]
+        from azure.identity import DefaultAzureCredential
+
+        client_id = get_settings().AZURE_CLIENT_ID or None
+        token = DefaultAzureCredential(managed_identity_client_id=client_id).get_token(
+            "https://ossrdbms-aad.database.windows.net/.default")
+        kwargs["password"] = token.token
+        return super().connect(conninfo, **kwargs)  # type: ignore[return-value]
+
+
+class DatabaseNotConfigured(RuntimeError):
+    """DATABASE_URL is empty."""
+
+
+_pool: ConnectionPool | None = None
+_pool_lock = threading.Lock()
+
+
+def get_pool() -> ConnectionPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            settings = get_settings()
+            if not settings.DATABASE_URL:
+                raise DatabaseNotConfigured("DATABASE_URL is not set")
+            connection_class = EntraConnection if settings.DATABASE_AUTH == "entra" else psycopg.Connection
+            _pool = ConnectionPool(
+                settings.DATABASE_URL,
+                min_size=0,
+                max_size=settings.DATABASE_POOL_MAX,
+                connection_class=connection_class,
+                kwargs={"cursor_factory": TimedCursor, "application_name": "supra-water"},
+                open=True,
+                timeout=30,
+            )
+        return _pool
+
+
+def close_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.close()
+            _pool = None
+
+
+@contextmanager
+def connection() -> Iterator[psycopg.Connection[Any]]:
+    with get_pool().connection() as conn:
+        yield conn
+
+
+def set_tenant(conn: psycopg.Connection[Any], tenant_id: UUID | str) -> None:
+    conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant_id),))
+
+
+@contextmanager
+def tenant_transaction(tenant_id: UUID | str) -> Iterator[psycopg.Connection[Any]]:
+    """A transaction scoped to one tenant by row-level security. Commits on success, rolls back on error."""
+    with connection() as conn, conn.transaction():
+        set_tenant(conn, tenant_id)
+        yield conn
+
+
+def resolve_tenant(slug: str) -> UUID | None:
+    with connection() as conn:
+        row = conn.execute("SELECT tenant_id_for_slug(%s)", (slug,)).fetchone()
+        conn.rollback()
+    return row[0] if row and row[0] else None
+
+
+def ping() -> None:
+    with connection() as conn:
+        conn.execute("SELECT 1")
+        conn.rollback()

@@ -1,0 +1,1 @@
+"""Cross-cutting plumbing every layer may use: settings, secrets, logging, telemetry, correlation ids."""

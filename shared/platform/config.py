@@ -1,0 +1,82 @@
+"""Application settings, read from the environment (app settings in Azure, local.settings.json locally).
+
+Every setting the code reads is a field here; `local.settings.example.json` documents each one and the IaC
+tests check that Bicep and Terraform define them all. Secrets are not here: see `shared.platform.secrets`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=True)
+
+    ENVIRONMENT: Literal["local", "dev", "staging", "production"] = "local"
+    LOG_LEVEL: str = "INFO"
+
+    # PostgreSQL. The app connects as a role that is neither superuser nor table owner (RLS applies).
+    DATABASE_URL: str = ""
+    DATABASE_AUTH: Literal["password", "entra"] = "password"
+    DATABASE_POOL_MAX: int = Field(default=8, ge=1, le=64)
+    MIGRATIONS_DATABASE_URL: str = ""
+
+    # Azure Storage (queues, blobs, durable task hub). "UseDevelopmentStorage=true" means Azurite.
+    AzureWebJobsStorage: str = "UseDevelopmentStorage=true"
+    TASKHUB_NAME: str = "suprawaterlocal"
+    QUEUE_DOMAIN_EVENTS: str = "domain-events"
+    QUEUE_PAYMENTS: str = "payments-in"
+    QUEUE_NOTIFICATIONS: str = "notifications"
+    BLOB_CONTAINER_CFDI: str = "cfdi"
+    BLOB_CONTAINER_READING_PHOTOS: str = "reading-photos"
+
+    # Schedules (NCRONTAB, six fields, UTC: Flex Consumption has no time zone setting).
+    BILLING_SCHEDULE: str = "0 0 8 1 * *"
+    OUTBOX_RELAY_SCHEDULE: str = "*/10 * * * * *"
+    PAYMENT_PLAN_CHECK_SCHEDULE: str = "0 0 9 * * *"
+
+    # Billing run shape.
+    BILLING_CHUNK_SIZE: int = Field(default=2000, ge=500, le=5000)
+
+    # CFDI / PAC.
+    PAC_PROVIDER: Literal["finkok", "simulator"] = "simulator"
+    PAC_URL: str = ""
+    PAC_TIMEOUT_SECONDS: float = 20.0
+
+    # Payments webhooks.
+    SPEI_ALLOWED_IPS: str = ""
+
+    # API.
+    JWT_ISSUER: str = "supra-water"
+    JWT_AUDIENCE: str = "supra-water-api"
+    CORS_ORIGINS: str = ""
+    FRONT_DOOR_ID: str = ""
+    MAX_REQUEST_BYTES: int = 1_048_576
+
+    # Notifications and AI.
+    WHATSAPP_API_URL: str = ""
+    WHATSAPP_PHONE_NUMBER_ID: str = ""
+    ANTHROPIC_MODEL: str = "claude-sonnet-4-5"
+
+    # Secrets and telemetry.
+    KEY_VAULT_URL: str = ""
+    AZURE_CLIENT_ID: str = ""
+    APPLICATIONINSIGHTS_CONNECTION_STRING: str = ""
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.CORS_ORIGINS.split(",") if o.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget cached settings (tests and the local runner change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,5 @@
+"""Test-suite wiring: fixtures live in tests/fixtures/ as plugins, each documented in its module."""
+
+pytest_plugins = [
+    "tests.fixtures.postgres",
+]
