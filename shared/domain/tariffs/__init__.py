@@ -1,0 +1,1 @@
+"""Tariff schedules (schema and validation), the schedule-in-force query and the `quote` calculation."""
