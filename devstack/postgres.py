@@ -87,10 +87,10 @@ def _prepare_dir(preferred: Path) -> Path:
     if _is_root():
         shutil.chown(preferred, "postgres", "postgres")
         if not _server_user_can_use(preferred):
-            digest = hashlib.sha1(str(preferred.resolve()).encode()).hexdigest()[:12]
-            fallback = Path("/var/tmp/supra-water-pg") / digest
+            digest = hashlib.sha256(str(preferred.resolve()).encode()).hexdigest()[:12]
+            fallback = Path("/var/tmp/supra-water-pg") / digest  # noqa: S108 - the server user cannot reach the checkout
             fallback.mkdir(parents=True, exist_ok=True)
-            os.chmod(fallback.parent, 0o755)
+            os.chmod(fallback.parent, 0o755)  # noqa: S103 - postgres must traverse it
             shutil.chown(fallback, "postgres", "postgres")
             return fallback
     return preferred

@@ -1,0 +1,47 @@
+# SUPRA Water — developer commands. `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo serve test lint typecheck imports unit bench clean postgres-binaries
+
+install: $(STAMP) node_modules/.installed postgres-binaries
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch node_modules/.installed
+
+# PostgreSQL server binaries (initdb, pg_ctl) come from the machine; install them from Debian when missing.
+postgres-binaries:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { echo "installing PostgreSQL server binaries"; apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+
+demo: install
+	$(PY) manage.py demo
+
+serve: install
+	$(PY) manage.py serve
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy function_app.py manage.py functions shared cli local_runner devstack fakes
+
+test: install lint typecheck
+	$(PY) -m pytest
+
+bench: install
+	$(PY) manage.py bench all --json
+
+clean:
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

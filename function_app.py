@@ -1,0 +1,18 @@
+"""Azure Functions entry point: one DFApp composed from the blueprints in functions/."""
+
+from __future__ import annotations
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from functions import http_api, outbox
+from shared.platform.config import get_settings
+from shared.platform.logging import configure_logging
+from shared.platform.telemetry import setup_telemetry
+
+configure_logging(get_settings().LOG_LEVEL)
+setup_telemetry()
+
+app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+for blueprint in (http_api.bp, outbox.bp):
+    app.register_functions(blueprint)

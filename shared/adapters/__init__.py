@@ -1,0 +1,1 @@
+"""Adapters to external services: CSD signing (`csd`), the PAC (`pac`), payment providers and storage."""

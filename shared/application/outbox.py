@@ -1,0 +1,117 @@
+"""The outbox: record domain events with the change that causes them, relay them to the events queue, and
+consume them exactly once per consumer (at-least-once delivery + a processed_events key)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from shared.data import db, events
+from shared.platform import context
+from shared.platform.metrics import outbox_events_relayed_total
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """`key` is the natural key (e.g. "invoice.issued:123"); `occurred_at` is the business moment, so recording
+    the same fact twice is a no-op."""
+
+    tenant_id: UUID
+    event_type: str
+    key: str
+    aggregate_type: str
+    aggregate_id: str
+    occurred_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def record(conn: psycopg.Connection[Any], *new_events: DomainEvent) -> None:
+    """Write events in the caller's transaction, with the current correlation id."""
+    cid = context.correlation_id.get()
+    events.insert_events(conn, [(e.tenant_id, e.event_type, e.key, e.aggregate_type, e.aggregate_id, e.payload,
+                                 cid, e.occurred_at) for e in new_events])
+
+
+Publisher = Callable[[list[dict[str, Any]]], None]
+
+
+def relay_pending(*, publish: Publisher, batch_size: int = 256, max_batches: int = 40) -> int:
+    """Move pending events to the queue. Each batch is claimed and published inside one transaction: if publishing
+    fails the claim rolls back and the events stay pending. A crash after publishing and before commit publishes
+    again later; consumers dedupe by event key."""
+    relayed = 0
+    for _ in range(max_batches):
+        with db.connection() as conn, conn.transaction():
+            batch = events.claim_pending(conn, batch_size)
+            if not batch:
+                break
+            publish([_envelope(e) for e in batch])
+        relayed += len(batch)
+        outbox_events_relayed_total.add(len(batch))
+    if relayed:
+        log.info("outbox relayed %d events", relayed)
+    return relayed
+
+
+def _envelope(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "tenant_id": str(row["tenant_id"]),
+        "type": row["event_type"],
+        "key": row["event_key"],
+        "aggregate": {"type": row["aggregate_type"], "id": row["aggregate_id"]},
+        "payload": row["payload"],
+        "correlation_id": row["correlation_id"],
+        "occurred_at": row["occurred_at"].isoformat(),
+    }
+
+
+Handler = Callable[[psycopg.Connection[Any], dict[str, Any]], None]
+_handlers: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
+
+
+def subscribe(event_type: str, consumer: str) -> Callable[[Handler], Handler]:
+    """Register a handler; it runs in the tenant's transaction together with the dedupe mark."""
+
+    def register(fn: Handler) -> Handler:
+        _handlers[event_type].append((consumer, fn))
+        return fn
+
+    return register
+
+
+class MalformedEvent(ValueError):
+    """A queue message that is not an event envelope (goes to the poison queue after retries)."""
+
+
+def handle(envelope: dict[str, Any]) -> int:
+    """Run every subscribed handler once per (consumer, event key). Returns how many handlers ran now."""
+    try:
+        tenant_id, event_type, key = envelope["tenant_id"], envelope["type"], envelope["key"]
+    except (KeyError, TypeError) as exc:
+        raise MalformedEvent(f"not an event envelope: missing {exc}") from exc
+    ran = 0
+    with context.bound(correlation=envelope.get("correlation_id")):
+        subscribers = [*_handlers.get(event_type, []), *_handlers.get("*", [])]
+        for consumer, fn in subscribers:
+            with db.tenant_transaction(tenant_id) as conn:
+                if events.mark_processed(conn, tenant_id=tenant_id, consumer=consumer, event_key=key):
+                    fn(conn, envelope)
+                    ran += 1
+    return ran
+
+
+@subscribe("*", consumer="event-log")
+def log_event(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -> None:
+    """Every event is logged once (the dedupe mark in processed_events is the durable trace)."""
+    log.info("domain event %s", envelope["type"], extra={"event_key": envelope["key"],
+                                                         "aggregate": envelope.get("aggregate")})
