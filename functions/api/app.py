@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from functions.api.middleware import RequestContextMiddleware
 from functions.api.problems import install_problem_handlers
-from functions.api.routes import health
+from functions.api import routes
 from shared.platform.config import get_settings
 
 API_VERSION = "1.0.0"
@@ -24,7 +24,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
-    for router in (health.router,):
+    for router in routes.all_routers():
         app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
