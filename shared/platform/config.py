@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     MIGRATIONS_DATABASE_URL: str = ""
 
     # Azure Storage (queues, blobs, durable task hub). "UseDevelopmentStorage=true" means Azurite.
-    AzureWebJobsStorage: str = "UseDevelopmentStorage=true"
+    AzureWebJobsStorage: str = ""  # in Azure: AzureWebJobsStorage__accountName + managed identity instead
     TASKHUB_NAME: str = "suprawaterlocal"
     QUEUE_DOMAIN_EVENTS: str = "domain-events"
     QUEUE_PAYMENTS: str = "payments-in"

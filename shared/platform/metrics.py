@@ -23,8 +23,10 @@ queue_jobs_completed_total = _meter.create_counter(
     "queue_jobs_completed_total", unit="{message}", description="Queue messages processed by queue")
 queue_jobs_failed_total = _meter.create_counter(
     "queue_jobs_failed_total", unit="{message}", description="Queue message attempts that failed, by queue")
-queue_jobs_poisoned_total = _meter.create_counter(
-    "queue_jobs_poisoned_total", unit="{message}", description="Messages moved to a poison queue, by queue")
+queue_poison_messages_total = _meter.create_counter(
+    "queue_poison_messages_total", unit="{message}", description="Messages moved to a poison queue, by queue")
+queue_messages_waiting = _meter.create_up_down_counter(
+    "queue_messages_waiting", unit="{message}", description="Approximate messages waiting, by queue (sampled)")
 outbox_events_relayed_total = _meter.create_counter(
     "outbox_events_relayed_total", unit="{event}", description="Domain events moved from the outbox to a queue")
 

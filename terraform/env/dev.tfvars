@@ -1,0 +1,14 @@
+environment                     = "dev"
+vnet_address_space              = "10.10.0.0/16"
+postgres_sku                    = "B_Standard_B2s"
+postgres_storage_mb             = 32768
+postgres_max_connections        = 200
+postgres_admin_group_object_id  = "00000000-0000-0000-0000-000000000000" # replace: Entra group object id
+postgres_admin_group_name       = "sg-supra-dev-pg-admins"
+function_maximum_instance_count = 40
+log_retention_days              = 30
+alert_email                     = "supra-ops-dev@ceaqueretaro.gob.mx"
+monthly_budget_mxn              = 15000
+pac_provider                    = "simulator"
+pac_url                         = ""
+cors_origins                    = "http://localhost:5173"

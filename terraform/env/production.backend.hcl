@@ -1,0 +1,5 @@
+# terraform init -backend-config=env/production.backend.hcl
+resource_group_name  = "rg-supra-tfstate"
+storage_account_name = "stsupratfstate"
+container_name       = "tfstate"
+key                  = "supra-water-production.tfstate"

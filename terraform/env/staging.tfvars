@@ -1,0 +1,14 @@
+environment                     = "staging"
+vnet_address_space              = "10.20.0.0/16"
+postgres_sku                    = "GP_Standard_D2ds_v5"
+postgres_storage_mb             = 131072
+postgres_max_connections        = 400
+postgres_admin_group_object_id  = "00000000-0000-0000-0000-000000000000" # replace: Entra group object id
+postgres_admin_group_name       = "sg-supra-staging-pg-admins"
+function_maximum_instance_count = 60
+log_retention_days              = 30
+alert_email                     = "supra-ops@ceaqueretaro.gob.mx"
+monthly_budget_mxn              = 30000
+pac_provider                    = "finkok"
+pac_url                         = "https://demo-facturacion.finkok.com/servicios/soap/stamp.wsdl"
+cors_origins                    = "https://staging.supra.ceaqueretaro.gob.mx"

@@ -1,0 +1,208 @@
+"""Bicep and Terraform describe the same estate: same naming map (and every name used), same resource kinds, same
+alert rules, queues, containers, secret inventory, workbook and per-environment values."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.iac import _iac
+
+# ARM resource type -> azurerm resource type. Every pair must exist in both trees.
+TYPE_PAIRS = {
+    "Microsoft.Resources/resourceGroups": "azurerm_resource_group",
+    "Microsoft.Network/virtualNetworks": "azurerm_virtual_network",
+    "Microsoft.Network/networkSecurityGroups": "azurerm_network_security_group",
+    "Microsoft.Network/privateDnsZones": "azurerm_private_dns_zone",
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "azurerm_private_dns_zone_virtual_network_link",
+    "Microsoft.Network/privateEndpoints": "azurerm_private_endpoint",
+    "Microsoft.Storage/storageAccounts": "azurerm_storage_account",
+    "Microsoft.Storage/storageAccounts/queueServices/queues": "azurerm_storage_queue",
+    "Microsoft.Storage/storageAccounts/blobServices/containers": "azurerm_storage_container",
+    "Microsoft.KeyVault/vaults": "azurerm_key_vault",
+    "Microsoft.DBforPostgreSQL/flexibleServers": "azurerm_postgresql_flexible_server",
+    "Microsoft.DBforPostgreSQL/flexibleServers/administrators": (
+        "azurerm_postgresql_flexible_server_active_directory_administrator"
+    ),
+    "Microsoft.DBforPostgreSQL/flexibleServers/databases": "azurerm_postgresql_flexible_server_database",
+    "Microsoft.DBforPostgreSQL/flexibleServers/configurations": "azurerm_postgresql_flexible_server_configuration",
+    "Microsoft.Web/serverfarms": "azurerm_service_plan",
+    "Microsoft.Web/sites": "azurerm_function_app_flex_consumption",
+    "Microsoft.Authorization/roleAssignments": "azurerm_role_assignment",
+    "Microsoft.OperationalInsights/workspaces": "azurerm_log_analytics_workspace",
+    "Microsoft.Insights/components": "azurerm_application_insights",
+    "Microsoft.Insights/actionGroups": "azurerm_monitor_action_group",
+    "Microsoft.Insights/scheduledQueryRules": "azurerm_monitor_scheduled_query_rules_alert_v2",
+    "Microsoft.Insights/metricAlerts": "azurerm_monitor_metric_alert",
+    "Microsoft.Insights/workbooks": "azurerm_application_insights_workbook",
+    "Microsoft.Insights/diagnosticSettings": "azurerm_monitor_diagnostic_setting",
+    "Microsoft.Consumption/budgets": "azurerm_consumption_budget_resource_group",
+    "Microsoft.Cdn/profiles": "azurerm_cdn_frontdoor_profile",
+    "Microsoft.Cdn/profiles/afdEndpoints": "azurerm_cdn_frontdoor_endpoint",
+    "Microsoft.Cdn/profiles/originGroups": "azurerm_cdn_frontdoor_origin_group",
+    "Microsoft.Cdn/profiles/originGroups/origins": "azurerm_cdn_frontdoor_origin",
+    "Microsoft.Cdn/profiles/afdEndpoints/routes": "azurerm_cdn_frontdoor_route",
+    "Microsoft.Cdn/profiles/securityPolicies": "azurerm_cdn_frontdoor_security_policy",
+    "Microsoft.Network/FrontDoorWebApplicationFirewallPolicies": "azurerm_cdn_frontdoor_firewall_policy",
+}
+
+# Resources that exist in one tree only because of how the tool models them (documented, not drift).
+BICEP_ONLY_TYPES = {
+    "Microsoft.Storage/storageAccounts/blobServices",  # azurerm: blob_properties block of the account
+    "Microsoft.Storage/storageAccounts/queueServices",  # azurerm: implicit
+    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",  # azurerm: private_dns_zone_group block
+    "Microsoft.Web/sites/basicPublishingCredentialsPolicies",  # azurerm: webdeploy_publish_basic_authentication_enabled
+}
+TERRAFORM_ONLY_TYPES = {
+    "azurerm_subnet",  # bicep: subnets array of the VNet
+    "azurerm_subnet_network_security_group_association",  # bicep: networkSecurityGroup on the subnet
+}
+
+
+def _normalize_template(value: str) -> str:
+    return re.sub(r"\$\{(?:var\.)?(\w+)\}", r"{\1}", value)
+
+
+def test_naming_maps_are_identical() -> None:
+    tf_names = {k: _normalize_template(v) for k, v in _iac.tf_locals()["names"].items()}
+    bicep_names = {k: _normalize_template(v) for k, v in _iac.bicep_var("main.bicep", "names").items()}
+    assert tf_names == bicep_names
+    assert tf_names["function"] == "func-{workload}-{environment}"
+
+
+def _walk_strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for key, value in node.items() for s in _walk_strings(key) + _walk_strings(value)]
+    if isinstance(node, list):
+        return [s for item in node for s in _walk_strings(item)]
+    return []
+
+
+def test_every_name_is_used_in_both_trees() -> None:
+    keys = set(_iac.tf_locals()["names"])
+    tf_text = " ".join(_walk_strings(list(_iac.terraform_files().values())))
+    tf_used = set(re.findall(r"local\.names\.(\w+)", tf_text))
+    bicep_text = " ".join(_walk_strings([_iac.bicep(f) for f in _iac.bicep_files()]))
+    bicep_used = set(re.findall(r"\bnames\.(\w+)", bicep_text))
+    assert keys - tf_used == set(), f"names unused by terraform: {keys - tf_used}"
+    assert keys - bicep_used == set(), f"names unused by bicep: {keys - bicep_used}"
+    assert tf_used <= keys and bicep_used <= keys, "a resource references a name missing from the map"
+
+
+def test_resource_kinds_match() -> None:
+    bicep_types = {res["type"] for res in _iac.bicep_resources().values()}
+    tf_types = {rtype for rtype, _ in _iac.tf_resources()}
+    for arm, azurerm in TYPE_PAIRS.items():
+        assert (arm in bicep_types) == (azurerm in tf_types), f"{arm} / {azurerm} declared in one tree only"
+        assert arm in bicep_types, f"{arm} missing"
+    assert bicep_types - set(TYPE_PAIRS) - BICEP_ONLY_TYPES == set()
+    assert tf_types - set(TYPE_PAIRS.values()) - TERRAFORM_ONLY_TYPES == set()
+
+
+def _alert_spec(spec: dict[str, Any]) -> tuple[Any, ...]:
+    query = " ".join(spec["query"].split())
+    return (
+        spec["severity"],
+        spec["window"],
+        spec["frequency"],
+        spec["measure"],
+        spec["operator"],
+        spec["threshold"],
+        query,
+    )
+
+
+def test_alert_rules_match() -> None:
+    tf_alerts = {key: _alert_spec(spec) for key, spec in _iac.tf_locals()["log_alerts"].items()}
+    bicep_alerts = {a["key"]: _alert_spec(a) for a in _iac.bicep_var("modules/monitoring.bicep", "logAlerts")}
+    assert tf_alerts == bicep_alerts
+
+
+def test_alerts_cover_seed_section_5_6() -> None:
+    alerts = _iac.tf_locals()["log_alerts"]
+    by_key = {k: (v["operator"], v["threshold"], v["severity"]) for k, v in alerts.items()}
+    assert by_key["http-5xx-critical"] == ("GreaterThan", 5, 1)
+    assert by_key["http-5xx-warning"] == ("GreaterThan", 1, 2)
+    assert by_key["latency-p95-warning"] == ("GreaterThan", 300, 2)
+    assert by_key["latency-p95-paging"] == ("GreaterThan", 2000, 1)
+    assert by_key["queue-backlog"][:2] == ("GreaterThan", 1000) and alerts["queue-backlog"]["window"] == "PT10M"
+    assert by_key["queue-poison"][:2] == ("GreaterThan", 0)
+    assert alerts["payments-reconciliation-stalled"]["window"] == "PT6H"
+    assert alerts["billing-no-invoices"]["window"] == "P1D"
+    metric_names = {
+        "cfdi-stamping-failures": "cfdi_stamping_failures_total",
+        "billing-no-invoices": "billing_invoices_generated_total",
+        "payments-reconciliation-stalled": "payments_reconciled_total",
+        "queue-backlog": "queue_messages_waiting",
+        "queue-poison": "queue_poison_messages_total",
+    }
+    for key, metric in metric_names.items():
+        assert f'name == "{metric}"' in alerts[key]["query"], key
+    pg_alert = _iac.attr(_iac.tf_resource("azurerm_monitor_metric_alert", "postgres_connections"), "criteria")
+    assert _iac.attr(pg_alert, "threshold") == "${floor(var.postgres_max_connections * 85 / 100)}"
+    bicep_pg = _iac.bicep_config(_iac.bicep("modules/monitoring.bicep")["resources"]["postgresConnections"])
+    threshold = bicep_pg["properties"]["criteria"]["allOf"][0]["threshold"]
+    assert "postgresMaxConnections" in json.dumps(threshold) and "85" in json.dumps(threshold)
+
+
+def test_queues_and_containers_match() -> None:
+    loc = _iac.tf_locals()
+    tf_queues = list(loc["queues"]) + [f"{q}-poison" for q in loc["queues"]]
+    assert sorted(tf_queues) == sorted(_iac.bicep_var("modules/storage.bicep", "queues"))
+    assert sorted(loc["blob_containers"]) == sorted(_iac.bicep_var("modules/storage.bicep", "blobContainers"))
+
+
+def test_secret_inventory_matches_application() -> None:
+    inventory = _iac.secret_inventory()
+    assert list(_iac.tf_locals()["secret_names"]) == inventory
+    assert list(_iac.bicep_var("modules/keyvault.bicep", "secretNames")) == inventory
+
+
+def test_workbook_is_shared_verbatim() -> None:
+    tf_wb = (_iac.TF_DIR / "workbooks" / "operations.workbook.json").read_text()
+    bicep_wb = (_iac.BICEP_DIR / "workbooks" / "operations.workbook.json").read_text()
+    assert tf_wb == bicep_wb
+    doc = json.loads(tf_wb)
+    text = json.dumps(doc)
+    for metric in ("billing_invoices_generated_total", "payments_reconciled_total", "cfdi_stamping_failures_total"):
+        assert metric in text
+    assert {"## Billing", "## Payments", "## System health"} <= {i["content"].get("json") for i in doc["items"]}
+
+
+# tfvars key -> bicep parameter (with a converter for the few unit differences).
+PARAM_PAIRS: dict[str, tuple[str, Any]] = {
+    "environment": ("environment", None),
+    "vnet_address_space": ("vnetAddressSpace", None),
+    "postgres_sku": ("postgresSku", None),
+    "postgres_storage_mb": ("postgresStorageGb", lambda gb: gb * 1024),
+    "postgres_max_connections": ("postgresMaxConnections", None),
+    "postgres_admin_group_object_id": ("postgresAdminGroupObjectId", None),
+    "postgres_admin_group_name": ("postgresAdminGroupName", None),
+    "function_maximum_instance_count": ("functionMaximumInstanceCount", None),
+    "log_retention_days": ("logRetentionDays", None),
+    "alert_email": ("alertEmail", None),
+    "monthly_budget_mxn": ("monthlyBudgetMxn", None),
+    "pac_provider": ("pacProvider", None),
+    "pac_url": ("pacUrl", None),
+    "cors_origins": ("corsOrigins", None),
+    "waf_allowed_countries": ("wafAllowedCountries", None),
+    "always_ready": ("alwaysReady", lambda groups: {g["name"]: g["instanceCount"] for g in groups}),
+}
+
+
+@pytest.mark.parametrize("env", _iac.ENVIRONMENTS)
+def test_environment_values_match(env: str) -> None:
+    tf, bc = _iac.tfvars(env), _iac.bicep_params(env)
+    for tf_key, (bicep_key, convert) in PARAM_PAIRS.items():
+        tf_value = tf.get(tf_key, _iac.attr(_iac.tf_variables()[tf_key], "default"))
+        bicep_value = bc.get(bicep_key, [] if tf_key in ("waf_allowed_countries", "always_ready") else None)
+        if convert is not None:
+            bicep_value = convert(bicep_value)
+        assert tf_value == bicep_value, f"{env}: {tf_key}={tf_value!r} vs {bicep_key}={bicep_value!r}"
+    if env == "production":
+        assert tf["pac_provider"] == "finkok", "the PAC simulator never runs in production"

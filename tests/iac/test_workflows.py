@@ -1,0 +1,74 @@
+"""GitHub workflows are valid YAML with the expected jobs, triggers, ordering and no stored Azure credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from tests.iac import _iac
+
+WORKFLOWS = _iac.REPO / ".github" / "workflows"
+
+
+def _load(name: str) -> dict[str, Any]:
+    doc = yaml.safe_load((WORKFLOWS / name).read_text())
+    # PyYAML reads the bare key `on` as boolean True (YAML 1.1).
+    if True in doc:
+        doc["on"] = doc.pop(True)
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _runs(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in job.get("steps", []))
+
+
+def test_ci_jobs() -> None:
+    ci = _load("ci.yml")
+    assert {"pull_request", "workflow_call"} <= set(ci["on"])
+    jobs = ci["jobs"]
+    assert {"lint", "test", "audit", "iac", "package"} <= set(jobs)
+    assert (
+        "ruff check" in _runs(jobs["lint"]) and "mypy" in _runs(jobs["lint"]) and "lint-imports" in _runs(jobs["lint"])
+    )
+    assert "make test" in _runs(jobs["test"])
+    setup = {s.get("uses", "").split("@")[0]: s.get("with", {}) for s in jobs["test"]["steps"]}
+    assert (
+        setup["actions/setup-node"]["node-version"] == "${{ env.NODE_VERSION }}" and ci["env"]["NODE_VERSION"] == "20"
+    )
+    assert ci["env"]["PYTHON_VERSION"] == "3.11"
+    assert "pip-audit" in _runs(jobs["audit"])
+    assert "pytest tests/iac" in _runs(jobs["iac"])
+    package = _runs(jobs["package"])
+    for item in ("function_app.py", "host.json", "functions", "shared", "requirements.txt"):
+        assert item in package
+    assert set(jobs["package"]["needs"]) == {"lint", "test", "audit", "iac"}
+
+
+def test_deploy_triggers_and_order() -> None:
+    deploy = _load("deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["develop", "main"]
+    assert deploy["on"]["push"]["tags"] == ["v*"]
+    assert deploy["permissions"]["id-token"] == "write", "OIDC login"
+    jobs = deploy["jobs"]
+    assert jobs["ci"]["uses"] == "./.github/workflows/ci.yml"
+    target = _runs(jobs["target"])
+    assert 'refs/heads/develop) echo "environment=dev"' in target
+    assert 'refs/heads/main)    echo "environment=staging"' in target
+    assert 'refs/tags/v*)       echo "environment=production"' in target
+    # migrations before code, smoke test after
+    assert "migrate" in jobs["deploy"]["needs"] and "deploy" in jobs["smoke"]["needs"]
+    assert "python manage.py migrate" in _runs(jobs["migrate"])
+    assert "MIGRATIONS_DATABASE_URL" in _runs(jobs["migrate"])
+    assert "config-zip" in _runs(jobs["deploy"])
+    assert "/api/health/ready" in _runs(jobs["smoke"])
+    for name in ("migrate", "deploy", "smoke"):
+        assert jobs[name]["environment"] == "${{ needs.target.outputs.environment }}", "approval gates apply"
+
+
+def test_no_stored_azure_credentials() -> None:
+    for path in WORKFLOWS.glob("*.yml"):
+        text = path.read_text()
+        assert "AZURE_CREDENTIALS" not in text and "client-secret" not in text, path.name
+        assert "publish-profile" not in text, path.name
