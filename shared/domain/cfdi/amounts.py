@@ -8,7 +8,7 @@ Descuento and Total are sums of rounded lines. TasaOCuota is written with 6 deci
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from shared.domain.cfdi.catalogs import IMPUESTO_IVA, TIPO_FACTOR_TASA
 from shared.domain.cfdi.models import (
@@ -18,13 +18,14 @@ from shared.domain.cfdi.models import (
     ConceptInput,
     TaxTransfer,
 )
+from shared.domain.money import round_cents
 
-CENT = Decimal("0.01")
 RATE_EXP = Decimal("0.000001")
 
 
 def round_money(*, amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    """Half-up to centavos (the project-wide rule in `shared.domain.money`)."""
+    return round_cents(amount)
 
 
 def line_importe(*, quantity: Decimal, unit_value: Decimal) -> Decimal:

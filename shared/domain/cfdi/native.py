@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from shared.domain.cfdi.models import ComputedCfdi, TaxTransfer
+from shared.domain.cfdi.models import ComputedCfdi, ComputedConcept, TaxTransfer
 
 NS_CFDI = "http://www.sat.gob.mx/cfd/4"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -46,30 +46,53 @@ def _traslado_fields(t: TaxTransfer) -> list[str]:
     return [_num(t.base), t.impuesto, t.tipo_factor, _num(t.tasa_o_cuota), _num(t.importe)]
 
 
+def _optional(value: str | None) -> list[str]:
+    return [normalize_space(value)] if value is not None else []
+
+
+def _header_fields(cfdi: ComputedCfdi, no_certificado: str) -> list[str]:
+    """cfdi:Comprobante attributes, in the XSLT's order (optional ones only when present)."""
+    n, optional = normalize_space, _optional
+    return [
+        cfdi.version,
+        *optional(cfdi.serie),
+        *optional(cfdi.folio),
+        cfdi.fecha.isoformat(timespec="seconds"),
+        *optional(cfdi.forma_pago),
+        n(no_certificado),
+        *optional(cfdi.condiciones_de_pago),
+        _num(cfdi.subtotal),
+        *([_num(cfdi.discount)] if cfdi.discount is not None else []),
+        n(cfdi.moneda),
+        _num(cfdi.total),
+        n(cfdi.tipo_de_comprobante),
+        n(cfdi.exportacion),
+        *optional(cfdi.metodo_pago),
+        n(cfdi.issuer.postal_code),
+    ]
+
+
+def _concept_fields(c: ComputedConcept) -> list[str]:
+    n = normalize_space
+    f = [n(c.clave_prod_serv)]
+    if c.no_identificacion is not None:
+        f.append(n(c.no_identificacion))
+    f += [_num(c.quantity), n(c.clave_unidad)]
+    if c.unidad is not None:
+        f.append(n(c.unidad))
+    f += [n(c.description), _num(c.unit_value), _num(c.importe)]
+    if c.discount is not None:
+        f.append(_num(c.discount))
+    f.append(n(c.objeto_imp))
+    for t in c.traslados:
+        f += _traslado_fields(t)
+    return f
+
+
 def cadena_original(*, cfdi: ComputedCfdi, no_certificado: str) -> str:
     """The cadena original the Sello signs (equal to the SAT XSLT output for this document)."""
     n = normalize_space
-    f: list[str] = [cfdi.version]
-    if cfdi.serie is not None:
-        f.append(n(cfdi.serie))
-    if cfdi.folio is not None:
-        f.append(n(cfdi.folio))
-    f.append(cfdi.fecha.isoformat(timespec="seconds"))
-    if cfdi.forma_pago is not None:
-        f.append(n(cfdi.forma_pago))
-    f.append(n(no_certificado))
-    if cfdi.condiciones_de_pago is not None:
-        f.append(n(cfdi.condiciones_de_pago))
-    f.append(_num(cfdi.subtotal))
-    if cfdi.discount is not None:
-        f.append(_num(cfdi.discount))
-    f.append(n(cfdi.moneda))
-    f.append(_num(cfdi.total))
-    f.append(n(cfdi.tipo_de_comprobante))
-    f.append(n(cfdi.exportacion))
-    if cfdi.metodo_pago is not None:
-        f.append(n(cfdi.metodo_pago))
-    f.append(n(cfdi.issuer.postal_code))
+    f = _header_fields(cfdi, no_certificado)
     info = cfdi.global_information
     if info is not None:
         f += [n(info.periodicidad), n(info.meses), str(info.year)]
@@ -81,18 +104,7 @@ def cadena_original(*, cfdi: ComputedCfdi, no_certificado: str) -> str:
     f += [n(receiver.rfc), n(receiver.name), n(receiver.postal_code or ""), n(receiver.regimen_fiscal)]
     f.append(n(receiver.uso_cfdi))
     for c in cfdi.concepts:
-        f.append(n(c.clave_prod_serv))
-        if c.no_identificacion is not None:
-            f.append(n(c.no_identificacion))
-        f += [_num(c.quantity), n(c.clave_unidad)]
-        if c.unidad is not None:
-            f.append(n(c.unidad))
-        f += [n(c.description), _num(c.unit_value), _num(c.importe)]
-        if c.discount is not None:
-            f.append(_num(c.discount))
-        f.append(n(c.objeto_imp))
-        for t in c.traslados:
-            f += _traslado_fields(t)
+        f += _concept_fields(c)
     if cfdi.traslados:
         for t in cfdi.traslados:
             f += _traslado_fields(t)

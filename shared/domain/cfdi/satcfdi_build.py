@@ -36,8 +36,11 @@ def _concepto(c: ComputedConcept) -> cfdi40.Concepto:
         impuestos = cfdi40.Impuestos(
             traslados=[
                 cfdi40.Traslado(
-                    impuesto=t.impuesto, tipo_factor=t.tipo_factor, tasa_o_cuota=t.tasa_o_cuota,
-                    importe=t.importe, base=t.base,
+                    impuesto=t.impuesto,
+                    tipo_factor=t.tipo_factor,
+                    tasa_o_cuota=t.tasa_o_cuota,
+                    importe=t.importe,
+                    base=t.base,
                 )
                 for t in c.traslados
             ]
@@ -83,13 +86,12 @@ def to_satcfdi(*, cfdi: ComputedCfdi) -> cfdi40.Comprobante:
         condiciones_de_pago=cfdi.condiciones_de_pago,
         metodo_pago=cfdi.metodo_pago,
         informacion_global=(
-            cfdi40.InformacionGlobal(periodicidad=info.periodicidad, meses=info.meses, ano=info.year)
-            if info else None
+            cfdi40.InformacionGlobal(periodicidad=info.periodicidad, meses=info.meses, ano=info.year) if info else None
         ),
         cfdi_relacionados=[
-            cfdi40.CfdiRelacionados(tipo_relacion=r.tipo_relacion, cfdi_relacionado=list(r.uuids))
-            for r in cfdi.related
-        ] or None,
+            cfdi40.CfdiRelacionados(tipo_relacion=r.tipo_relacion, cfdi_relacionado=list(r.uuids)) for r in cfdi.related
+        ]
+        or None,
         fecha=cfdi.fecha,
     )
     # Overwrite satcfdi's arithmetic with the project's (ROUND_HALF_UP per line, sums of rounded lines).
@@ -144,6 +146,7 @@ def payment_complement(
         comprobantes=pagos, fecha_pago=fecha_pago, forma_pago=forma_pago, serie=serie, folio=folio, fecha=fecha
     )
     if num_operacion:
-        for pago in comprobante["Complemento"]["Pagos"]["Pago"]:
+        pagos_node = comprobante["Complemento"]  # the pago20.Pagos element itself (not keyed by name)
+        for pago in pagos_node["Pago"]:
             pago["NumOperacion"] = num_operacion
     return comprobante

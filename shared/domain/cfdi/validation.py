@@ -153,9 +153,7 @@ def _receiver(request: CfdiRequest) -> Iterator[Rejection]:
             )
     if receiver.rfc == RFC_GENERICO_NACIONAL:
         if receiver.regimen_fiscal != REGIMEN_SIN_OBLIGACIONES:
-            yield Rejection(
-                "generic_rfc_rules", "receiver.regimen_fiscal", "Con RFC genérico el régimen debe ser 616."
-            )
+            yield Rejection("generic_rfc_rules", "receiver.regimen_fiscal", "Con RFC genérico el régimen debe ser 616.")
         if receiver.uso_cfdi != USO_SIN_EFECTOS_FISCALES:
             yield Rejection("generic_rfc_rules", "receiver.uso_cfdi", "Con RFC genérico el uso CFDI debe ser S01.")
         if receiver.postal_code and receiver.postal_code != request.issuer.postal_code:
@@ -198,6 +196,21 @@ def _global_information(request: CfdiRequest) -> Iterator[Rejection]:
 
 
 def _comprobante(request: CfdiRequest, now: dt.datetime | None) -> Iterator[Rejection]:
+    yield from _payment(request)
+    yield from _text(request.serie, field="serie", label="la serie", max_len=25, required=False)
+    yield from _text(request.folio, field="folio", label="el folio", max_len=40, required=False)
+    yield from _text(
+        request.condiciones_de_pago,
+        field="condiciones_de_pago",
+        label="las condiciones de pago",
+        max_len=1000,
+        required=False,
+    )
+    yield from _fecha(request.fecha, now)
+    yield from _related(request)
+
+
+def _payment(request: CfdiRequest) -> Iterator[Rejection]:
     if request.tipo_de_comprobante not in ("I", "E"):
         yield Rejection("unsupported_type", "tipo_de_comprobante", "Solo se emiten comprobantes de ingreso o egreso.")
     if request.moneda != "MXN":
@@ -212,13 +225,9 @@ def _comprobante(request: CfdiRequest, now: dt.datetime | None) -> Iterator[Reje
         yield Rejection("payment_model_mismatch", "forma_pago", "Con método PPD la forma de pago debe ser 99.")
     elif request.metodo_pago == METODO_PUE and request.forma_pago == FORMA_POR_DEFINIR:
         yield Rejection("payment_model_mismatch", "forma_pago", "Con método PUE la forma de pago no puede ser 99.")
-    yield from _text(request.serie, field="serie", label="la serie", max_len=25, required=False)
-    yield from _text(request.folio, field="folio", label="el folio", max_len=40, required=False)
-    yield from _text(
-        request.condiciones_de_pago, field="condiciones_de_pago", label="las condiciones de pago", max_len=1000,
-        required=False,
-    )
-    fecha = request.fecha
+
+
+def _fecha(fecha: dt.datetime, now: dt.datetime | None) -> Iterator[Rejection]:
     if fecha.tzinfo is not None or fecha.microsecond:
         yield Rejection("invalid_date", "fecha", "La fecha debe ser hora local sin zona horaria ni fracciones.")
     elif now is not None:
@@ -226,6 +235,9 @@ def _comprobante(request: CfdiRequest, now: dt.datetime | None) -> Iterator[Reje
             yield Rejection("invalid_date", "fecha", "La fecha de emisión no puede ser futura.")
         elif now - fecha > MAX_AGE:
             yield Rejection("invalid_date", "fecha", "La fecha de emisión tiene más de 72 horas.")
+
+
+def _related(request: CfdiRequest) -> Iterator[Rejection]:
     if request.tipo_de_comprobante == "E" and not request.related:
         yield Rejection("missing_related", "related", "Una nota de crédito debe relacionar el CFDI original.")
     for i, rel in enumerate(request.related):
@@ -237,6 +249,12 @@ def _comprobante(request: CfdiRequest, now: dt.datetime | None) -> Iterator[Reje
 
 def _concept(concept: ConceptInput, i: int) -> Iterator[Rejection]:
     f = f"concepts[{i}]"
+    yield from _concept_keys_and_texts(concept, f)
+    yield from _concept_taxes(concept, f)
+    yield from _concept_amounts(concept, f)
+
+
+def _concept_keys_and_texts(concept: ConceptInput, f: str) -> Iterator[Rejection]:
     if not _CLAVE_PROD_SERV_RE.match(concept.clave_prod_serv):
         yield Rejection("invalid_clave_prod_serv", f"{f}.clave_prod_serv", "ClaveProdServ debe tener 8 dígitos.")
     elif concept.clave_prod_serv in FORBIDDEN_WATER_KEYS:
@@ -247,9 +265,29 @@ def _concept(concept: ConceptInput, i: int) -> Iterator[Rejection]:
     if not _CLAVE_UNIDAD_RE.match(concept.clave_unidad):
         yield Rejection("invalid_clave_unidad", f"{f}.clave_unidad", "ClaveUnidad inválida.")
     yield from _text(concept.description, field=f"{f}.description", label="la descripción", max_len=1000, required=True)
-    yield from _text(concept.no_identificacion, field=f"{f}.no_identificacion", label="el número de identificación",
-                     max_len=100, required=False)
+    yield from _text(
+        concept.no_identificacion,
+        field=f"{f}.no_identificacion",
+        label="el número de identificación",
+        max_len=100,
+        required=False,
+    )
     yield from _text(concept.unidad, field=f"{f}.unidad", label="la unidad", max_len=20, required=False)
+
+
+def _concept_taxes(concept: ConceptInput, f: str) -> Iterator[Rejection]:
+    if concept.iva_rate is not None and concept.iva_rate.quantize(Decimal("0.000001")) not in IVA_RATES:
+        yield Rejection("invalid_tax_rate", f"{f}.iva_rate", f"Tasa de IVA {concept.iva_rate} no permitida.")
+    objeto = concept.objeto_imp or ("02" if concept.iva_rate is not None else "01")
+    if objeto not in OBJETOS_IMPUESTO:
+        yield Rejection("invalid_objeto_imp", f"{f}.objeto_imp", f"ObjetoImp {objeto!r} inválido.")
+    elif objeto == "02" and concept.iva_rate is None:
+        yield Rejection("invalid_objeto_imp", f"{f}.objeto_imp", "ObjetoImp 02 requiere desglosar el impuesto.")
+    elif objeto != "02" and concept.iva_rate is not None:
+        yield Rejection("invalid_objeto_imp", f"{f}.objeto_imp", f"ObjetoImp {objeto} no lleva impuestos trasladados.")
+
+
+def _concept_amounts(concept: ConceptInput, f: str) -> Iterator[Rejection]:
     amounts_ok = True
     if concept.quantity <= 0 or _decimals(concept.quantity) > 6:
         amounts_ok = False
@@ -260,15 +298,6 @@ def _concept(concept: ConceptInput, i: int) -> Iterator[Rejection]:
     if concept.discount is not None and concept.discount < 0:
         amounts_ok = False
         yield Rejection("invalid_amount", f"{f}.discount", "El descuento no puede ser negativo.")
-    if concept.iva_rate is not None and concept.iva_rate.quantize(Decimal("0.000001")) not in IVA_RATES:
-        yield Rejection("invalid_tax_rate", f"{f}.iva_rate", f"Tasa de IVA {concept.iva_rate} no permitida.")
-    objeto = concept.objeto_imp or ("02" if concept.iva_rate is not None else "01")
-    if objeto not in OBJETOS_IMPUESTO:
-        yield Rejection("invalid_objeto_imp", f"{f}.objeto_imp", f"ObjetoImp {objeto!r} inválido.")
-    elif objeto == "02" and concept.iva_rate is None:
-        yield Rejection("invalid_objeto_imp", f"{f}.objeto_imp", "ObjetoImp 02 requiere desglosar el impuesto.")
-    elif objeto != "02" and concept.iva_rate is not None:
-        yield Rejection("invalid_objeto_imp", f"{f}.objeto_imp", f"ObjetoImp {objeto} no lleva impuestos trasladados.")
     if not amounts_ok:
         return
     computed = compute_concept(concept=concept)

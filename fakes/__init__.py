@@ -1,0 +1,1 @@
+"""Local stand-ins for paid external services (PAC, payment providers), run as real HTTP servers."""

@@ -1,0 +1,283 @@
+"""Finkok PAC client over SOAP with httpx: timeouts, exponential backoff, and idempotent recovery.
+
+Not satcfdi's Finkok class: that one posts with `requests` and no timeout, raises on 307, and cannot be pointed
+at a local simulator. This client speaks the same envelopes (stamp.wsdl, cancel.wsdl) to any base URL:
+`https://demo-facturacion.finkok.com` (test), `https://facturacion.finkok.com` (production), or the simulator.
+
+Retry policy: transport errors, timeouts, HTTP 429/5xx and retryable incidences are retried with exponential
+backoff and jitter, always with the same bytes. Incidence 307 (already stamped) is not an error: the existing
+stamp is fetched with `stamped` (retrying 603 for the few seconds Finkok may lag).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+import httpx
+from lxml import etree
+
+from shared.adapters.pac import soap
+from shared.adapters.pac.base import (
+    CancelResult,
+    PacError,
+    PacPermanentError,
+    PacRetryableError,
+    SatStatus,
+    StampResult,
+)
+from shared.adapters.pac.incidences import (
+    ALREADY_STAMPED,
+    CANCEL_ACCEPTED,
+    CANCEL_STATUSES,
+    PacIncidence,
+    incidence,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FINKOK_TEST_URL = "https://demo-facturacion.finkok.com"
+FINKOK_PRODUCTION_URL = "https://facturacion.finkok.com"
+STAMPED_OK = "Comprobante timbrado satisfactoriamente"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 4  # total tries per call, including the first
+    base_delay: float = 0.5  # seconds before the 2nd try; doubles each time
+    max_delay: float = 8.0
+    jitter: float = 0.2  # ± fraction of the delay
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed try number `attempt` (1-based)."""
+        raw = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return max(0.0, raw * (1 + random.uniform(-self.jitter, self.jitter)))  # noqa: S311 - jitter, not crypto
+
+
+class _Retry(Exception):
+    def __init__(self, incidence: PacIncidence) -> None:
+        self.incidence = incidence
+        super().__init__(incidence.message)
+
+
+def _transport_incidence(code: str, message: str, detail: str) -> PacIncidence:
+    return PacIncidence(code=code, message=message, retryable=True, detail=detail)
+
+
+class FinkokClient:
+    """`PacClient` for Finkok. Construct once per process and reuse (keeps the HTTP connection pool)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        username: str,
+        password: str,
+        timeout: float = 20.0,
+        retry: RetryPolicy | None = None,
+        stamped_retry: RetryPolicy | None = None,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._username = username
+        self._password = password
+        self.retry = retry or RetryPolicy()
+        # Finkok may answer 603 for a few seconds right after stamping (observed up to ~8 s).
+        self.stamped_retry = stamped_retry or RetryPolicy(attempts=6, base_delay=0.5, max_delay=4.0)
+        self._http = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ------------------------------------------------------------------------------------------ transport
+    def _post(self, path: str, body: bytes, operation: str) -> etree._Element:
+        """One HTTP round trip; raises _Retry for transient failures, PacPermanentError for unusable answers."""
+        url = self.base_url + path
+        try:
+            response = self._http.post(
+                url, content=body, headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": operation}
+            )
+        except httpx.TimeoutException as exc:
+            incident = _transport_incidence("timeout", "El PAC no respondió a tiempo; se reintentará.", str(exc))
+            raise _Retry(incident) from exc
+        except httpx.TransportError as exc:
+            incident = _transport_incidence("network", "No se pudo conectar con el PAC; se reintentará.", str(exc))
+            raise _Retry(incident) from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retry(
+                _transport_incidence(
+                    f"http_{response.status_code}",
+                    "El PAC no está disponible temporalmente; se reintentará.",
+                    response.text[:200],
+                )
+            )
+        if response.status_code >= 400:
+            raise PacPermanentError(
+                PacIncidence(f"http_{response.status_code}", "El PAC rechazó la solicitud.", False, response.text[:200])
+            )
+        try:
+            root = soap.parse_envelope(response.content)
+        except etree.XMLSyntaxError as exc:
+            incident = _transport_incidence("bad_response", "Respuesta ilegible del PAC; se reintentará.", str(exc))
+            raise _Retry(incident) from exc
+        if (fault := soap.fault_string(root)) is not None:
+            raise _Retry(_transport_incidence("soap_fault", "Error interno del PAC; se reintentará.", fault))
+        return root
+
+    def _with_retries(self, operation: str, policy: RetryPolicy, fn: Callable[[], T]) -> T:
+        last: PacIncidence | None = None
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                return fn()
+            except _Retry as retry:
+                last = retry.incidence
+                log.warning(
+                    "pac retryable failure: %s %s (attempt %d)",
+                    operation,
+                    last.code,
+                    attempt,
+                    extra={"operation": operation, "attempt": attempt, "code": last.code},
+                )
+                if attempt < policy.attempts:
+                    self._sleep(policy.delay(attempt))
+        assert last is not None
+        raise PacRetryableError(last)
+
+    # ------------------------------------------------------------------------------------------ stamping
+    @staticmethod
+    def _incidences(root: etree._Element) -> list[PacIncidence]:
+        found = []
+        for node in soap.find_all(root, "Incidencia"):
+            code = (soap.find_text(node, "CodigoError") or "").strip()
+            detail = (soap.find_text(node, "MensajeIncidencia") or "").strip()
+            found.append(incidence(code=code or "unknown", detail=detail))
+        return found
+
+    @staticmethod
+    def _result(root: etree._Element, *, recovered: bool, warnings: list[PacIncidence]) -> StampResult | None:
+        xml_text = soap.find_text(root, "xml")
+        uuid = soap.find_text(root, "UUID")
+        if not xml_text or not uuid:
+            return None
+        return StampResult(
+            uuid=uuid.strip().upper(),
+            xml=xml_text.encode("utf-8"),
+            fecha_timbrado=soap.find_text(root, "Fecha"),
+            no_certificado_sat=soap.find_text(root, "NoCertificadoSAT"),
+            sat_seal=soap.find_text(root, "SatSeal"),
+            recovered=recovered,
+            warnings=tuple(warnings),
+        )
+
+    def _stamp_once(self, xml: bytes, operation: str) -> StampResult:
+        body = soap.stamp_envelope(operation=operation, xml=xml, username=self._username, password=self._password)
+        root = self._post(soap.STAMP_PATH, body, operation)
+        issues = self._incidences(root)
+        status = (soap.find_text(root, "CodEstatus") or "").strip()
+        recovering = operation == "stamped"
+        if not issues or status == STAMPED_OK:
+            result = self._result(root, recovered=recovering, warnings=issues)
+            if result is None:
+                raise _Retry(_transport_incidence("empty_response", "El PAC no devolvió el timbre.", status))
+            return result
+        first = issues[0]
+        if first.code == ALREADY_STAMPED:
+            raise _AlreadyStamped(self._result(root, recovered=True, warnings=issues))
+        if first.retryable:
+            raise _Retry(first)
+        raise PacPermanentError(first)
+
+    def stamp(self, xml: bytes) -> StampResult:
+        """Stamp the signed CFDI. Retries transient failures with the same bytes; 307 → `stamped`."""
+        try:
+            result = self._with_retries("stamp", self.retry, lambda: self._stamp_once(xml, "stamp"))
+        except _AlreadyStamped as dup:
+            log.info("pac duplicate stamp (307), recovering with stamped")
+            return dup.result or self.stamped(xml)
+        log.info("pac stamped", extra={"uuid": result.uuid})
+        return result
+
+    def stamped(self, xml: bytes) -> StampResult:
+        """Recover the stamp previously issued for exactly these bytes (603 is retried for a few seconds)."""
+        return self._with_retries("stamped", self.stamped_retry, lambda: self._stamp_once(xml, "stamped"))
+
+    # ------------------------------------------------------------------------------------------ cancellation
+    def _cancel_once(self, signed_request: bytes, store_pending: bool) -> CancelResult:
+        body = soap.envelope(
+            namespace=soap.NS_CANCEL,
+            operation="cancel_signature",
+            fields=[
+                ("xml", base64.b64encode(signed_request).decode("ascii")),
+                ("username", self._username),
+                ("password", self._password),
+                ("store_pending", "true" if store_pending else "false"),
+            ],
+        )
+        root = self._post(soap.CANCEL_PATH, body, "cancel_signature")
+        code = soap.find_text(root, "EstatusUUID")
+        request_status = soap.find_text(root, "CodEstatus")
+        if code is None and request_status:
+            code = request_status.strip().split(" ")[0]
+        acuse = soap.find_text(root, "Acuse")
+        result = CancelResult(
+            uuid=soap.find_text(root, "UUID"),
+            status_code=code,
+            cancel_status=soap.find_text(root, "EstatusCancelacion"),
+            acuse=acuse.encode("utf-8") if acuse else None,
+        )
+        if code in CANCEL_ACCEPTED:
+            return result
+        issue = incidence(code=code or "unknown", detail=request_status or "", table=CANCEL_STATUSES)
+        if issue.retryable:
+            raise _Retry(issue)
+        raise PacPermanentError(issue)
+
+    def cancel(self, signed_request: bytes, *, store_pending: bool = False) -> CancelResult:
+        """Send a signed Cancelacion (one UUID per request). 201 means received, not yet cancelled: poll status."""
+        return self._with_retries("cancel", self.retry, lambda: self._cancel_once(signed_request, store_pending))
+
+    def status(self, uuid: str, *, issuer_rfc: str, receiver_rfc: str, total: Decimal) -> SatStatus:
+        def once() -> SatStatus:
+            body = soap.envelope(
+                namespace=soap.NS_CANCEL,
+                operation="get_sat_status",
+                fields=[
+                    ("username", self._username),
+                    ("password", self._password),
+                    ("taxpayer_id", issuer_rfc),
+                    ("rtaxpayer_id", receiver_rfc),
+                    ("uuid", uuid),
+                    ("total", format(total, "f")),
+                ],
+            )
+            root = self._post(soap.CANCEL_PATH, body, "get_sat_status")
+            if error := soap.find_text(root, "error"):
+                raise PacPermanentError(incidence(code="status_error", detail=error))
+            return SatStatus(
+                codigo_estatus=soap.find_text(root, "CodigoEstatus"),
+                estado=soap.find_text(root, "Estado"),
+                es_cancelable=soap.find_text(root, "EsCancelable"),
+                estatus_cancelacion=soap.find_text(root, "EstatusCancelacion"),
+            )
+
+        return self._with_retries("status", self.retry, once)
+
+
+class _AlreadyStamped(Exception):
+    """307 from `stamp`: carries the previous stamp when Finkok included it (it sometimes does)."""
+
+    def __init__(self, result: StampResult | None) -> None:
+        self.result = result
+        super().__init__("already stamped")
+
+
+__all__ = ["FINKOK_PRODUCTION_URL", "FINKOK_TEST_URL", "FinkokClient", "PacError", "RetryPolicy"]
