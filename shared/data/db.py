@@ -106,6 +106,14 @@ def resolve_tenant(slug: str) -> UUID | None:
     return row[0] if row and row[0] else None
 
 
+def tenant_slugs() -> list[str]:
+    """Every tenant's slug, for jobs that run for all tenants (definer function: ids and slugs only)."""
+    with connection() as conn:
+        rows = conn.execute("SELECT slug FROM all_tenant_slugs()").fetchall()
+        conn.rollback()
+    return [r[0] for r in rows]
+
+
 def ping() -> None:
     with connection() as conn:
         conn.execute("SELECT 1")

@@ -1,0 +1,146 @@
+"""Bill one chunk of a sector: one transaction, a handful of set-based queries, COPY writes.
+
+A chunk is the unit of retry and idempotency: it is locked, skipped when already done, and its invoices are
+inserted only where (account, period) has none, so a re-run, a duplicate activity or a crash changes nothing
+already billed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from shared.application.billing import periods
+from shared.application.billing.policy import billing_policy, estimation_policy, parsed_schedule
+from shared.data import billing as sql
+from shared.data import db
+from shared.domain.billing.model import AccountToBill, InvoiceDraft, PriorBill, Read
+from shared.domain.billing.operations import bill_account
+from shared.domain.readings.model import PeerAverage, Period
+from shared.domain.tariffs.breakdown import Quote
+from shared.domain.tariffs.operations import quote
+from shared.domain.tariffs.schema import TariffSchedule
+from shared.platform.metrics import billing_invoices_generated_total
+
+log = logging.getLogger(__name__)
+HISTORY_MONTHS = 13
+
+
+class ChunkNotFound(LookupError):
+    """The chunk is not in the run's plan."""
+
+
+class NoScheduleForClass(LookupError):
+    """An account's tariff class has no schedule in force (the run's start check should have caught it)."""
+
+
+def _peer_rates(accounts: list[dict[str, Any]], reads: dict[int, list[Read]], period: Period) -> dict[str, PeerAverage]:
+    """Average daily use per tariff class among the chunk's accounts read in this period (same sector)."""
+    rates: dict[str, list[Decimal]] = defaultdict(list)
+    sector = accounts[0]["sector"] if accounts else ""
+    for acc in accounts:
+        valid = [r for r in reads.get(acc["id"], ()) if r.status == "valid"]
+        current = [r for r in valid if period.start <= r.read_on < period.end]
+        before = [r for r in valid if r.read_on < period.start]
+        if current and before and current[-1].value >= before[-1].value:
+            days = (current[-1].read_on - before[-1].read_on).days
+            if days > 0:
+                rates[acc["tariff_class"]].append((current[-1].value - before[-1].value) / days)
+    return {cls: PeerAverage(sector=sector, tariff_class=cls, m3_per_day=sum(v, Decimal(0)) / len(v),
+                             accounts=len(v)) for cls, v in rates.items() if v}
+
+
+def _line_rows(draft: InvoiceDraft) -> list[tuple[Any, ...]]:
+    return [(draft.account_id, n, line.code, line.description, line.quantity, line.unit_price, line.amount,
+             line.tax_rate, line.tax_amount, line.trace) for n, line in enumerate(draft.lines, start=1)]
+
+
+def bill_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, chunk_no: int) -> dict[str, Any]:
+    """Bill a chunk; returns its counters (ids and counts only, as durable activities must)."""
+    phases: dict[str, float] = {}
+    started = time.perf_counter()
+    with db.tenant_transaction(tenant_id) as conn:
+        chunk = sql.get_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, lock=True)
+        if chunk is None:
+            raise ChunkNotFound(f"run {run_id} has no chunk {sector_id}/{chunk_no}")
+        if chunk["status"] == "done":
+            return {**chunk["counters"], "skipped": True}
+        run = sql.get_run(conn, run_id)
+        assert run is not None
+        period_start = run["period"]
+        period = Period(start=period_start, end=periods.period_end(period_start))
+        schedules = {cls: parsed_schedule(row) for cls, row in sql.schedules_in_force(conn, on=period.start).items()}
+        policy, est_policy = billing_policy(conn), estimation_policy(conn)
+
+        accounts = sql.chunk_accounts(conn, sector_id=sector_id, first=chunk["first_account"],
+                                      last=chunk["last_account"])
+        ids = [a["id"] for a in accounts]
+        raw_reads = sql.chunk_reads(conn, account_ids=ids,
+                                    since=periods.local_midnight_utc(periods.add_months(period.start, -HISTORY_MONTHS)),
+                                    until=periods.local_midnight_utc(period.end))
+        prior_rows = sql.chunk_prior_bills(conn, account_ids=ids, since=periods.add_months(period.start, -12),
+                                           before=period.start)
+        balances = sql.chunk_balances(conn, account_ids=ids)
+        phases["load"] = time.perf_counter() - started
+
+        t = time.perf_counter()
+        meter_of = {a["id"]: a["meter_id"] for a in accounts}
+        reads: dict[int, list[Read]] = defaultdict(list)
+        for account_id, meter_id, read_at, value, status, codes, source in raw_reads:
+            if meter_of.get(account_id) in (None, meter_id):  # reads of the meter installed now
+                reads[account_id].append(Read(read_on=periods.local_date(read_at), value=value, status=status,
+                                              exception_codes=tuple(codes or ()), source=source))
+        prior: dict[int, list[PriorBill]] = defaultdict(list)
+        for account_id, p, m3, estimated in prior_rows:
+            prior[account_id].append(PriorBill(period=p, m3=m3, estimated=estimated))
+        peers = _peer_rates(accounts, reads, period)
+        quotes: dict[tuple[str, Decimal], Quote] = {}
+
+        def pricer(schedule: TariffSchedule) -> Any:
+            def price(m3: Decimal) -> Quote:
+                key = (schedule.name, m3)
+                found = quotes.get(key)
+                if found is None:
+                    found = quotes[key] = quote(schedule=schedule, m3=m3, on=period.start)
+                return found
+            return price
+
+        invoices: list[tuple[Any, ...]] = []
+        lines: list[tuple[Any, ...]] = []
+        counters = {"accounts": len(accounts), "estimated": 0, "held": 0, "credits": 0}
+        for acc in accounts:
+            schedule = schedules.get(acc["tariff_class"])
+            if schedule is None:
+                raise NoScheduleForClass(f"no tariff in force for class {acc['tariff_class']} on {period.start}")
+            draft = bill_account(
+                account=AccountToBill(
+                    account_id=acc["id"], tariff_class=acc["tariff_class"], sector=acc["sector"],
+                    dials=int(acc["dials"] or 6), installed_on=acc["installed_on"] or period.start,
+                    initial_read=acc["initial_read"] if acc["initial_read"] is not None else Decimal(0),
+                    reads=tuple(reads.get(acc["id"], ())), prior_bills=tuple(prior.get(acc["id"], ())),
+                    previous_balance=balances.get(acc["id"], Decimal(0))),
+                period=period, schedule=schedule, price=pricer(schedule), peers=peers.get(acc["tariff_class"]),
+                estimation_policy=est_policy, billing_policy=policy)
+            counters["estimated"] += draft.estimated
+            counters["held"] += draft.held
+            counters["credits"] += any(line.amount < 0 for line in draft.lines)
+            invoices.append((draft.account_id, "held" if draft.held else "draft", draft.consumption_m3,
+                             draft.estimated, list(draft.exception_codes), draft.subtotal, draft.tax_total,
+                             draft.total, draft.previous_balance,
+                             ", ".join(draft.exception_codes) if draft.held else None))
+            lines.extend(_line_rows(draft))
+        phases["compute"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        inserted, lines_inserted = sql.write_invoices(conn, tenant_id=UUID(str(tenant_id)), run_id=run_id,
+                                                      period=period.start, invoices=invoices, lines=lines)
+        counters.update(invoices=inserted, lines=lines_inserted, already_billed=len(invoices) - inserted)
+        sql.complete_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, counters=counters)
+        phases["write"] = time.perf_counter() - t
+    billing_invoices_generated_total.add(inserted, {"sector": accounts[0]["sector"] if accounts else ""})
+    counters["seconds"] = {k: round(v, 4) for k, v in phases.items()}
+    return counters

@@ -1,0 +1,43 @@
+"""Billing periods are calendar months in the utility's local time: [first day, first day of next month)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("America/Mexico_City")
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class InvalidPeriod(ValueError):
+    """Not a YYYY-MM period."""
+
+
+def parse_period(text: str) -> date:
+    match = _PERIOD.match(text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise InvalidPeriod(f"periodo inválido {text!r}: use AAAA-MM, por ejemplo 2026-03")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period_end(period: date) -> date:
+    return add_months(period, 1)
+
+
+def local_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def previous_period(today: date) -> date:
+    """The month before `today`'s month (what a run on the 1st bills)."""
+    return add_months(today.replace(day=1), -1)

@@ -1,0 +1,40 @@
+"""Tenant billing policy and tariff schedules, as the billing run reads them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import psycopg
+
+from shared.domain.billing.model import BillingPolicy
+from shared.domain.readings.model import EstimationPolicy
+from shared.domain.tariffs.schema import TariffSchedule
+
+DEFAULT_PAGE = {"due_days": 20, "series": "A", "late_fee_rate": "0"}
+
+
+def billing_policy(conn: psycopg.Connection[Any]) -> BillingPolicy:
+    row = conn.execute("SELECT config FROM tenants WHERE id = app_current_tenant()").fetchone()
+    config = (row[0] if row else None) or {}
+    billing = {**DEFAULT_PAGE, **(config.get("billing") or {})}
+    return BillingPolicy(late_fee_rate=Decimal(str(billing["late_fee_rate"])), due_days=int(billing["due_days"]),
+                         series=str(billing["series"]))
+
+
+def estimation_policy(conn: psycopg.Connection[Any]) -> EstimationPolicy:
+    row = conn.execute("SELECT config FROM tenants WHERE id = app_current_tenant()").fetchone()
+    config = ((row[0] if row else None) or {}).get("estimation") or {}
+    return EstimationPolicy(average_periods=int(config.get("average_periods", 6)))
+
+
+@lru_cache(maxsize=256)
+def _parse(schedule_id: int, definition: bytes) -> TariffSchedule:
+    return TariffSchedule.model_validate_json(definition)
+
+
+def parsed_schedule(row: dict[str, Any]) -> TariffSchedule:
+    """Schedules are immutable per id (new versions get new rows), so parsing is cached per process."""
+    return _parse(int(row["id"]), orjson.dumps(row["definition"]))

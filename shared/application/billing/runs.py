@@ -1,0 +1,189 @@
+"""Run-level use cases: start (validate and record), plan, finish, fail, progress, review and issue."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from shared.application.billing import periods
+from shared.application.billing.policy import billing_policy
+from shared.application.outbox import DomainEvent, record
+from shared.data import billing as sql
+from shared.data import db
+from shared.platform import context
+from shared.platform.config import get_settings
+from shared.platform.metrics import billing_run_duration_seconds
+
+log = logging.getLogger(__name__)
+
+
+class TenantNotFound(LookupError):
+    """No tenant with that slug."""
+
+
+class NoTariffInForce(ValueError):
+    """Some tariff class of the accounts to bill has no schedule in force for the period: nothing is billed."""
+
+
+class RunNotFound(LookupError):
+    """No billing run with that id for this tenant."""
+
+
+class RunNotReady(ValueError):
+    """The run has not finished billing, so it cannot be issued yet."""
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    run_id: int
+    tenant_id: UUID
+    period: date
+    scope: str
+    instance_id: str
+    status: str
+
+    def orchestration_input(self) -> dict[str, Any]:
+        return {"tenant_id": str(self.tenant_id), "run_id": self.run_id, "period": self.period.isoformat(),
+                "correlation_id": context.correlation_id.get()}
+
+
+def tenant_id_for(slug: str) -> UUID:
+    tenant = db.resolve_tenant(slug)
+    if tenant is None:
+        raise TenantNotFound(f"no tenant {slug!r}")
+    return tenant
+
+
+def instance_id_for(slug: str, period: date, scope: str) -> str:
+    return f"bill-{slug}-{period:%Y%m}-{scope}"
+
+
+def start_run(*, tenant_slug: str, period: date, sector: str | None = None,
+              started_by: str | None = None) -> StartedRun:
+    """Record the run for (tenant, period, scope), failing fast when a tariff class has no schedule in force.
+    Idempotent: the same request returns the same run (the caller starts the orchestration by its instance id)."""
+    tenant_id = tenant_id_for(tenant_slug)
+    scope = sector or "all"
+    with db.tenant_transaction(tenant_id) as conn:
+        missing = sql.tariff_classes_without_schedule(conn, on=period, scope_sector=sector)
+        if missing:
+            raise NoTariffInForce(
+                f"no hay tarifa vigente el {period.isoformat()} para: {', '.join(missing)}; no se facturó nada")
+        run = sql.upsert_run(conn, tenant_id=tenant_id, period=period, scope=scope,
+                             instance_id=instance_id_for(tenant_slug, period, scope), started_by=started_by,
+                             correlation_id=context.correlation_id.get())
+    return StartedRun(run_id=run["id"], tenant_id=tenant_id, period=period, scope=scope,
+                      instance_id=run["instance_id"], status=run["status"])
+
+
+def plan_run(*, tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
+    """Split the run into sector chunks (once) and report the plan: sector ids and chunk counts only."""
+    chunk_size = get_settings().BILLING_CHUNK_SIZE
+    with db.tenant_transaction(tenant_id) as conn:
+        run = sql.get_run(conn, run_id)
+        if run is None:
+            raise RunNotFound(f"billing run {run_id} not found")
+        scope_sector = None if run["scope"] == "all" else run["scope"]
+        sql.plan_chunks(conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, chunk_size=chunk_size,
+                        scope_sector=scope_sector)
+        plan = sql.sector_plan(conn, run_id)
+        total = sum(s["accounts"] for s in plan)
+        conn.execute("UPDATE billing_runs SET total_accounts = %s WHERE id = %s", (total, run_id))
+        sql.mark_run(conn, run_id, status="running")
+        if run["started_at"] is None:
+            record(conn, DomainEvent(tenant_id=UUID(str(tenant_id)), event_type="billing_run.started",
+                                     key=f"billing_run.started:{run_id}", aggregate_type="billing_run",
+                                     aggregate_id=str(run_id), occurred_at=run["created_at"],
+                                     payload={"run_id": run_id, "period": run["period"].isoformat(),
+                                              "accounts": total}))
+    return {"accounts": total,
+            "sectors": [{"sector_id": s["sector_id"], "code": s["code"], "chunks": s["chunks"]} for s in plan]}
+
+
+def finish_run(*, tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
+    with db.tenant_transaction(tenant_id) as conn:
+        run = sql.get_run(conn, run_id)
+        if run is None:
+            raise RunNotFound(f"billing run {run_id} not found")
+        totals = sql.run_totals(conn, run_id)
+        counters = {"invoices": totals["invoices"], "estimated": totals["estimated"], "held": totals["held"],
+                    "total_billed": str(totals["total_billed"]), "m3_billed": str(totals["m3_billed"])}
+        sql.mark_run(conn, run_id, status="completed", counters=counters)
+        finished = sql.get_run(conn, run_id)
+        assert finished is not None
+        record(conn, DomainEvent(tenant_id=UUID(str(tenant_id)), event_type="billing_run.completed",
+                                 key=f"billing_run.completed:{run_id}", aggregate_type="billing_run",
+                                 aggregate_id=str(run_id), occurred_at=finished["completed_at"],
+                                 payload={"run_id": run_id, **counters}))
+    if finished["started_at"] and finished["completed_at"]:
+        billing_run_duration_seconds.record((finished["completed_at"] - finished["started_at"]).total_seconds())
+    return {"run_id": run_id, **counters}
+
+
+def fail_run(*, tenant_id: UUID | str, run_id: int, error: str) -> None:
+    with db.tenant_transaction(tenant_id) as conn:
+        sql.mark_run(conn, run_id, status="failed", error=error[:2000])
+    log.error("billing run failed", extra={"run_id": run_id, "error": error[:500]})
+
+
+def progress(*, tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
+    with db.tenant_transaction(tenant_id) as conn:
+        run = sql.get_run(conn, run_id)
+        if run is None:
+            raise RunNotFound(f"billing run {run_id} not found")
+        sectors = sql.sector_plan(conn, run_id)
+        totals = sql.run_totals(conn, run_id)
+    return {
+        "run_id": run["id"], "period": run["period"].isoformat(), "scope": run["scope"], "status": run["status"],
+        "instance_id": run["instance_id"], "accounts_total": run["total_accounts"],
+        "accounts_done": run["accounts_done"], "error": run["error"],
+        "sectors": [{"sector": s["code"], "accounts": s["accounts"], "accounts_done": s["accounts_done"],
+                     "chunks": s["chunks"], "chunks_done": s["chunks_done"]} for s in sectors],
+        "invoices": totals["invoices"], "estimated": totals["estimated"], "held": totals["held"],
+        "issued": totals["issued"], "total_billed": str(totals["total_billed"]),
+        "started_at": run["started_at"].isoformat() if run["started_at"] else None,
+        "completed_at": run["completed_at"].isoformat() if run["completed_at"] else None,
+    }
+
+
+def exceptions(*, tenant_id: UUID | str, run_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    with db.tenant_transaction(tenant_id) as conn:
+        return [{**r, "consumption_m3": str(r["consumption_m3"]), "total": str(r["total"])}
+                for r in sql.held_invoices(conn, run_id, limit)]
+
+
+class InvoiceNotInState(ValueError):
+    """The invoice is not in the state the review action needs."""
+
+
+def review_invoice(*, tenant_id: UUID | str, invoice_id: int, action: str, reviewer: str) -> None:
+    """`release` a held invoice back to draft (it will be issued) or `hold` a draft for review."""
+    moves = {"release": ("held", "draft"), "hold": ("draft", "held")}
+    if action not in moves:
+        raise ValueError(f"unknown review action {action!r}")
+    source, target = moves[action]
+    with db.tenant_transaction(tenant_id) as conn:
+        if not sql.set_invoice_status(conn, invoice_id=invoice_id, from_status=source, to_status=target,
+                                      reviewed_by=reviewer):
+            raise InvoiceNotInState(f"la factura {invoice_id} no está en estado {source}")
+
+
+def issue_run(*, tenant_id: UUID | str, run_id: int, now: datetime, reviewer: str) -> dict[str, Any]:
+    """Issue every draft of a completed run (held invoices wait for review): gapless folios, ledger charges,
+    invoice.issued events, due date by tenant policy. Re-running issues only what is still draft."""
+    with db.tenant_transaction(tenant_id) as conn:
+        run = sql.get_run(conn, run_id)
+        if run is None:
+            raise RunNotFound(f"billing run {run_id} not found")
+        if run["status"] != "completed":
+            raise RunNotReady(f"la corrida {run_id} está en estado {run['status']}; debe estar completada")
+        policy = billing_policy(conn)
+        due = periods.local_date(now) + timedelta(days=policy.due_days)
+        issued = sql.issue_drafts(conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, serie=policy.series,
+                                  issued_at=now, due_date=due)
+        held = sql.run_totals(conn, run_id)["held"]
+    log.info("billing run issued", extra={"run_id": run_id, "issued": issued, "held": held, "by": reviewer})
+    return {"run_id": run_id, "issued": issued, "held": held, "due_date": due.isoformat()}

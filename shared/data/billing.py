@@ -1,0 +1,303 @@
+"""SQL of the billing run: run records, the chunk plan, bulk load of a chunk's inputs, COPY-based writes, issue."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+import psycopg
+from psycopg.types.json import Jsonb
+
+Row = dict[str, Any]
+
+
+def _rows(cur: psycopg.Cursor[Any]) -> list[Row]:
+    cols = [c.name for c in cur.description or ()]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+# ---------------------------------------------------------------- runs
+
+def upsert_run(conn: psycopg.Connection[Any], *, tenant_id: UUID, period: date, scope: str, instance_id: str,
+               started_by: str | None, correlation_id: str | None) -> Row:
+    """The run record for (tenant, period, scope): created once, returned as is afterwards."""
+    conn.execute(
+        """INSERT INTO billing_runs (tenant_id, period, scope, instance_id, started_by, correlation_id)
+           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, period, scope) DO NOTHING""",
+        (tenant_id, period, scope, instance_id, started_by, correlation_id))
+    row = get_run_by_key(conn, period=period, scope=scope)
+    assert row is not None
+    return row
+
+
+def get_run_by_key(conn: psycopg.Connection[Any], *, period: date, scope: str) -> Row | None:
+    rows = _rows(conn.execute("SELECT * FROM billing_runs WHERE period = %s AND scope = %s", (period, scope)))
+    return rows[0] if rows else None
+
+
+def get_run(conn: psycopg.Connection[Any], run_id: int) -> Row | None:
+    rows = _rows(conn.execute("SELECT * FROM billing_runs WHERE id = %s", (run_id,)))
+    return rows[0] if rows else None
+
+
+def list_runs(conn: psycopg.Connection[Any], limit: int = 24) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM billing_runs ORDER BY period DESC, id DESC LIMIT %s", (limit,)))
+
+
+def mark_run(conn: psycopg.Connection[Any], run_id: int, *, status: str, error: str | None = None,
+             counters: dict[str, Any] | None = None) -> None:
+    conn.execute(
+        """UPDATE billing_runs SET status = %s, error = %s,
+               counters = counters || %s,
+               started_at = CASE WHEN %s = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+               completed_at = CASE WHEN %s IN ('completed', 'failed') THEN now() ELSE NULL END
+           WHERE id = %s""",
+        (status, error, Jsonb(counters or {}), status, status, run_id))
+
+
+def tariff_classes_without_schedule(conn: psycopg.Connection[Any], *, on: date, scope_sector: str | None) -> list[str]:
+    """Classes of active accounts (in scope) that have no schedule in force on `on`."""
+    cur = conn.execute(
+        """SELECT DISTINCT a.tariff_class FROM accounts a JOIN tomas t ON t.id = a.toma_id
+           JOIN sectores_hidraulicos s ON s.id = t.sector_id
+           WHERE a.status = 'active' AND (%s::text IS NULL OR s.code = %s)
+             AND NOT EXISTS (SELECT 1 FROM tariff_schedules ts WHERE ts.tariff_class = a.tariff_class
+                             AND ts.effective_from <= %s AND (ts.effective_to IS NULL OR ts.effective_to > %s))
+           ORDER BY 1""", (scope_sector, scope_sector, on, on))
+    return [r[0] for r in cur.fetchall()]
+
+
+def schedules_in_force(conn: psycopg.Connection[Any], *, on: date) -> dict[str, Row]:
+    cur = conn.execute(
+        """SELECT DISTINCT ON (tariff_class) id, tariff_class, name, version, definition FROM tariff_schedules
+           WHERE effective_from <= %s AND (effective_to IS NULL OR effective_to > %s)
+           ORDER BY tariff_class, effective_from DESC""", (on, on))
+    return {r["tariff_class"]: r for r in _rows(cur)}
+
+
+# ---------------------------------------------------------------- chunk plan
+
+def plan_chunks(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, chunk_size: int,
+                scope_sector: str | None) -> None:
+    """Split the in-scope active accounts of each sector into id ranges of at most `chunk_size` accounts."""
+    conn.execute(
+        """INSERT INTO billing_chunks (tenant_id, run_id, sector_id, chunk_no, first_account, last_account, accounts)
+           SELECT %s, %s, sector_id, chunk_no, min(id), max(id), count(*)
+           FROM (SELECT a.id, t.sector_id,
+                        (row_number() OVER (PARTITION BY t.sector_id ORDER BY a.id) - 1) / %s AS chunk_no
+                 FROM accounts a JOIN tomas t ON t.id = a.toma_id
+                 JOIN sectores_hidraulicos s ON s.id = t.sector_id
+                 WHERE a.status = 'active' AND (%s::text IS NULL OR s.code = %s)) x
+           GROUP BY sector_id, chunk_no
+           ON CONFLICT DO NOTHING""", (tenant_id, run_id, chunk_size, scope_sector, scope_sector))
+
+
+def sector_plan(conn: psycopg.Connection[Any], run_id: int) -> list[Row]:
+    return _rows(conn.execute(
+        """SELECT c.sector_id, s.code, count(*) AS chunks, sum(c.accounts)::int AS accounts,
+                  count(*) FILTER (WHERE c.status = 'done') AS chunks_done,
+                  coalesce(sum(c.accounts) FILTER (WHERE c.status = 'done'), 0)::int AS accounts_done
+           FROM billing_chunks c JOIN sectores_hidraulicos s ON s.id = c.sector_id
+           WHERE c.run_id = %s GROUP BY c.sector_id, s.code ORDER BY s.code""", (run_id,)))
+
+
+def get_chunk(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_no: int,
+              lock: bool = False) -> Row | None:
+    sql = "SELECT * FROM billing_chunks WHERE run_id = %s AND sector_id = %s AND chunk_no = %s"
+    rows = _rows(conn.execute(sql + (" FOR UPDATE" if lock else ""), (run_id, sector_id, chunk_no)))
+    return rows[0] if rows else None
+
+
+def complete_chunk(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_no: int,
+                   counters: dict[str, Any]) -> None:
+    conn.execute(
+        """UPDATE billing_chunks SET status = 'done', counters = %s, completed_at = now()
+           WHERE run_id = %s AND sector_id = %s AND chunk_no = %s""",
+        (Jsonb(counters), run_id, sector_id, chunk_no))
+    conn.execute("UPDATE billing_runs SET accounts_done = accounts_done + %s WHERE id = %s",
+                 (counters.get("accounts", 0), run_id))
+
+
+def run_totals(conn: psycopg.Connection[Any], run_id: int) -> Row:
+    rows = _rows(conn.execute(
+        """SELECT count(*)::int AS invoices,
+                  count(*) FILTER (WHERE estimated)::int AS estimated,
+                  count(*) FILTER (WHERE status = 'held')::int AS held,
+                  count(*) FILTER (WHERE status = 'issued')::int AS issued,
+                  coalesce(sum(total), 0) AS total_billed,
+                  coalesce(sum(consumption_m3), 0) AS m3_billed
+           FROM invoices WHERE billing_run_id = %s""", (run_id,)))
+    return rows[0]
+
+
+# ---------------------------------------------------------------- chunk inputs
+
+def chunk_accounts(conn: psycopg.Connection[Any], *, sector_id: int, first: int, last: int) -> list[Row]:
+    return _rows(conn.execute(
+        """SELECT a.id, a.tariff_class, s.code AS sector, m.dials, mi.installed_at::date AS installed_on,
+                  mi.initial_read, mi.meter_id
+           FROM accounts a JOIN tomas t ON t.id = a.toma_id
+           JOIN sectores_hidraulicos s ON s.id = t.sector_id
+           LEFT JOIN LATERAL (SELECT meter_id, installed_at, initial_read FROM meter_installations i
+                              WHERE i.toma_id = t.id AND i.removed_at IS NULL
+                              ORDER BY installed_at DESC LIMIT 1) mi ON true
+           LEFT JOIN meters m ON m.id = mi.meter_id
+           WHERE t.sector_id = %s AND a.id BETWEEN %s AND %s AND a.status = 'active'
+           ORDER BY a.id""", (sector_id, first, last)))
+
+
+def chunk_reads(conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: datetime,
+                until: datetime) -> list[tuple[Any, ...]]:
+    """(account_id, meter_id, read_at, value, status, exception_codes, source) in [since, until), oldest first."""
+    return conn.execute(
+        """SELECT account_id, meter_id, read_at, value, status, exception_codes, source FROM meter_readings
+           WHERE account_id = ANY(%s) AND read_at >= %s AND read_at < %s AND status <> 'rejected'
+           ORDER BY account_id, read_at""", (list(account_ids), since, until)).fetchall()
+
+
+def chunk_prior_bills(conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: date,
+                      before: date) -> list[tuple[Any, ...]]:
+    return conn.execute(
+        """SELECT account_id, period, consumption_m3, estimated FROM invoices
+           WHERE account_id = ANY(%s) AND period >= %s AND period < %s AND status <> 'cancelled'
+           ORDER BY account_id, period""", (list(account_ids), since, before)).fetchall()
+
+
+def chunk_balances(conn: psycopg.Connection[Any], *, account_ids: Sequence[int]) -> dict[int, Decimal]:
+    cur = conn.execute(
+        """SELECT account_id, sum(amount) FROM account_movements WHERE account_id = ANY(%s)
+           GROUP BY account_id""", (list(account_ids),))
+    return {int(a): Decimal(b) for a, b in cur.fetchall()}
+
+
+# ---------------------------------------------------------------- chunk writes
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, period: date,
+                   invoices: Sequence[tuple[Any, ...]], lines: Sequence[tuple[Any, ...]]) -> tuple[int, int]:
+    """COPY drafts into temp tables, then insert the ones whose (account, period) has no invoice yet, with their
+    lines, in one statement. Returns (invoices inserted, lines inserted). Existing invoices are never touched.
+
+    invoices: (account_id, status, consumption_m3, estimated, exception_codes list, subtotal, tax_total, total,
+               previous_balance, held_reason)
+    lines: (account_id, line_no, code, description, quantity, unit_price, amount, tax_rate, tax_amount, trace dict)
+    """
+    conn.execute(
+        """CREATE TEMP TABLE IF NOT EXISTS tmp_invoices (
+               account_id bigint, status text, consumption_m3 numeric, estimated boolean, exception_codes text[],
+               subtotal numeric, tax_total numeric, total numeric, previous_balance numeric, held_reason text
+           ) ON COMMIT DELETE ROWS""")
+    conn.execute(
+        """CREATE TEMP TABLE IF NOT EXISTS tmp_lines (
+               account_id bigint, line_no smallint, code text, description text, quantity numeric,
+               unit_price numeric, amount numeric, tax_rate numeric, tax_amount numeric, trace jsonb
+           ) ON COMMIT DELETE ROWS""")
+    buf = io.StringIO()
+    for r in invoices:
+        codes = "{" + ",".join(r[4]) + "}"
+        buf.write("\t".join(_copy_text(v) for v in (*r[:4], codes, *r[5:])) + "\n")
+    with conn.cursor().copy("COPY tmp_invoices FROM STDIN") as copy:
+        copy.write(buf.getvalue())
+    buf = io.StringIO()
+    for r in lines:
+        buf.write("\t".join(_copy_text(v) for v in r[:9]))
+        buf.write("\t" + _copy_text(orjson.dumps(r[9]).decode()) + "\n")
+    with conn.cursor().copy("COPY tmp_lines FROM STDIN") as copy:
+        copy.write(buf.getvalue())
+    cur = conn.execute(
+        """WITH ins AS (
+               INSERT INTO invoices (tenant_id, account_id, period, billing_run_id, status, consumption_m3, estimated,
+                                     exception_codes, subtotal, tax_total, total, previous_balance, amount_due,
+                                     held_reason)
+               SELECT %s, account_id, %s, %s, status, consumption_m3, estimated, exception_codes, subtotal,
+                      tax_total, total, previous_balance, total + previous_balance, held_reason
+               FROM tmp_invoices
+               ON CONFLICT (tenant_id, account_id, period) DO NOTHING
+               RETURNING id, account_id),
+           lines AS (
+               INSERT INTO invoice_lines (tenant_id, invoice_id, line_no, code, description, quantity, unit_price,
+                                          amount, tax_rate, tax_amount, trace)
+               SELECT %s, ins.id, l.line_no, l.code, l.description, l.quantity, l.unit_price, l.amount, l.tax_rate,
+                      l.tax_amount, l.trace
+               FROM tmp_lines l JOIN ins USING (account_id)
+               RETURNING 1)
+           SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM lines)""",
+        (tenant_id, period, run_id, tenant_id))
+    row = cur.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+# ---------------------------------------------------------------- review and issue
+
+def held_invoices(conn: psycopg.Connection[Any], run_id: int, limit: int = 100) -> list[Row]:
+    return _rows(conn.execute(
+        """SELECT i.id, i.account_id, a.account_number, i.exception_codes, i.held_reason, i.consumption_m3,
+                  i.estimated, i.total
+           FROM invoices i JOIN accounts a ON a.id = i.account_id
+           WHERE i.billing_run_id = %s AND i.status = 'held' ORDER BY i.id LIMIT %s""", (run_id, limit)))
+
+
+def set_invoice_status(conn: psycopg.Connection[Any], *, invoice_id: int, from_status: str, to_status: str,
+                       reviewed_by: str) -> bool:
+    cur = conn.execute(
+        """UPDATE invoices SET status = %s, reviewed_by = %s, reviewed_at = now()
+           WHERE id = %s AND status = %s""", (to_status, reviewed_by, invoice_id, from_status))
+    return cur.rowcount == 1
+
+
+def issue_drafts(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, serie: str, issued_at: datetime,
+                 due_date: date, invoice_ids: Sequence[int] | None = None) -> int:
+    """Issue the run's drafts (or the given ones): gapless folios from the series row (locked for the transaction),
+    a charge movement per invoice in the ledger, and an invoice.issued outbox event per invoice."""
+    conn.execute("INSERT INTO folio_series (tenant_id, serie) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                 (tenant_id, serie))
+    row = conn.execute("SELECT next_folio FROM folio_series WHERE tenant_id = %s AND serie = %s FOR UPDATE",
+                       (tenant_id, serie)).fetchone()
+    assert row is not None
+    first_folio = int(row[0])
+    cur = conn.execute(
+        """WITH todo AS (
+               SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
+               FROM (SELECT id FROM invoices
+                     WHERE billing_run_id = %s AND status = 'draft' AND (%s::bigint[] IS NULL OR id = ANY(%s))
+                     FOR UPDATE) locked),
+           issued AS (
+               UPDATE invoices i SET status = 'issued', serie = %s, folio = %s + todo.n, issued_at = %s,
+                                     due_date = %s
+               FROM todo WHERE i.id = todo.id
+               RETURNING i.id, i.account_id, i.total, i.period, i.folio),
+           ledger AS (
+               INSERT INTO account_movements (tenant_id, account_id, kind, amount, source_type, source_id,
+                                              occurred_at)
+               SELECT %s, account_id, 'charge', total, 'invoice', id, %s FROM issued
+               ON CONFLICT DO NOTHING RETURNING 1),
+           events AS (
+               INSERT INTO domain_events (tenant_id, event_type, event_key, aggregate_type, aggregate_id, payload,
+                                          occurred_at)
+               SELECT %s, 'invoice.issued', 'invoice.issued:' || id, 'invoice', id::text,
+                      jsonb_build_object('invoice_id', id, 'account_id', account_id, 'total', total,
+                                         'period', period, 'serie', %s::text, 'folio', folio),
+                      %s
+               FROM issued ON CONFLICT DO NOTHING RETURNING 1)
+           SELECT (SELECT count(*) FROM issued), (SELECT count(*) FROM ledger)""",
+        (run_id, list(invoice_ids) if invoice_ids is not None else None,
+         list(invoice_ids) if invoice_ids is not None else None, serie, first_folio, issued_at, due_date,
+         tenant_id, issued_at, tenant_id, serie, issued_at))
+    counts = cur.fetchone()
+    assert counts is not None
+    issued = int(counts[0])
+    conn.execute("UPDATE folio_series SET next_folio = next_folio + %s WHERE tenant_id = %s AND serie = %s",
+                 (issued, tenant_id, serie))
+    return issued
