@@ -25,12 +25,13 @@ def billing_run_orchestrator(context: df.DurableOrchestrationContext):  # type: 
     job: dict[str, Any] = context.get_input()
     try:
         plan = yield context.call_activity("billing_plan_run", job)
+        attempt = str(context.new_uuid())[:8]  # replay-safe; a re-run never collides with a still-running sector
         context.set_custom_status({"phase": "billing", "accounts": plan["accounts"],
                                    "sectors": len(plan["sectors"])})
         sectors = [
             context.call_sub_orchestrator(
                 "billing_sector_orchestrator", {**job, "sector_id": s["sector_id"], "chunks": s["chunks"]},
-                instance_id=f"{context.instance_id}:{s['code']}")
+                instance_id=f"{context.instance_id}:{s['code']}:{attempt}")
             for s in plan["sectors"]
         ]
         results = yield context.task_all(sectors)
