@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _publish(batch: list[dict[str, Any]]) -> None:
-    queue = storage.queue_client(get_settings().QUEUE_DOMAIN_EVENTS)
+    queue = storage.producer_queue(get_settings().QUEUE_DOMAIN_EVENTS)
     for envelope in batch:
         storage.send_json(queue, envelope)
 

@@ -61,6 +61,19 @@ def ensure_queue(name: str, connection: str | None = None) -> QueueClient:
     return client
 
 
+_ensured: set[tuple[str, str]] = set()
+
+
+def producer_queue(name: str, connection: str | None = None) -> QueueClient:
+    """A queue client for sending, creating the queue the first time this process uses it."""
+    key = (connection or get_settings().AzureWebJobsStorage, name)
+    if key in _ensured:
+        return queue_client(name, connection)
+    client = ensure_queue(name, connection)
+    _ensured.add(key)
+    return client
+
+
 def send_json(queue: QueueClient, message: dict[str, Any]) -> None:
     body = json.dumps(message, separators=(",", ":"), default=str)
     if len(body.encode()) > 48_000:
@@ -103,5 +116,6 @@ def ping(timeout_seconds: float = 2.0) -> None:
 
 
 def reset_clients() -> None:
+    _ensured.clear()
     queue_service.cache_clear()
     blob_service.cache_clear()
