@@ -36,8 +36,9 @@ def _reset_billing(owner_url: str) -> None:
         conn.execute("DELETE FROM invoices")
         conn.execute("DELETE FROM billing_runs")
         conn.execute("UPDATE folio_series SET next_folio = 1")
-        conn.execute("VACUUM ANALYZE")  # type: ignore[arg-type]
         conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
 
 
 def seed_for_bench(owner_url: str, accounts: int, sectors: int) -> dict[str, Any]:

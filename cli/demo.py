@@ -43,7 +43,8 @@ def _count(tenant_id: Any, sql: str) -> int:
 def _relay(host: Any) -> dict[str, Any]:
     host.fire_timer("outbox_relay")
     stats = host.run_queues_until_idle(timeout=60)
-    return {"processed": getattr(stats, "processed", None), "poisoned": getattr(stats, "poisoned", None)}
+    return {"received": stats.received, "succeeded": stats.succeeded, "failed": stats.failed,
+            "poisoned": stats.poisoned}
 
 
 def demo_command() -> None:

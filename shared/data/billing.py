@@ -153,9 +153,11 @@ def chunk_accounts(conn: psycopg.Connection[Any], *, sector_id: int, first: int,
 
 def chunk_reads(conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: datetime,
                 until: datetime) -> list[tuple[Any, ...]]:
-    """(account_id, meter_id, read_at, value, status, exception_codes, source) in [since, until), oldest first."""
+    """(account_id, meter_id, local read date, value, status, exception_codes, source) in [since, until), oldest
+    first. The read date is the utility's local date (America/Mexico_City)."""
     return conn.execute(
-        """SELECT account_id, meter_id, read_at, value, status, exception_codes, source FROM meter_readings
+        """SELECT account_id, meter_id, (read_at AT TIME ZONE 'America/Mexico_City')::date, value, status,
+                  exception_codes, source FROM meter_readings
            WHERE account_id = ANY(%s) AND read_at >= %s AND read_at < %s AND status <> 'rejected'
            ORDER BY account_id, read_at""", (list(account_ids), since, until)).fetchall()
 
@@ -178,10 +180,15 @@ def chunk_balances(conn: psycopg.Connection[Any], *, account_ids: Sequence[int])
 # ---------------------------------------------------------------- chunk writes
 
 def _copy_text(value: Any) -> str:
+    """A value in COPY text format (numbers need no escaping; text escapes backslash, tab and newlines)."""
     if value is None:
         return "\\N"
+    if isinstance(value, Decimal | int | bool):
+        return str(value)
     text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
 
 
 def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, period: date,

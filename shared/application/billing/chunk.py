@@ -90,9 +90,9 @@ def bill_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, chunk_no: 
         t = time.perf_counter()
         meter_of = {a["id"]: a["meter_id"] for a in accounts}
         reads: dict[int, list[Read]] = defaultdict(list)
-        for account_id, meter_id, read_at, value, status, codes, source in raw_reads:
+        for account_id, meter_id, read_on, value, status, codes, source in raw_reads:
             if meter_of.get(account_id) in (None, meter_id):  # reads of the meter installed now
-                reads[account_id].append(Read(read_on=periods.local_date(read_at), value=value, status=status,
+                reads[account_id].append(Read(read_on=read_on, value=value, status=status,
                                               exception_codes=tuple(codes or ()), source=source))
         prior: dict[int, list[PriorBill]] = defaultdict(list)
         for account_id, p, m3, estimated in prior_rows:
