@@ -1,0 +1,160 @@
+"""Billing runs: start (through the durable orchestration), follow progress, review exceptions, issue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from functions.api.deps import Caller, IdPath
+from functions.api.problems import ProblemError
+from functions.api.schemas import PROBLEM_RESPONSES
+from functions.durable_client import get_durable_client
+from shared.application.access.principal import BILLING_RUN, Principal
+from shared.application.billing import periods, runs
+from shared.data import billing as billing_sql
+from shared.data import db
+
+router = APIRouter(prefix="/api/v1", tags=["billing runs"], responses=PROBLEM_RESPONSES)
+
+
+class StartRunIn(BaseModel):
+    period: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Periodo AAAA-MM")]
+    sector: Annotated[str | None, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")] = None
+
+
+class StartRunOut(BaseModel):
+    run_id: int
+    instance_id: str
+    period: str
+    scope: str
+    launched: bool = Field(description="false when the run's orchestration was already running or done")
+
+
+class SectorProgress(BaseModel):
+    sector: str
+    accounts: int
+    accounts_done: int
+    chunks: int
+    chunks_done: int
+
+
+class RunProgressOut(BaseModel):
+    run_id: int
+    period: str
+    scope: str
+    status: str
+    instance_id: str
+    accounts_total: int
+    accounts_done: int
+    error: str | None
+    sectors: list[SectorProgress]
+    invoices: int
+    estimated: int
+    held: int
+    issued: int
+    total_billed: str
+    started_at: str | None
+    completed_at: str | None
+
+
+class HeldInvoiceOut(BaseModel):
+    id: int
+    account_id: int
+    account_number: str
+    exception_codes: list[str]
+    held_reason: str | None
+    consumption_m3: str
+    estimated: bool
+    total: str
+
+
+class IssueOut(BaseModel):
+    run_id: int
+    issued: int
+    held: int
+    due_date: str
+
+
+class ReviewIn(BaseModel):
+    action: Literal["release", "hold"]
+
+
+def _staff(p: Principal) -> None:
+    if not p.can(BILLING_RUN):
+        raise ProblemError(403, "forbidden", "Su rol no puede operar corridas de facturación.")
+
+
+def _mapped(exc: Exception) -> ProblemError:
+    if isinstance(exc, runs.NoTariffInForce | periods.InvalidPeriod):
+        return ProblemError(422, "no_tariff_in_force" if isinstance(exc, runs.NoTariffInForce) else "invalid_period",
+                            str(exc))
+    if isinstance(exc, runs.RunNotFound):
+        return ProblemError(404, "billing_run_not_found", "La corrida de facturación no existe.")
+    if isinstance(exc, runs.RunNotReady | runs.InvoiceNotInState):
+        return ProblemError(409, "invalid_state", str(exc))
+    raise exc
+
+
+@router.post("/billing-runs", status_code=202, response_model=StartRunOut, summary="Start a billing run")
+async def start_billing_run(p: Caller, body: StartRunIn) -> JSONResponse:
+    _staff(p)
+    try:
+        started = await run_in_threadpool(runs.start_run, tenant_slug=p.tenant_slug,
+                                          period=periods.parse_period(body.period), sector=body.sector,
+                                          started_by=p.subject)
+    except (runs.NoTariffInForce, periods.InvalidPeriod) as exc:
+        raise _mapped(exc) from exc
+    from functions.billing import start_orchestration
+
+    launched = await start_orchestration(get_durable_client(), started)
+    out = StartRunOut(run_id=started.run_id, instance_id=started.instance_id, period=body.period,
+                      scope=started.scope, launched=launched)
+    return JSONResponse(out.model_dump(), status_code=202,
+                        headers={"Location": f"/api/v1/billing-runs/{started.run_id}"})
+
+
+@router.get("/billing-runs", response_model=list[RunProgressOut], summary="Recent billing runs")
+def list_billing_runs(p: Caller) -> list[dict[str, Any]]:
+    _staff(p)
+    with db.tenant_transaction(p.tenant_id) as conn:
+        ids = [r["id"] for r in billing_sql.list_runs(conn)]
+    return [runs.progress(tenant_id=p.tenant_id, run_id=i) for i in ids]
+
+
+@router.get("/billing-runs/{run_id}", response_model=RunProgressOut, summary="Progress of a billing run")
+def get_billing_run(p: Caller, run_id: IdPath) -> dict[str, Any]:
+    _staff(p)
+    try:
+        return runs.progress(tenant_id=p.tenant_id, run_id=run_id)
+    except runs.RunNotFound as exc:
+        raise _mapped(exc) from exc
+
+
+@router.get("/billing-runs/{run_id}/exceptions", response_model=list[HeldInvoiceOut],
+            summary="Invoices held for review")
+def billing_run_exceptions(p: Caller, run_id: IdPath) -> list[dict[str, Any]]:
+    _staff(p)
+    return runs.exceptions(tenant_id=p.tenant_id, run_id=run_id)
+
+
+@router.post("/billing-runs/{run_id}/approve", response_model=IssueOut, summary="Issue the run's drafts")
+def approve_billing_run(p: Caller, run_id: IdPath) -> dict[str, Any]:
+    _staff(p)
+    try:
+        return runs.issue_run(tenant_id=p.tenant_id, run_id=run_id, now=datetime.now(UTC), reviewer=p.subject)
+    except (runs.RunNotFound, runs.RunNotReady) as exc:
+        raise _mapped(exc) from exc
+
+
+@router.post("/invoices/{invoice_id}/review", status_code=204, summary="Release a held invoice or hold a draft")
+def review_invoice(p: Caller, invoice_id: IdPath, body: ReviewIn) -> None:
+    _staff(p)
+    try:
+        runs.review_invoice(tenant_id=p.tenant_id, invoice_id=invoice_id, action=body.action, reviewer=p.subject)
+    except runs.InvoiceNotInState as exc:
+        raise _mapped(exc) from exc

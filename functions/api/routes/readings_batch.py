@@ -1,0 +1,46 @@
+"""Batch read ingestion for handheld and AMR systems: per-row results, valid rows stored in one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from functions.api.deps import Caller
+from functions.api.problems import ProblemError
+from functions.api.schemas import PROBLEM_RESPONSES
+from shared.application.access.principal import ALL_DATA, READINGS_WRITE
+from shared.application.readings.ingest import MAX_BATCH, ingest_reads
+
+router = APIRouter(prefix="/api/v1/readings", tags=["readings"], responses=PROBLEM_RESPONSES)
+
+
+class BatchIn(BaseModel):
+    reads: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH, description=(
+        "Filas {meter_serial, read_at, value, source: handheld|amr|self|operator, source_id, photo_base64?}; "
+        "cada fila se valida por separado"))]
+
+
+class RowOut(BaseModel):
+    row: int
+    status: Literal["accepted", "exception", "duplicate", "rejected"]
+    errors: list[str]
+    exception_codes: list[str]
+
+
+class BatchOut(BaseModel):
+    received: int
+    accepted: int
+    exceptions: int
+    duplicates: int
+    rejected: int
+    rows: list[RowOut] = Field(description="Rows that were not simply accepted, with their reasons")
+
+
+@router.post("/batch", response_model=BatchOut, summary="Ingest a batch of meter reads (per-row report)")
+def ingest_batch(p: Caller, body: BatchIn) -> dict[str, Any]:
+    if not (p.can(READINGS_WRITE) and p.can(ALL_DATA)):
+        raise ProblemError(403, "forbidden", "Su rol no puede cargar lotes de lecturas.")
+    return ingest_reads(tenant_id=p.tenant_id, rows=body.reads, now=datetime.now(UTC)).as_dict()

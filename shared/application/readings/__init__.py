@@ -1,0 +1,1 @@
+"""Meter reads: batch ingestion with per-row errors and VEE validation."""
