@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import billing, csd, devcommands, payments, seed, tariff, token
+from cli import billing, csd, devcommands, payments, readings, seed, tariff, token
 
 app = typer.Typer(help="SUPRA Water (CEA Querétaro): comandos de operación y desarrollo.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -13,6 +13,7 @@ app.add_typer(csd.csd_app, name="csd")
 app.add_typer(payments.payments_app, name="payments")
 app.add_typer(payments.ledger_app, name="ledger")
 app.add_typer(billing.billing_app, name="billing")
+app.add_typer(readings.readings_app, name="readings")
 app.command("seed")(seed.seed_command)
 app.command("token")(token.token_command)
 app.command("bill")(billing.bill_command)

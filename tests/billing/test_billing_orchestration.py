@@ -1,6 +1,6 @@
 """The billing run through the real durable replay engine (local runner), activities in worker processes."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -80,3 +80,22 @@ def test_a_run_killed_midway_is_rerun_without_duplicates(fresh_db, host, utility
         lines_per_invoice = conn.execute(
             "SELECT min(c), max(c) FROM (SELECT count(*) c FROM invoice_lines GROUP BY invoice_id) x").fetchone()
         assert lines_per_invoice[0] >= 1
+
+
+@pytest.mark.slow
+def test_monthly_timer_bills_the_previous_month_once(fresh_db, host):
+    from shared.application.billing import periods
+
+    u = make_utility(fresh_db, "cea-timer", sectors=("S01",))
+    period = periods.previous_period(periods.local_date(datetime.now(UTC)))
+    for i in range(5):
+        add_account(fresh_db, u, sector="S01",
+                    reads=monthly(periods.add_months(period, -12), [50 * i + 10 * m for m in range(13)]))
+    host.fire_timer("billing_timer")
+    host.fire_timer("billing_timer")  # a double fire (e.g. past-due + schedule) must not bill twice
+    instance = runs.instance_id_for(u.slug, period, "all")
+    record = host.wait_for(instance, timeout=120)
+    assert record.status.name == "COMPLETED"
+    with fresh_db.owner() as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT account_id) FROM invoices").fetchone() == (5, 5)
+        assert conn.execute("SELECT period FROM billing_runs").fetchall() == [(period,)]
