@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -59,80 +61,98 @@ def _line_rows(draft: InvoiceDraft) -> list[tuple[Any, ...]]:
              line.tax_rate, line.tax_amount, line.trace) for n, line in enumerate(draft.lines, start=1)]
 
 
+@dataclass
+class _Inputs:
+    accounts: list[dict[str, Any]]
+    reads: dict[int, list[Read]]
+    prior: dict[int, list[PriorBill]]
+    balances: dict[int, Decimal]
+
+
+def _load(conn: Any, *, sector_id: int, chunk_row: dict[str, Any], period: Period) -> _Inputs:
+    """Four set-based queries for the whole chunk: accounts, reads, prior bills, balances."""
+    accounts = sql.chunk_accounts(conn, sector_id=sector_id, first=chunk_row["first_account"],
+                                  last=chunk_row["last_account"])
+    ids = [a["id"] for a in accounts]
+    raw_reads = sql.chunk_reads(conn, account_ids=ids,
+                                since=periods.local_midnight_utc(periods.add_months(period.start, -HISTORY_MONTHS)),
+                                until=periods.local_midnight_utc(period.end))
+    meter_of = {a["id"]: a["meter_id"] for a in accounts}
+    reads: dict[int, list[Read]] = defaultdict(list)
+    for account_id, meter_id, read_on, value, status, codes, source in raw_reads:
+        if meter_of.get(account_id) in (None, meter_id):  # reads of the meter installed now
+            reads[account_id].append(Read(read_on=read_on, value=value, status=status,
+                                          exception_codes=tuple(codes or ()), source=source))
+    prior: dict[int, list[PriorBill]] = defaultdict(list)
+    for account_id, p, m3, estimated in sql.chunk_prior_bills(
+            conn, account_ids=ids, since=periods.add_months(period.start, -12), before=period.start):
+        prior[account_id].append(PriorBill(period=p, m3=m3, estimated=estimated))
+    return _Inputs(accounts=accounts, reads=reads, prior=prior, balances=sql.chunk_balances(conn, account_ids=ids))
+
+
+def _pricer(schedule: TariffSchedule, on: Any, memo: dict[tuple[str, Decimal], Quote]) -> Callable[[Decimal], Quote]:
+    """Quotes memoised per (schedule, m³): most accounts of a chunk share a handful of whole-m³ consumptions."""
+    def price(m3: Decimal) -> Quote:
+        key = (schedule.name, m3)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = quote(schedule=schedule, m3=m3, on=on)
+        return found
+    return price
+
+
+def _bill(inputs: _Inputs, *, period: Period, schedules: dict[str, TariffSchedule], conn: Any,
+          ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, Any]]:
+    policy, est_policy = billing_policy(conn), estimation_policy(conn)
+    peers = _peer_rates(inputs.accounts, inputs.reads, period)
+    memo: dict[tuple[str, Decimal], Quote] = {}
+    pricers = {cls: _pricer(schedule, period.start, memo) for cls, schedule in schedules.items()}
+    invoices: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
+    counters = {"accounts": len(inputs.accounts), "estimated": 0, "held": 0, "credits": 0}
+    for acc in inputs.accounts:
+        schedule = schedules.get(acc["tariff_class"])
+        if schedule is None:
+            raise NoScheduleForClass(f"no tariff in force for class {acc['tariff_class']} on {period.start}")
+        draft = bill_account(
+            account=AccountToBill(
+                account_id=acc["id"], tariff_class=acc["tariff_class"], sector=acc["sector"],
+                dials=int(acc["dials"] or 6), installed_on=acc["installed_on"] or period.start,
+                initial_read=acc["initial_read"] if acc["initial_read"] is not None else Decimal(0),
+                reads=tuple(inputs.reads.get(acc["id"], ())), prior_bills=tuple(inputs.prior.get(acc["id"], ())),
+                previous_balance=inputs.balances.get(acc["id"], Decimal(0))),
+            period=period, schedule=schedule, price=pricers[acc["tariff_class"]],
+            peers=peers.get(acc["tariff_class"]), estimation_policy=est_policy, billing_policy=policy)
+        counters["estimated"] += draft.estimated
+        counters["held"] += draft.held
+        counters["credits"] += any(line.amount < 0 for line in draft.lines)
+        invoices.append((draft.account_id, "held" if draft.held else "draft", draft.consumption_m3,
+                         draft.estimated, list(draft.exception_codes), draft.subtotal, draft.tax_total,
+                         draft.total, draft.previous_balance,
+                         ", ".join(draft.exception_codes) if draft.held else None))
+        lines.extend(_line_rows(draft))
+    return invoices, lines, counters
+
+
 def bill_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, chunk_no: int) -> dict[str, Any]:
     """Bill a chunk; returns its counters (ids and counts only, as durable activities must)."""
     phases: dict[str, float] = {}
     started = time.perf_counter()
     with db.tenant_transaction(tenant_id) as conn:
-        chunk = sql.get_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, lock=True)
-        if chunk is None:
+        chunk_row = sql.get_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, lock=True)
+        if chunk_row is None:
             raise ChunkNotFound(f"run {run_id} has no chunk {sector_id}/{chunk_no}")
-        if chunk["status"] == "done":
-            return {**chunk["counters"], "skipped": True}
+        if chunk_row["status"] == "done":
+            return {**chunk_row["counters"], "skipped": True}
         run = sql.get_run(conn, run_id)
         assert run is not None
-        period_start = run["period"]
-        period = Period(start=period_start, end=periods.period_end(period_start))
+        period = Period(start=run["period"], end=periods.period_end(run["period"]))
         schedules = {cls: parsed_schedule(row) for cls, row in sql.schedules_in_force(conn, on=period.start).items()}
-        policy, est_policy = billing_policy(conn), estimation_policy(conn)
-
-        accounts = sql.chunk_accounts(conn, sector_id=sector_id, first=chunk["first_account"],
-                                      last=chunk["last_account"])
-        ids = [a["id"] for a in accounts]
-        raw_reads = sql.chunk_reads(conn, account_ids=ids,
-                                    since=periods.local_midnight_utc(periods.add_months(period.start, -HISTORY_MONTHS)),
-                                    until=periods.local_midnight_utc(period.end))
-        prior_rows = sql.chunk_prior_bills(conn, account_ids=ids, since=periods.add_months(period.start, -12),
-                                           before=period.start)
-        balances = sql.chunk_balances(conn, account_ids=ids)
+        inputs = _load(conn, sector_id=sector_id, chunk_row=chunk_row, period=period)
         phases["load"] = time.perf_counter() - started
 
         t = time.perf_counter()
-        meter_of = {a["id"]: a["meter_id"] for a in accounts}
-        reads: dict[int, list[Read]] = defaultdict(list)
-        for account_id, meter_id, read_on, value, status, codes, source in raw_reads:
-            if meter_of.get(account_id) in (None, meter_id):  # reads of the meter installed now
-                reads[account_id].append(Read(read_on=read_on, value=value, status=status,
-                                              exception_codes=tuple(codes or ()), source=source))
-        prior: dict[int, list[PriorBill]] = defaultdict(list)
-        for account_id, p, m3, estimated in prior_rows:
-            prior[account_id].append(PriorBill(period=p, m3=m3, estimated=estimated))
-        peers = _peer_rates(accounts, reads, period)
-        quotes: dict[tuple[str, Decimal], Quote] = {}
-
-        def pricer(schedule: TariffSchedule) -> Any:
-            def price(m3: Decimal) -> Quote:
-                key = (schedule.name, m3)
-                found = quotes.get(key)
-                if found is None:
-                    found = quotes[key] = quote(schedule=schedule, m3=m3, on=period.start)
-                return found
-            return price
-
-        invoices: list[tuple[Any, ...]] = []
-        lines: list[tuple[Any, ...]] = []
-        counters = {"accounts": len(accounts), "estimated": 0, "held": 0, "credits": 0}
-        for acc in accounts:
-            schedule = schedules.get(acc["tariff_class"])
-            if schedule is None:
-                raise NoScheduleForClass(f"no tariff in force for class {acc['tariff_class']} on {period.start}")
-            draft = bill_account(
-                account=AccountToBill(
-                    account_id=acc["id"], tariff_class=acc["tariff_class"], sector=acc["sector"],
-                    dials=int(acc["dials"] or 6), installed_on=acc["installed_on"] or period.start,
-                    initial_read=acc["initial_read"] if acc["initial_read"] is not None else Decimal(0),
-                    reads=tuple(reads.get(acc["id"], ())), prior_bills=tuple(prior.get(acc["id"], ())),
-                    previous_balance=balances.get(acc["id"], Decimal(0))),
-                period=period, schedule=schedule, price=pricer(schedule), peers=peers.get(acc["tariff_class"]),
-                estimation_policy=est_policy, billing_policy=policy)
-            counters["estimated"] += draft.estimated
-            counters["held"] += draft.held
-            counters["credits"] += any(line.amount < 0 for line in draft.lines)
-            invoices.append((draft.account_id, "held" if draft.held else "draft", draft.consumption_m3,
-                             draft.estimated, list(draft.exception_codes), draft.subtotal, draft.tax_total,
-                             draft.total, draft.previous_balance,
-                             ", ".join(draft.exception_codes) if draft.held else None))
-            lines.extend(_line_rows(draft))
+        invoices, lines, counters = _bill(inputs, period=period, schedules=schedules, conn=conn)
         phases["compute"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -141,6 +161,7 @@ def bill_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, chunk_no: 
         counters.update(invoices=inserted, lines=lines_inserted, already_billed=len(invoices) - inserted)
         sql.complete_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, counters=counters)
         phases["write"] = time.perf_counter() - t
-    billing_invoices_generated_total.add(inserted, {"sector": accounts[0]["sector"] if accounts else ""})
+    sector = inputs.accounts[0]["sector"] if inputs.accounts else ""
+    billing_invoices_generated_total.add(inserted, {"sector": sector})
     counters["seconds"] = {k: round(v, 4) for k, v in phases.items()}
     return counters
