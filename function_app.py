@@ -5,7 +5,7 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions import billing, http_api, outbox
+from functions import billing, cfdi, http_api, outbox, payments, privacy
 from shared.platform.config import get_settings
 from shared.platform.logging import configure_logging
 from shared.platform.telemetry import setup_telemetry
@@ -14,5 +14,5 @@ configure_logging(get_settings().LOG_LEVEL)
 setup_telemetry()
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (http_api.bp, outbox.bp, billing.bp):
+for blueprint in (http_api.bp, outbox.bp, billing.bp, payments.bp, privacy.bp, cfdi.bp):
     app.register_functions(blueprint)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
@@ -136,8 +137,88 @@ def suspense(tenant: TenantOpt = None) -> None:
     """Unmatched payments waiting for an operator."""
     from shared.data import payments as data
 
-    out = []
+    out: list[dict[str, Any]] = []
     for t in _tenants(tenant):
         with db.tenant_transaction(t) as conn:
             out.extend({"tenant_id": t, **row} for row in data.unmatched_payments(conn))
     _echo(out)
+
+
+def run_payments_demo(*, base_url: str, tenant_slug: str, key_file: str, spei_secret: str, accounts: int = 3,
+                      wait_seconds: float = 30.0, echo: Any = typer.echo) -> list[dict[str, Any]]:
+    """Send signed Conekta (OXXO, card) and SPEI webhooks for demo accounts with open invoices to a running host
+    (the host must have CONEKTA_WEBHOOK_PUBLIC_KEY = the key in `key_file` and SPEI_WEBHOOK_SECRET = `spei_secret`),
+    wait until they are applied and show balances before and after."""
+    import time
+
+    import httpx
+
+    from fakes.conekta_server import ConektaFake
+    from shared.application.payments.intake import spei_signature
+    from shared.data import payments as data
+
+    tenant = _tenants(tenant_slug)[0]
+    with db.tenant_transaction(tenant) as conn:
+        rows = conn.execute(
+            "SELECT a.id, a.account_number, a.payment_reference, a.clabe, sum(b.open_amount) FROM accounts a"
+            " JOIN invoice_balances b ON b.account_id = a.id AND b.status = 'issued' AND b.open_amount > 0"
+            " GROUP BY a.id ORDER BY a.id LIMIT %s", (accounts,)).fetchall()
+        before = {r[0]: data.account_balance(conn, r[0]) for r in rows}
+    if not rows:
+        _fail("no demo account has open invoices: seed and bill first")
+    fake = ConektaFake.load_or_create(key_file)
+    sent: list[tuple[str, str]] = []
+    url = base_url.rstrip("/")
+    with httpx.Client(timeout=10) as client:
+        for i, (_account_id, number, reference, clabe, open_amount) in enumerate(rows):
+            amount = Decimal(open_amount)
+            if i % 3 == 0:  # OXXO cash for the whole debt, delivered twice (the redelivery changes nothing)
+                event = fake.charge_paid(fake.charge(amount=amount, method="cash", reference=reference))
+                for _ in range(2):
+                    fake.deliver(f"{url}/api/v1/webhooks/conekta?tenant={tenant_slug}", event, client=client)
+                sent.append((f"conekta/oxxo {event['id']}", str(amount)))
+            elif i % 3 == 1:  # card, half of it, with the account in the order metadata
+                half = (amount / 2).quantize(Decimal("0.01"))
+                charge = fake.charge(amount=half, method="card")
+                event = fake.order_paid(charge, account_number=number)
+                fake.deliver(f"{url}/api/v1/webhooks/conekta?tenant={tenant_slug}", event, client=client)
+                sent.append((f"conekta/card {event['id']}", str(half)))
+            else:  # SPEI abono to the account's CLABE
+                ident = int(time.time() * 1000) % 10**12 + i
+                body = json.dumps({"id": ident, "fechaOperacion": int(time.strftime("%Y%m%d")),
+                                   "monto": str(amount), "cuentaBeneficiario": clabe, "claveRastreo": f"DEMO{ident}",
+                                   "nombreOrdenante": "DEMO", "conceptoPago": "PAGO AGUA",
+                                   "tsLiquidacion": str(int(time.time() * 1000))}).encode()
+                r = client.post(f"{url}/api/v1/webhooks/spei?tenant={tenant_slug}", content=body,
+                                headers={"X-Spei-Signature": spei_signature(body=body, secret=spei_secret)})
+                sent.append((f"spei {ident} -> {r.json().get('mensaje')}", str(amount)))
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        with db.tenant_transaction(tenant) as conn:
+            pending = conn.execute("SELECT count(*) FROM webhook_inbox WHERE status = 'pending'").fetchone()
+        if pending and pending[0] == 0:
+            break
+        time.sleep(0.5)
+    out: list[dict[str, Any]] = []
+    with db.tenant_transaction(tenant) as conn:
+        for account_id, number, *_ in rows:
+            out.append({"account": number, "balance_before": before[account_id],
+                        "balance_after": data.account_balance(conn, account_id)})
+    for what, sent_amount in sent:
+        echo(f"  webhook {what}: ${sent_amount}")
+    for row in out:
+        echo(f"  cuenta {row['account']}: saldo ${row['balance_before']} -> ${row['balance_after']}")
+    return out
+
+
+@payments_app.command("demo-webhooks")
+def demo_webhooks(base_url: Annotated[str, typer.Option("--base-url")],
+                  tenant: Annotated[str, typer.Option("--tenant")],
+                  key_file: Annotated[str, typer.Option("--key-file")] = ".local/conekta-demo-key.pem",
+                  spei_secret: Annotated[str, typer.Option("--spei-secret", envvar="SPEI_WEBHOOK_SECRET")] = "",
+                  accounts: Annotated[int, typer.Option("--accounts")] = 3) -> None:
+    """Send signed Conekta and SPEI webhooks to a running host and show balances before and after."""
+    if not spei_secret:
+        _fail("--spei-secret (or SPEI_WEBHOOK_SECRET) is required")
+    run_payments_demo(base_url=base_url, tenant_slug=tenant, key_file=key_file, spei_secret=spei_secret,
+                      accounts=accounts)

@@ -308,3 +308,14 @@ def issue_drafts(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int,
     conn.execute("UPDATE folio_series SET next_folio = next_folio + %s WHERE tenant_id = %s AND serie = %s",
                  (issued, tenant_id, serie))
     return issued
+
+
+def issued_accounts_with_credit(conn: psycopg.Connection[Any], run_id: int) -> list[int]:
+    """Accounts of the run whose ledger balance is below their new invoice's total: they had credit standing."""
+    cur = conn.execute(
+        """SELECT i.account_id FROM invoices i
+           JOIN LATERAL (SELECT coalesce(sum(m.amount), 0) AS balance FROM account_movements m
+                         WHERE m.account_id = i.account_id) b ON true
+           WHERE i.billing_run_id = %s AND i.status = 'issued' AND b.balance < i.total
+           ORDER BY i.account_id""", (run_id,))
+    return [int(r[0]) for r in cur.fetchall()]

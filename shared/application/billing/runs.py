@@ -11,6 +11,7 @@ from uuid import UUID
 from shared.application.billing import periods
 from shared.application.billing.policy import billing_policy
 from shared.application.outbox import DomainEvent, record
+from shared.application.payments.apply import apply_account_credit
 from shared.data import billing as sql
 from shared.data import db
 from shared.platform import context
@@ -185,5 +186,10 @@ def issue_run(*, tenant_id: UUID | str, run_id: int, now: datetime, reviewer: st
         issued = sql.issue_drafts(conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, serie=policy.series,
                                   issued_at=now, due_date=due)
         held = sql.run_totals(conn, run_id)["held"]
-    log.info("billing run issued", extra={"run_id": run_id, "issued": issued, "held": held, "by": reviewer})
-    return {"run_id": run_id, "issued": issued, "held": held, "due_date": due.isoformat()}
+        with_credit = sql.issued_accounts_with_credit(conn, run_id)
+    for account_id in with_credit:  # standing credit (overpayments) pays the new bill at once
+        apply_account_credit(tenant_id=tenant_id, account_id=account_id)
+    log.info("billing run issued", extra={"run_id": run_id, "issued": issued, "held": held, "by": reviewer,
+                                          "paid_from_credit": len(with_credit)})
+    return {"run_id": run_id, "issued": issued, "held": held, "due_date": due.isoformat(),
+            "paid_from_credit": len(with_credit)}

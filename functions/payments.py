@@ -1,0 +1,80 @@
+"""Payments functions: apply queued webhook events, record poison messages, re-send stale inbox rows, detect broken
+payment plans and run dunning, reconcile yesterday per channel."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from shared.adapters import storage
+from shared.application.payments import apply, collections, intake, poison, reconcile
+from shared.application.payments.ledger import all_tenants
+from shared.platform.config import get_settings
+from shared.platform.metrics import queue_jobs_completed_total, queue_jobs_failed_total
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+MEXICO_CITY = ZoneInfo("America/Mexico_City")
+
+
+def _enqueue(message: dict[str, Any]) -> None:
+    storage.send_json(storage.ensure_queue(get_settings().QUEUE_PAYMENTS), message)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PAYMENTS%", connection="AzureWebJobsStorage")
+def apply_payment(msg: func.QueueMessage) -> None:
+    """One webhook inbox row -> ledger. Raises on failure so the host retries, then poisons."""
+    message = json.loads(msg.get_body())
+    try:
+        result = apply.process_inbox(tenant_id=message["tenant_id"], inbox_id=int(message["inbox_id"]))
+    except Exception:
+        queue_jobs_failed_total.add(1, {"queue": "payments-in"})
+        raise
+    queue_jobs_completed_total.add(1, {"queue": "payments-in"})
+    log.info("payment event applied", extra={"inbox_id": result.inbox_id, "outcome": result.outcome,
+                                             "payments": result.payments, "reversals": result.reversals})
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PAYMENTS%-poison", connection="AzureWebJobsStorage")
+def payments_poison(msg: func.QueueMessage) -> None:
+    """Keep the poisoned message with its last error for the operator's replay (never raises for bad bodies)."""
+    try:
+        poison.record_poison(msg.get_body())
+    except poison.UnroutablePoison:
+        return
+
+
+@bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", run_on_startup=False, use_monitor=False)
+def payments_inbox_redrive(timer: func.TimerRequest) -> None:
+    sent = intake.redrive_stale_inbox(enqueue=_enqueue)
+    if sent:
+        log.warning("payments inbox redrive", extra={"sent": sent})
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%PAYMENT_PLAN_CHECK_SCHEDULE%", run_on_startup=False,
+                  use_monitor=True)
+def payment_plans_check(timer: func.TimerRequest) -> None:
+    """Daily: broken payment plans are detected and reported, then overdue accounts go through dunning."""
+    today = datetime.now(MEXICO_CITY).date()
+    for tenant_id in all_tenants():
+        broken = collections.detect_broken_plans(tenant_id=tenant_id, today=today)
+        swept = collections.dunning_sweep(tenant_id=tenant_id, today=today)
+        log.info("collections run", extra={"tenant_id": str(tenant_id), "broken_plans": len(broken),
+                                           "accounts_evaluated": swept})
+
+
+@bp.timer_trigger(arg_name="timer", schedule="0 0 11 * * *", run_on_startup=False, use_monitor=True)
+def payments_reconcile(timer: func.TimerRequest) -> None:
+    """Daily at 05:00 Querétaro time: reconcile yesterday per provider and channel."""
+    day = (datetime.now(UTC).astimezone(MEXICO_CITY) - timedelta(days=1)).date()
+    for tenant_id in all_tenants():
+        reports = reconcile.reconcile_day(tenant_id=tenant_id, day=day)
+        unbalanced = [f"{r.provider}/{r.channel}" for r in reports if not r.balanced]
+        log.log(logging.WARNING if unbalanced else logging.INFO, "payments reconciliation",
+                extra={"tenant_id": str(tenant_id), "day": day.isoformat(), "unbalanced": unbalanced})

@@ -1,0 +1,42 @@
+"""`ledger check`: run the ledger invariants for one tenant or all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from shared.data import db, payments_ledger
+
+
+@dataclass
+class LedgerReport:
+    tenant_id: UUID
+    violations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    suspense_count: int = 0
+    suspense_amount: Decimal = Decimal("0.00")
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.violations.values())
+
+
+def check_tenant(tenant_id: UUID | str, *, limit: int = 20) -> LedgerReport:
+    with db.connection() as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one consistent snapshot
+        db.set_tenant(conn, tenant_id)
+        violations = payments_ledger.check(conn, limit=limit)
+        count, amount = payments_ledger.suspense_total(conn)
+    return LedgerReport(UUID(str(tenant_id)), violations, count, Decimal(amount))
+
+
+def all_tenants() -> list[UUID]:
+    with db.connection() as conn:
+        ids = [UUID(str(r[0])) for r in conn.execute("SELECT all_tenant_ids()").fetchall()]
+        conn.rollback()
+    return ids
+
+
+def check_all(*, limit: int = 20) -> list[LedgerReport]:
+    return [check_tenant(t, limit=limit) for t in all_tenants()]
