@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from cli import billing, csd, devcommands, payments, readings, seed, tariff, token
+from cli import billing, cfdi, csd, devcommands, payments, readings, seed, tariff, token
 
 app = typer.Typer(help="SUPRA Water (CEA Querétaro): comandos de operación y desarrollo.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(tariff.tariff_app, name="tariff")
 app.add_typer(csd.csd_app, name="csd")
+app.add_typer(cfdi.cfdi_app, name="cfdi")
 app.add_typer(payments.payments_app, name="payments")
 app.add_typer(payments.ledger_app, name="ledger")
 app.add_typer(billing.billing_app, name="billing")

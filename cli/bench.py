@@ -11,12 +11,14 @@ import psycopg
 import typer
 
 from cli.billing import run_billing
+from cli.loadtest import bench_api_command
 from cli.runtime import REPO, function_host, stack
 from shared.application.seeding.plan import SyntheticSpec
 from shared.application.seeding.reference import seed_reference
 from shared.application.seeding.synthetic import seed_synthetic
 
 bench_app = typer.Typer(help="Benchmarks (JSON output).", no_args_is_help=True)
+bench_app.command("api")(bench_api_command)
 BENCH_ROOT = REPO / ".local" / "bench"
 BENCH_UNTIL = date(2026, 11, 1)
 BENCH_PERIOD = "2026-10"

@@ -5,9 +5,12 @@ Each capability adds its step here. The demo uses its own throwaway cluster (.lo
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets as pysecrets
 import shutil
 import time
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,10 +18,14 @@ import httpx
 import typer
 
 from cli.billing import run_billing
+from cli.cfdi import local_simulator, throwaway_csd, write_sample
+from cli.payments import run_payments_demo
 from cli.runtime import LOCAL_DEMO, function_host, stack
+from fakes.conekta_server import ConektaFake
 from shared.application.billing import runs
+from shared.application.cfdi.stamping import start_stamping
 from shared.application.seeding.plan import SyntheticSpec
-from shared.application.seeding.reference import seed_reference
+from shared.application.seeding.reference import TENANT, seed_reference
 from shared.application.seeding.synthetic import seed_synthetic
 from shared.data import db
 
@@ -26,7 +33,6 @@ DEMO_ACCOUNTS = 3000
 DEMO_SECTORS = 4
 DEMO_UNTIL = date(2026, 11, 1)
 DEMO_PERIOD = "2026-10"
-TENANT = "cea-queretaro"
 
 
 def _step(title: str) -> float:
@@ -42,16 +48,33 @@ def _count(tenant_id: Any, sql: str) -> int:
 
 def _relay(host: Any) -> dict[str, Any]:
     host.fire_timer("outbox_relay")
-    stats = host.run_queues_until_idle(timeout=60)
+    stats = host.run_queues_until_idle(timeout=120)
     return {"received": stats.received, "succeeded": stats.succeeded, "failed": stats.failed,
             "poisoned": stats.poisoned}
 
 
+def _secrets_env(pac_url: str, conekta: ConektaFake, spei_secret: str) -> dict[str, str]:
+    """Local stand-ins for the Key Vault secrets: a throwaway CSD for the tenant's RFC, the simulator as PAC."""
+    csd = throwaway_csd(str(TENANT["rfc"]), str(TENANT["fiscal_name"]).upper())
+    return {"CSD_CERTIFICATE": base64.b64encode(csd.certificate_der).decode(),
+            "CSD_PRIVATE_KEY": base64.b64encode(csd.key_der).decode(), "CSD_PASSWORD": csd.password,
+            "PAC_PROVIDER": "simulator", "PAC_URL": pac_url,
+            "CONEKTA_WEBHOOK_PUBLIC_KEY": conekta.public_pem, "SPEI_WEBHOOK_SECRET": spei_secret}
+
+
 def demo_command() -> None:
-    """Install-free end-to-end run: seed, health, billing run, issue, outbox relay; prints a summary."""
+    """Install-free end-to-end run: seed, health, billing, issue, outbox, CFDI, payments; prints a summary."""
     shutil.rmtree(LOCAL_DEMO, ignore_errors=True)
+    LOCAL_DEMO.mkdir(parents=True)
     summary: dict[str, Any] = {}
-    with stack(root=LOCAL_DEMO, throwaway=True) as s, function_host(s) as host:
+    key_file = LOCAL_DEMO / "conekta-demo-key.pem"
+    conekta, spei_secret = ConektaFake.load_or_create(key_file), pysecrets.token_urlsafe(24)
+    with ExitStack() as scope:
+        pac_url = scope.enter_context(local_simulator())
+        s = scope.enter_context(stack(root=LOCAL_DEMO, throwaway=True))
+        host = scope.enter_context(function_host(s, extra_env=_secrets_env(pac_url, conekta, spei_secret)))
+        slug = str(TENANT["slug"])
+
         t = _step("seed: reference data and a synthetic utility")
         seed_reference(s.migrations_url)
         report = seed_synthetic(s.migrations_url, SyntheticSpec(accounts=DEMO_ACCOUNTS, sectors=DEMO_SECTORS,
@@ -59,7 +82,7 @@ def demo_command() -> None:
         summary["seed"] = {"accounts": report.rows("accounts"), "sectors": DEMO_SECTORS,
                            "meter_readings": report.rows("meter_readings"),
                            "seconds": round(time.perf_counter() - t, 2)}
-        tenant_id = runs.tenant_id_for(TENANT)
+        tenant_id = runs.tenant_id_for(slug)
 
         _step("health: /api/health/ready through the HTTP trigger")
         ready = httpx.get(f"{host.base_url}/api/health/ready", timeout=10)
@@ -68,7 +91,7 @@ def demo_command() -> None:
             raise typer.Exit(1)
 
         t = _step(f"billing run {DEMO_PERIOD} through the durable orchestrator")
-        result = run_billing(host, tenant=TENANT, period=DEMO_PERIOD, sector=None)
+        result = run_billing(host, tenant=slug, period=DEMO_PERIOD, sector=None)
         progress = result["progress"]
         summary["billing"] = {"status": result["status"], "accounts_billed": progress["invoices"],
                               "estimated": progress["estimated"], "exceptions_held": progress["held"],
@@ -83,8 +106,22 @@ def demo_command() -> None:
         _step("outbox relay: timer → domain-events queue → queue trigger")
         consumed = "SELECT count(*) FROM processed_events WHERE consumer = 'event-log'"
         before = _count(tenant_id, consumed)
-        relay = _relay(host)
-        summary["outbox"] = {"relay": relay, "events_consumed": _count(tenant_id, consumed) - before,
+        summary["outbox"] = {"relay": _relay(host), "events_consumed": _count(tenant_id, consumed) - before,
                              "still_pending": _count(tenant_id, "SELECT count(*) FROM domain_events"
                                                                 " WHERE published_at IS NULL")}
-    typer.echo(json.dumps(summary, indent=2, default=str))
+
+        t = _step("CFDI 4.0: sign and stamp the run per sector against the local PAC simulator")
+        stamping = start_stamping(str(tenant_id), result["run_id"])
+        host.start_orchestration("cfdi_stamp_run_orchestrator", stamping["input"], stamping["instance_id"])
+        record = host.wait_for(stamping["instance_id"], timeout=600)
+        sample = write_sample(tenant_id, LOCAL_DEMO / "cfdi-sample")
+        summary["cfdi"] = {"status": record.status.name, "result": record.output,
+                           "seconds": round(time.perf_counter() - t, 2), "sample": sample}
+
+        _step("payments: signed Conekta and SPEI webhooks through the HTTP trigger")
+        host.queues.start()
+        summary["payments"] = run_payments_demo(base_url=host.base_url, tenant_slug=slug,
+                                                key_file=str(key_file), spei_secret=spei_secret,
+                                                echo=lambda *_a, **_k: None)
+    typer.echo(json.dumps(summary, indent=2, default=str, ensure_ascii=False))
+    typer.echo(f"\nSample CFDI XML and PDF: {LOCAL_DEMO / 'cfdi-sample'}", err=True)

@@ -25,12 +25,14 @@ def stack(*, throwaway: bool = False, root: Path | None = None) -> Iterator[Stac
 
 
 @contextlib.contextmanager
-def function_host(s: Stack, *, workers: int = 2, http_port: int | None = None) -> Iterator[LocalHost]:
+def function_host(s: Stack, *, workers: int = 2, http_port: int | None = None,
+                  extra_env: dict[str, str] | None = None) -> Iterator[LocalHost]:
     settings_file = REPO / "local.settings.json"
     if not settings_file.exists():
         settings_file = REPO / "local.settings.example.json"
     env = {k: v for k, v in read_local_settings(settings_file).items() if v != ""}
     env.update(s.env())
+    env.update(extra_env or {})
     host = LocalHost("function_app:app", host_json=REPO / "host.json", app_dir=REPO, activity_workers=workers,
                      http_port=http_port, duplicate_start="extension", env=env)
     host.start()

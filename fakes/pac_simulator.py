@@ -343,6 +343,7 @@ class PacSimulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in separate writes: avoid the 40 ms delayed ACK
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

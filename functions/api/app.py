@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from functions.api import routes
 from functions.api.middleware import RequestContextMiddleware
 from functions.api.problems import install_problem_handlers
-from functions.api import routes
 from shared.platform.config import get_settings
 
 API_VERSION = "1.0.0"

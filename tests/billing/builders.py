@@ -38,7 +38,7 @@ def load_tariffs(conn, tenant_id, classes=("domestico", "comercial", "industrial
 def make_utility(db, slug: str, sectors=("S01", "S02"), tariffs=True) -> Utility:
     with db.owner() as conn:
         tenant_id = conn.execute(
-            "INSERT INTO tenants (slug, name, rfc, fiscal_name) VALUES (%s, %s, 'CEQ850101AAA', 'CEA') RETURNING id",
+            "INSERT INTO tenants (slug, name, rfc, fiscal_name) VALUES (%s, %s, 'CEQ850101AA0', 'CEA') RETURNING id",
             (slug, slug)).fetchone()[0]
         utility = Utility(tenant_id=tenant_id, slug=slug)
         for code in sectors:

@@ -39,7 +39,7 @@ def test_reference_seed_matches_the_seed_plan_and_is_idempotent(fresh_db):
 
     tenants, tariffs = before
     assert tenants[0][:8] == ("00000000-0000-0000-0000-000000000001", "cea-queretaro", "CEA Queretaro",
-                              "CEQ850101AAA", "Comision Estatal de Aguas de Queretaro", "603", "76000",
+                              "CEQ850101AA0", "Comision Estatal de Aguas de Queretaro", "603", "76000",
                               {"timezone": "America/Mexico_City", "currency": "MXN",
                                "default_tariff_type": "domestico"})
     for row in tariffs:

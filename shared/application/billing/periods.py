@@ -16,7 +16,7 @@ class InvalidPeriod(ValueError):
 
 def parse_period(text: str) -> date:
     match = _PERIOD.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2099:
         raise InvalidPeriod(f"periodo inválido {text!r}: use AAAA-MM, por ejemplo 2026-03")
     return date(int(match.group(1)), int(match.group(2)), 1)
 

@@ -26,7 +26,9 @@ TENANT: dict[str, Any] = {
     "id": catalog.TENANT_ID,
     "slug": catalog.TENANT_SLUG,
     "name": "CEA Queretaro",
-    "rfc": "CEQ850101AAA",
+    # The seed plan writes CEQ850101AAA, whose last character fails the SAT check digit (every CFDI would be
+    # rejected before the PAC); the same RFC with its valid check digit is used instead.
+    "rfc": "CEQ850101AA0",
     "fiscal_name": "Comision Estatal de Aguas de Queretaro",
     "regimen_fiscal": "603",
     "postal_code": "76000",

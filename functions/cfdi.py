@@ -1,0 +1,119 @@
+"""Durable stamping of a billing run: run orchestrator → one sub-orchestrator per sector → chunk activities.
+
+Start it right after issuing, with the durable client (`start_stamp_orchestration`) or as a sub-orchestration
+`cfdi_stamp_run_orchestrator` with input {"tenant_id", "run_id"}. Activities receive ids and counts only. A chunk
+that meets a PAC outage raises after saving (its documents stay signed/failed_retryable); the sector retries it with
+`call_activity_with_retry`, and when retries run out the run completes as 'incomplete': a new round
+(`start_stamp_orchestration` again) sends exactly the same signed bytes and adds no duplicate UUIDs.
+Optional input: "retry_ms" (first retry interval, default 5000), "attempts" (default 3), "publish" (XML + PDF to
+Blob Storage after stamping, default true), "chunk_size" (default 1000).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from shared.application.cfdi import payments as _payments  # noqa: F401 - registers the payment.applied consumer
+from shared.application.cfdi import publishing, stamping
+from shared.application.cfdi.corrections import poll_pending_cancellations
+from shared.data.db import connection
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+RUN_ORCHESTRATOR = "cfdi_stamp_run_orchestrator"
+SECTOR_ORCHESTRATOR = "cfdi_stamp_sector_orchestrator"
+
+
+async def start_stamp_orchestration(client: df.DurableOrchestrationClient, tenant_id: str, run_id: int,
+                                    **options: Any) -> str:
+    """Open a new stamping round and start its orchestration; returns the instance id."""
+    start = stamping.start_stamping(tenant_id, run_id)
+    return str(await client.start_new(RUN_ORCHESTRATOR, start["instance_id"], {**start["input"], **options}))
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=RUN_ORCHESTRATOR)
+def cfdi_stamp_run_orchestrator(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
+    job = context.get_input()
+    sectors = yield context.call_activity("cfdi_list_sectors", job)
+    context.set_custom_status({"stage": "stamping", "sectors": len(sectors)})
+    results = yield context.task_all([
+        context.call_sub_orchestrator(SECTOR_ORCHESTRATOR, {**job, "sector_id": s},
+                                      instance_id=f"{context.instance_id}:s{s}")
+        for s in sectors])
+    failed = [r["sector_id"] for r in results if r.get("failed")]
+    summary = yield context.call_activity("cfdi_finish_run", {**job, "failed_sectors": failed})
+    context.set_custom_status({"stage": "done", "status": summary.get("status")})
+    return summary
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=SECTOR_ORCHESTRATOR)
+def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
+    job = context.get_input()
+    chunks = yield context.call_activity("cfdi_plan_sector", job)
+    retry = df.RetryOptions(first_retry_interval_in_milliseconds=int(job.get("retry_ms", 5000)),
+                            max_number_of_attempts=int(job.get("attempts", 3)))
+    retry.backoff_coefficient = 2.0
+    payloads = [{"tenant_id": job["tenant_id"], "run_id": job["run_id"], "sector_id": job["sector_id"],
+                 "first_id": c[0], "last_id": c[1]} for c in chunks]
+    result: dict[str, Any] = {"sector_id": job["sector_id"], "chunks": len(chunks), "failed": False}
+    try:
+        counts = yield context.task_all([context.call_activity_with_retry("cfdi_stamp_chunk", retry, p)
+                                         for p in payloads])
+        result["stamped"] = sum(c["stamped"] for c in counts)
+    except Exception as exc:
+        result["failed"] = True
+        result["error"] = str(exc)[:500]
+    if job.get("publish", True):
+        yield context.task_all([context.call_activity("cfdi_publish_chunk", p) for p in payloads])
+    return result
+
+
+@bp.activity_trigger(input_name="job", activity="cfdi_list_sectors")
+def cfdi_list_sectors(job: dict[str, Any]) -> list[int]:
+    return stamping.list_sectors(job["tenant_id"], int(job["run_id"]))
+
+
+@bp.activity_trigger(input_name="job", activity="cfdi_plan_sector")
+def cfdi_plan_sector(job: dict[str, Any]) -> list[list[int]]:
+    return stamping.plan_sector(job["tenant_id"], int(job["run_id"]), int(job["sector_id"]),
+                                int(job.get("chunk_size", stamping.CHUNK_SIZE)))
+
+
+@bp.activity_trigger(input_name="job", activity="cfdi_stamp_chunk")
+def cfdi_stamp_chunk(job: dict[str, Any]) -> dict[str, int]:
+    return stamping.stamp_chunk(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
+                                sector_id=int(job["sector_id"]), first_id=int(job["first_id"]),
+                                last_id=int(job["last_id"]))
+
+
+@bp.activity_trigger(input_name="job", activity="cfdi_publish_chunk")
+def cfdi_publish_chunk(job: dict[str, Any]) -> dict[str, int]:
+    return publishing.publish_chunk(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
+                                    first_id=int(job["first_id"]), last_id=int(job["last_id"]))
+
+
+@bp.activity_trigger(input_name="job", activity="cfdi_finish_run")
+def cfdi_finish_run(job: dict[str, Any]) -> dict[str, Any]:
+    return stamping.finish_run(job["tenant_id"], int(job["run_id"]),
+                               {"failed_sectors": job.get("failed_sectors", []), "round": job.get("round")})
+
+
+@bp.timer_trigger(arg_name="timer", schedule="0 */15 * * * *", run_on_startup=False, use_monitor=True)
+def cfdi_cancellation_poll(timer: func.TimerRequest) -> None:
+    """Every 15 minutes: ask SAT for the status of cancellations in progress, for every tenant."""
+    with connection() as conn:
+        tenants = [r[0] for r in conn.execute("SELECT all_tenant_ids()").fetchall()]
+        conn.rollback()
+    for tenant_id in tenants:
+        try:
+            done = poll_pending_cancellations(tenant_id=tenant_id)
+        except Exception:
+            log.exception("cancellation poll failed", extra={"tenant_id": str(tenant_id)})
+            continue
+        if done:
+            log.info("cancellations confirmed", extra={"tenant_id": str(tenant_id), "cancelled": done})

@@ -1,0 +1,274 @@
+"""Stamping a billing run: plan per sector, stamp chunks of invoices, keep per-invoice status and run counters.
+
+Per chunk (`stamp_chunk`):
+1. one SELECT reads the chunk's issued invoices with lines and receivers, and any Ingreso already started;
+2. new invoices are validated (rejected with reasons, before the PAC) or built and signed on the native fast path;
+3. the signed XML of every new document is committed (status 'signed') BEFORE any PAC call (COPY + one INSERT);
+4. documents are sent concurrently (thread pool); a document signed in an earlier round is re-sent as is, never
+   re-signed (the client recovers 307 with `stamped`);
+5. outcomes are written in one statement: stamped (UUID + XML), failed_retryable (incidence) or rejected;
+6. over-estimate credits of newly stamped invoices become Egresos related to the original UUID(s).
+A PAC outage opens a breaker: the rest of the chunk stays 'signed' (pending) and `PacUnavailable` is raised after
+everything is saved, so the durable retry (or a later round) re-sends exactly the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from shared.adapters.pac import PacPermanentError, PacRetryableError
+from shared.application.cfdi import mapping
+from shared.application.cfdi.services import CfdiServices, services_for
+from shared.application.cfdi.tenant_config import TenantCfdiConfig, tenant_config
+from shared.data import cfdi as data
+from shared.data import cfdi_sources as sources
+from shared.data.db import tenant_transaction
+from shared.domain.cfdi.models import InvoicingModel
+from shared.platform.metrics import cfdi_stamped_total, cfdi_stamping_failures_total
+
+log = logging.getLogger(__name__)
+CHUNK_SIZE = 1000
+
+
+class PacUnavailable(RuntimeError):
+    """The PAC kept failing with retryable errors; the chunk's unsent documents stay signed for a retry."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    doc_id: int
+    status: str  # stamped | failed_retryable | rejected | signed (not sent: breaker open)
+    uuid: str | None = None
+    xml: bytes | None = None
+    fecha_timbrado: dt.datetime | None = None
+    code: str | None = None
+    message: str | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        sent = 0 if self.status == "signed" else 1
+        return (self.doc_id, self.status, self.uuid, self.xml, self.fecha_timbrado, self.code, self.message, sent)
+
+
+def load_config(tenant_id: UUID | str) -> TenantCfdiConfig:
+    with tenant_transaction(tenant_id) as conn:
+        return tenant_config(data.tenant_fiscal(conn, tenant_id))
+
+
+def services_of(config: TenantCfdiConfig) -> CfdiServices:
+    return services_for(tenant_id=config.tenant_id, slug=config.slug, rfc=config.issuer.rfc)
+
+
+# ------------------------------------------------------------------------------------------ run level
+def start_stamping(tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
+    """Open a stamping round for a billing run; returns the orchestration to start:
+    {"instance_id": ..., "input": {"tenant_id", "run_id", "round"}}. Each round is a new instance; documents are
+    keyed by invoice, so a round only sends what is still pending."""
+    with tenant_transaction(tenant_id) as conn:
+        round_no = data.begin_round(conn, tenant_id=tenant_id, run_id=run_id)
+        instance_id = f"cfdi-stamp-{tenant_id}-{run_id}-r{round_no}"
+        data.set_round_instance(conn, run_id=run_id, instance_id=instance_id)
+    return {"instance_id": instance_id, "input": {"tenant_id": str(tenant_id), "run_id": run_id, "round": round_no}}
+
+
+def list_sectors(tenant_id: UUID | str, run_id: int) -> list[int]:
+    """Sectors with invoices still to stamp (none under the on_payment model: those are stamped when paid)."""
+    config = load_config(tenant_id)
+    if config.model is not InvoicingModel.AT_BILLING:
+        return []
+    with tenant_transaction(tenant_id) as conn:
+        return [int(r["sector_id"]) for r in data.sectors_to_stamp(conn, run_id)]
+
+
+def plan_sector(tenant_id: UUID | str, run_id: int, sector_id: int, chunk_size: int = CHUNK_SIZE) -> list[list[int]]:
+    """[[first_id, last_id, invoices], ...] of the sector's invoices still to stamp."""
+    with tenant_transaction(tenant_id) as conn:
+        return [[int(r["first_id"]), int(r["last_id"]), int(r["invoices"])]
+                for r in data.sector_chunks(conn, run_id=run_id, sector_id=sector_id, chunk_size=chunk_size)]
+
+
+def finish_run(tenant_id: UUID | str, run_id: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run-level counters from the documents (the source of truth), stored on cfdi_stamp_runs."""
+    with tenant_transaction(tenant_id) as conn:
+        counters = dict(data.run_counters(conn, run_id))
+        attempted = counters["stamped"] + counters["failed_retryable"] + counters["rejected"]
+        counters["success_rate"] = round(counters["stamped"] / attempted, 6) if attempted else None
+        counters.update(extra or {})
+        status = "completed" if counters["pending"] == 0 and counters["failed_retryable"] == 0 else "incomplete"
+        data.finish_round(conn, tenant_id=tenant_id, run_id=run_id, status=status, counters=counters)
+    counters["status"] = status
+    return counters
+
+
+# ------------------------------------------------------------------------------------------ chunk
+def _fecha_timbrado(value: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def send_all(services: CfdiServices, jobs: list[tuple[int, bytes]]) -> list[Outcome]:
+    """Stamp signed documents concurrently. After the first retryable failure (the client has already retried
+    with backoff) the breaker opens: documents not yet sent stay 'signed'."""
+    if not jobs:
+        return []
+    breaker = threading.Event()
+
+    def one(job: tuple[int, bytes]) -> Outcome:
+        doc_id, xml = job
+        if breaker.is_set():
+            return Outcome(doc_id, "signed")
+        try:
+            result = services.pac.stamp(xml)
+        except PacRetryableError as exc:
+            breaker.set()
+            return Outcome(doc_id, "failed_retryable", code=exc.incidence.code, message=exc.incidence.message)
+        except PacPermanentError as exc:
+            return Outcome(doc_id, "rejected", code=exc.incidence.code, message=exc.incidence.message)
+        return Outcome(doc_id, "stamped", uuid=result.uuid, xml=result.xml,
+                       fecha_timbrado=_fecha_timbrado(result.fecha_timbrado))
+
+    workers = max(1, min(services.workers, len(jobs)))
+    if workers == 1:
+        return [one(j) for j in jobs]
+    with ThreadPoolExecutor(workers, thread_name_prefix="pac") as pool:
+        return list(pool.map(one, jobs))
+
+
+def _count(outcomes: list[Outcome]) -> dict[str, int]:
+    counts = {"stamped": 0, "failed_retryable": 0, "rejected": 0, "not_sent": 0}
+    for o in outcomes:
+        counts["not_sent" if o.status == "signed" else o.status] += 1
+    return counts
+
+
+def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id: int, last_id: int,
+                services: CfdiServices | None = None, now: dt.datetime | None = None,
+                timings: dict[str, float] | None = None) -> dict[str, int]:
+    """Stamp one chunk of a run's issued invoices; returns counts. Raises PacUnavailable after saving everything
+    when the PAC had retryable failures (the durable retry re-sends the same signed bytes)."""
+    clock = _Clock(timings)
+    with tenant_transaction(tenant_id) as conn:
+        config = tenant_config(data.tenant_fiscal(conn, tenant_id))
+        rows = data.chunk_invoices(conn, run_id=run_id, sector_id=sector_id, first_id=first_id, last_id=last_id)
+    clock.lap("load")
+    if config.model is not InvoicingModel.AT_BILLING or not rows:
+        return {"invoices": len(rows), "stamped": 0, "failed_retryable": 0, "rejected": 0, "not_sent": 0,
+                "invalid": 0, "resent": 0, "credit_notes": 0}
+    services = services or services_of(config)
+    fecha = mapping.local_now(now)
+    new_rows: list[tuple[Any, ...]] = []
+    new_xml: dict[int, bytes] = {}
+    jobs: list[tuple[int, bytes]] = []
+    invalid = 0
+    signed_at = dt.datetime.now(dt.UTC)
+    for row in rows:
+        if row["doc_id"] is not None:
+            if row["signed_xml"] is not None:
+                jobs.append((int(row["doc_id"]), bytes(row["signed_xml"])))
+            continue
+        prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
+        base = (str(tenant_id), row["id"], row["account_id"], run_id, "I", "invoice", row["serie"], row["folio"])
+        if prepared.computed is None:
+            invalid += 1
+            code, message = mapping.rejection_summary(prepared.rejections)
+            new_rows.append((*base, "rejected", prepared.metodo_pago, prepared.forma_pago, prepared.receiver_rfc,
+                             None, fecha, None, [], mapping.rejections_json(prepared.rejections), None, code,
+                             message))
+            continue
+        signed = services.signer.sign_native(prepared.computed)
+        new_xml[row["id"]] = signed.xml
+        new_rows.append((*base, "signed", prepared.metodo_pago, prepared.forma_pago, prepared.receiver_rfc,
+                         prepared.computed.total, fecha, signed.xml, [], None, signed_at, None, None))
+    clock.lap("sign")
+    resent = len(jobs)
+    with tenant_transaction(tenant_id) as conn:  # committed before the first PAC call
+        inserted = data.insert_documents(conn, new_rows)
+    jobs += [(inserted[(invoice_id, "I", "invoice")], xml) for invoice_id, xml in new_xml.items()
+             if (invoice_id, "I", "invoice") in inserted]
+    clock.lap("persist_signed")
+    outcomes = send_all(services, jobs)
+    clock.lap("pac")
+    with tenant_transaction(tenant_id) as conn:
+        data.record_outcomes(conn, [o.row() for o in outcomes if o.status != "signed"])
+    clock.lap("persist_stamped")
+    counts = _count(outcomes)
+    counts.update(invoices=len(rows), invalid=invalid, resent=resent)
+    counts["credit_notes"] = _estimate_credits(tenant_id=tenant_id, run_id=run_id, first_id=first_id,
+                                               last_id=last_id, config=config, services=services, now=now)
+    clock.lap("credit_notes")
+    _metrics(counts)
+    if counts["failed_retryable"]:
+        raise PacUnavailable(f"PAC unavailable in chunk {sector_id}:{first_id}-{last_id}: {counts}")
+    return counts
+
+
+def _metrics(counts: dict[str, int]) -> None:
+    if counts["stamped"]:
+        cfdi_stamped_total.add(counts["stamped"], {"kind": "I"})
+    for key in ("failed_retryable", "rejected", "invalid"):
+        if counts[key]:
+            cfdi_stamping_failures_total.add(counts[key], {"kind": "I", "outcome": key})
+
+
+def _estimate_credits(*, tenant_id: UUID | str, run_id: int, first_id: int, last_id: int,
+                      config: TenantCfdiConfig, services: CfdiServices, now: dt.datetime | None) -> int:
+    from shared.application.cfdi.corrections import issue_estimate_credit
+
+    with tenant_transaction(tenant_id) as conn:
+        todo = [int(r["id"]) for r in sources.credits_to_issue(conn, run_id=run_id, first_id=first_id,
+                                                                last_id=last_id)]
+    issued = 0
+    for invoice_id in todo:
+        result = issue_estimate_credit(tenant_id=tenant_id, invoice_id=invoice_id, services=services, now=now,
+                                       config=config)
+        issued += result.get("status") == "stamped"
+    return issued
+
+
+class _Clock:
+    def __init__(self, sink: dict[str, float] | None) -> None:
+        self.sink = sink
+        self.t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.sink is None:
+            return
+        now = time.perf_counter()
+        self.sink[name] = self.sink.get(name, 0.0) + now - self.t
+        self.t = now
+
+
+# ------------------------------------------------------------------------------------------ inline runner
+def stamp_run_inline(tenant_id: UUID | str, run_id: int, *, services: CfdiServices | None = None,
+                     chunk_size: int = CHUNK_SIZE, publish: bool = False,
+                     timings: dict[str, float] | None = None,
+                     on_chunk: Callable[[dict[str, int]], None] | None = None) -> dict[str, Any]:
+    """The orchestration's work in this process, chunk after chunk (CLI, demo, benchmark). A chunk that meets a
+    PAC outage is left for the next round; the others continue."""
+    start_stamping(tenant_id, run_id)
+    unavailable = 0
+    for sector_id in list_sectors(tenant_id, run_id):
+        for first_id, last_id, _n in plan_sector(tenant_id, run_id, sector_id, chunk_size):
+            try:
+                counts = stamp_chunk(tenant_id=tenant_id, run_id=run_id, sector_id=sector_id, first_id=first_id,
+                                     last_id=last_id, services=services, timings=timings)
+            except PacUnavailable as exc:
+                log.warning("stamping chunk left pending: %s", exc)
+                unavailable += 1
+                continue
+            if on_chunk is not None:
+                on_chunk(counts)
+            if publish:
+                from shared.application.cfdi.publishing import publish_chunk
+
+                publish_chunk(tenant_id=tenant_id, run_id=run_id, first_id=first_id, last_id=last_id)
+    return finish_run(tenant_id, run_id, {"chunks_unavailable": unavailable})

@@ -1,0 +1,1 @@
+"""Operator use cases: work orders, contacts (every customer interaction) and fraud cases."""

@@ -1,0 +1,167 @@
+"""ARCO requests: intake with the legal clock, identity verification, resolution and execution of each right.
+
+access        -> a complete structured export of everything held about the person (GET .../export)
+rectification -> the person is changed; the previous data is kept as a version with the evidence
+cancellation  -> blocking: the data stays only for fiscal retention and the privacy timer erases it afterwards
+opposition    -> per-purpose opt-outs (WhatsApp notices, surveys, ...), never the essential service
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.application.access.errors import Conflict, Invalid, NotFound, not_found
+from shared.application.access.principal import ARCO_MANAGE, ARCO_REQUEST, Principal
+from shared.application.customers.persons import validate_identity, visible_person
+from shared.application.privacy.pii import audit_read
+from shared.data.queries import persons as persons_q
+from shared.data.queries import platform as platform_q
+from shared.data.queries import privacy as q
+from shared.data.queries._base import Conn, Row
+from shared.domain.casework.arco import (
+    PURPOSES,
+    InvalidArcoStep,
+    InvalidRectification,
+    answer_due,
+    check_step,
+    rectification_changes,
+    retain_until,
+)
+
+LOCAL = ZoneInfo("America/Mexico_City")
+
+
+def _extra_holidays(conn: Conn) -> list[date]:
+    days = platform_q.tenant_config(conn).get("non_working_days", [])
+    out = []
+    for d in days if isinstance(days, list) else []:
+        try:
+            out.append(date.fromisoformat(str(d)))
+        except ValueError:
+            continue  # a malformed entry in tenant config does not stop the clock; it is ignored
+    return out
+
+
+def list_requests(conn: Conn, p: Principal, *, person_id: int | None, status: str | None, arco_right: str | None,
+                  overdue: bool, after: int | None, limit: int) -> list[Row]:
+    if not p.is_staff:
+        p.require(ARCO_REQUEST)
+    today = datetime.now(LOCAL).date() if overdue else None
+    return q.list_requests(conn, person_scope=p.person_scope, person_id=person_id, status=status,
+                           arco_right=arco_right, overdue_on=today, after=after, limit=limit)
+
+
+def get_request(conn: Conn, p: Principal, *, request_id: int, lock: bool = False) -> Row:
+    row = q.get_request(conn, request_id=request_id, person_scope=p.person_scope, lock=lock)
+    if row is None:
+        raise not_found("la solicitud ARCO")
+    return row
+
+
+def create_request(conn: Conn, p: Principal, *, person_id: int, data: dict[str, Any]) -> Row:
+    p.require(ARCO_REQUEST)
+    person = visible_person(conn, p, person_id)
+    right = data["arco_right"]
+    changes: dict[str, Any] = data.get("changes") or {}
+    purposes: list[str] = sorted(set(data.get("purposes") or []))
+    if right == "rectification":
+        try:
+            changed = rectification_changes(current=person, requested=changes)
+        except InvalidRectification as error:
+            raise Invalid("invalid_rectification", "La rectificación no es válida: " + str(error)) from error
+        validate_identity({**person, **changed})
+    elif changes:
+        raise Invalid("changes_only_for_rectification", "Solo una rectificación lleva cambios (changes).")
+    if right == "opposition":
+        unknown = sorted(set(purposes) - set(PURPOSES))
+        if not purposes or unknown:
+            raise Invalid("invalid_purposes", f"Indique finalidades válidas: {', '.join(PURPOSES)}.")
+    elif purposes:
+        raise Invalid("purposes_only_for_opposition", "Solo una oposición lleva finalidades (purposes).")
+    now = datetime.now(UTC)
+    due = answer_due(received_on=now.astimezone(LOCAL).date(), extra_holidays=_extra_holidays(conn))
+    return q.insert_request(conn, tenant_id=p.tenant_id, data={
+        "person_id": person_id, "arco_right": right, "channel": data["channel"], "description": data["description"],
+        "requester_name": data["requester_name"], "representative": data.get("representative"),
+        "delivery_mode": data.get("delivery_mode", "electronic"), "changes": changes, "purposes": purposes,
+        "evidence": data.get("evidence") or [], "received_at": now, "due_on": due, "created_by": p.subject})
+
+
+def _step(row: Row, target: str) -> None:
+    try:
+        check_step(current=row["status"], target=target)
+    except InvalidArcoStep as error:
+        raise Conflict("invalid_transition",
+                       f"La solicitud está en estado '{error.current}' y no puede pasar a '{error.target}'.") from error
+
+
+def verify_identity(conn: Conn, p: Principal, *, request_id: int) -> Row:
+    p.require(ARCO_MANAGE)
+    row = get_request(conn, p, request_id=request_id, lock=True)
+    _step(row, "identity_verified")
+    return q.update_request(conn, request_id=request_id, changes={
+        "status": "identity_verified", "identity_verified_at": datetime.now(UTC), "identity_verified_by": p.subject})
+
+
+def resolve(conn: Conn, p: Principal, *, request_id: int, decision: str, resolution: str) -> Row:
+    """Deny, or grant and make the right effective in the same transaction (status `completed`)."""
+    p.require(ARCO_MANAGE)
+    row = get_request(conn, p, request_id=request_id, lock=True)
+    now = datetime.now(UTC)
+    if decision == "denied":
+        _step(row, "denied")
+        return q.update_request(conn, request_id=request_id, changes={
+            "status": "denied", "resolved_at": now, "resolved_by": p.subject, "resolution": resolution})
+    _step(row, "granted")
+    result = _execute(conn, p, row, now)
+    return q.update_request(conn, request_id=request_id, changes={
+        "status": "completed", "resolved_at": now, "resolved_by": p.subject, "resolution": resolution,
+        "result": result})
+
+
+def _execute(conn: Conn, p: Principal, row: Row, now: datetime) -> dict[str, Any]:
+    person_id = row["person_id"]
+    person = persons_q.lock_person(conn, person_id=person_id)
+    if person is None:
+        raise not_found("la persona")
+    right = row["arco_right"]
+    if right == "access":
+        sections = q.export_person(conn, person_id=person_id)
+        return {"sections": {name: len(rows) for name, rows in sections.items()}}
+    if right == "rectification":
+        try:
+            changed = rectification_changes(current=person, requested=row["changes"])
+        except InvalidRectification as error:
+            raise Conflict("rectification_outdated", "Los datos ya no corresponden a la solicitud.") from error
+        normalized = validate_identity({**person, **changed})
+        changed = {k: normalized[k] for k in changed}
+        before = {k: person.get(k) for k in changed}
+        persons_q.insert_version(conn, tenant_id=p.tenant_id, person_id=person_id, data=before,
+                                 changed_fields=sorted(changed), evidence=row["evidence"], arco_request_id=row["id"],
+                                 changed_by=p.subject)
+        persons_q.update_person(conn, person_id=person_id, changes={**changed, "updated_at": now})
+        return {"changed_fields": sorted(changed)}
+    if right == "cancellation":
+        until = retain_until(blocked_on=now.astimezone(LOCAL).date(),
+                             last_fiscal_record=persons_q.last_fiscal_record(conn, person_id=person_id))
+        persons_q.block_person(conn, person_id=person_id, at=now, retain_until=until)
+        return {"blocked": True, "retain_until": until.isoformat()}
+    persons_q.add_opt_outs(conn, tenant_id=p.tenant_id, person_id=person_id, purposes=list(row["purposes"]),
+                           arco_request_id=row["id"])
+    return {"opted_out": list(row["purposes"])}
+
+
+def export(conn: Conn, p: Principal, *, request_id: int) -> dict[str, Any]:
+    """The access export of a completed access request: the person in full and every section."""
+    row = get_request(conn, p, request_id=request_id)
+    if row["arco_right"] != "access" or row["status"] != "completed":
+        raise NotFound("export_not_available", "La exportación solo existe para solicitudes de acceso concluidas.")
+    person = persons_q.get_person(conn, person_id=row["person_id"], person_scope=None)
+    if person is None:
+        raise not_found("la persona")
+    sections = q.export_person(conn, person_id=row["person_id"])
+    audit_read(conn, p, entity="person", rows=[(row["person_id"], ["rfc", "curp", "email", "phone"])],
+               action="arco_export")
+    return {"request_id": row["id"], "person": person, "sections": sections}

@@ -1,0 +1,330 @@
+"""SQL of the CFDI lifecycle: what a stamping chunk reads (one SELECT) and writes (COPY + set-based updates), the
+per-run record, and the document lookups the API, corrections and payments use.
+
+Every function runs in the caller's tenant transaction (row-level security scopes it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+Row = dict[str, Any]
+
+ACTIONABLE = ("pending", "signed", "failed_retryable")  # an Ingreso in these states still needs the PAC
+
+
+def _rows(cur: psycopg.Cursor[Any]) -> list[Row]:
+    cols = [c.name for c in cur.description or ()]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _one(cur: psycopg.Cursor[Any]) -> Row | None:
+    rows = _rows(cur)
+    return rows[0] if rows else None
+
+
+# ---------------------------------------------------------------- tenant
+
+def tenant_fiscal(conn: psycopg.Connection[Any], tenant_id: UUID | str) -> Row:
+    row = _one(conn.execute(
+        "SELECT id, slug, name, rfc, fiscal_name, regimen_fiscal, postal_code, config FROM tenants WHERE id = %s",
+        (str(tenant_id),)))
+    if row is None:
+        raise LookupError(f"tenant {tenant_id} not found")
+    return row
+
+
+# ---------------------------------------------------------------- run record
+
+def begin_round(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, run_id: int) -> int:
+    """Start a new stamping round for the run; returns the round number (1 for the first)."""
+    row = conn.execute(
+        """INSERT INTO cfdi_stamp_runs (tenant_id, billing_run_id, rounds) VALUES (%s, %s, 1)
+           ON CONFLICT (billing_run_id) DO UPDATE SET rounds = cfdi_stamp_runs.rounds + 1, status = 'running',
+                                                   completed_at = NULL, started_at = now()
+           RETURNING rounds""", (str(tenant_id), run_id)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def set_round_instance(conn: psycopg.Connection[Any], *, run_id: int, instance_id: str) -> None:
+    conn.execute("UPDATE cfdi_stamp_runs SET instance_id = %s WHERE billing_run_id = %s", (instance_id, run_id))
+
+
+def finish_round(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, run_id: int, status: str,
+                 counters: dict[str, Any]) -> None:
+    """Store the run counters (creates the record when the orchestration was started without `begin_round`)."""
+    conn.execute(
+        """INSERT INTO cfdi_stamp_runs (tenant_id, billing_run_id, rounds, status, counters, completed_at)
+           VALUES (%s, %s, 1, %s, %s, now())
+           ON CONFLICT (billing_run_id) DO UPDATE SET status = excluded.status, counters = excluded.counters,
+                                                   completed_at = now()""",
+        (str(tenant_id), run_id, status, Jsonb(counters)))
+
+
+def stamp_run(conn: psycopg.Connection[Any], run_id: int) -> Row | None:
+    return _one(conn.execute("SELECT * FROM cfdi_stamp_runs WHERE billing_run_id = %s", (run_id,)))
+
+
+def run_counters(conn: psycopg.Connection[Any], run_id: int) -> Row:
+    """Issued invoices of the run by the state of their Ingreso CFDI ('pending' = no document yet or not sent)."""
+    row = _one(conn.execute(
+        """SELECT count(*)::int AS invoices,
+                  count(*) FILTER (WHERE d.status IN ('stamped', 'cancel_requested', 'cancelled'))::int AS stamped,
+                  count(*) FILTER (WHERE d.status = 'rejected')::int AS rejected,
+                  count(*) FILTER (WHERE d.status = 'failed_retryable')::int AS failed_retryable,
+                  count(*) FILTER (WHERE d.id IS NULL OR d.status IN ('pending', 'signed'))::int AS pending,
+                  coalesce(sum(d.attempts), 0)::int AS pac_attempts
+           FROM invoices i
+           LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
+           WHERE i.billing_run_id = %s AND i.status = 'issued'""", (run_id,)))
+    assert row is not None
+    return row
+
+
+# ---------------------------------------------------------------- chunk plan
+
+def sectors_to_stamp(conn: psycopg.Connection[Any], run_id: int) -> list[Row]:
+    """Sectors with issued invoices of the run whose Ingreso is missing or not final, with counts."""
+    return _rows(conn.execute(
+        """SELECT t.sector_id, count(*)::int AS invoices FROM invoices i
+           JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
+           LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
+           WHERE i.billing_run_id = %s AND i.status = 'issued' AND (d.id IS NULL OR d.status = ANY(%s))
+           GROUP BY t.sector_id ORDER BY t.sector_id""", (run_id, list(ACTIONABLE))))
+
+
+def sector_chunks(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_size: int) -> list[Row]:
+    """Id ranges [first, last] of at most `chunk_size` actionable invoices of the run in one sector."""
+    return _rows(conn.execute(
+        """SELECT min(id) AS first_id, max(id) AS last_id, count(*)::int AS invoices FROM (
+               SELECT i.id, (row_number() OVER (ORDER BY i.id) - 1) / %s AS n FROM invoices i
+               JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
+               LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
+               WHERE i.billing_run_id = %s AND i.status = 'issued' AND t.sector_id = %s
+                 AND (d.id IS NULL OR d.status = ANY(%s))) x
+           GROUP BY n ORDER BY n""", (chunk_size, run_id, sector_id, list(ACTIONABLE))))
+
+
+# ---------------------------------------------------------------- chunk read
+
+CHUNK_SQL = """
+SELECT i.id, i.account_id, i.period, i.serie, i.folio::text AS folio, i.subtotal, i.tax_total, i.total,
+       a.account_number, p.rfc, p.person_type, p.legal_name, p.first_name, p.paternal_surname, p.maternal_surname,
+       p.regimen_fiscal, p.uso_cfdi, p.fiscal_postal_code,
+       d.id AS doc_id, d.status AS doc_status, d.signed_xml, d.attempts,
+       (SELECT json_agg(json_build_array(l.line_no, l.code, l.description, l.quantity::text, l.unit_price::text,
+                                         l.amount::text, l.tax_rate::text, l.tax_amount::text) ORDER BY l.line_no)
+        FROM invoice_lines l WHERE l.invoice_id = i.id) AS lines
+FROM invoices i
+JOIN accounts a ON a.id = i.account_id
+JOIN persons p ON p.id = a.person_id
+JOIN tomas t ON t.id = a.toma_id
+LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
+WHERE i.billing_run_id = %s AND i.status = 'issued' AND t.sector_id = %s AND i.id BETWEEN %s AND %s
+  AND (d.id IS NULL OR d.status = ANY(%s))
+ORDER BY i.id
+"""
+
+
+def chunk_invoices(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, first_id: int,
+                   last_id: int) -> list[Row]:
+    """Invoices, lines (JSON, amounts as text) and receivers of one chunk, with their existing Ingreso if any."""
+    return _rows(conn.execute(CHUNK_SQL, (run_id, sector_id, first_id, last_id, list(ACTIONABLE))))
+
+
+# ---------------------------------------------------------------- chunk writes
+
+def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> dict[tuple[int, str, str], int]:
+    """Insert new documents through COPY into a temp table; existing natural keys are left alone.
+
+    rows: (tenant_id, invoice_id, account_id, billing_run_id, kind, purpose, serie, folio, status, metodo_pago,
+           forma_pago, receiver_rfc, total, fecha, signed_xml, related_uuids list, rejections json text | None,
+           signed_at, incidence_code, incidence_message)
+    Returns {(invoice_id, kind, purpose): id} of the rows inserted now.
+    """
+    if not rows:
+        return {}
+    conn.execute(
+        """CREATE TEMP TABLE IF NOT EXISTS tmp_cfdi_docs (
+               tenant_id uuid, invoice_id bigint, account_id bigint, billing_run_id bigint, kind char(1),
+               purpose text, serie text, folio text, status text, metodo_pago text, forma_pago text,
+               receiver_rfc text, total numeric, fecha timestamp, signed_xml bytea, related_uuids uuid[],
+               rejections jsonb, signed_at timestamptz, incidence_code text, incidence_message text
+           ) ON COMMIT DELETE ROWS""")
+    conn.execute("TRUNCATE tmp_cfdi_docs")
+    with conn.cursor() as cur, cur.copy("COPY tmp_cfdi_docs FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(r)
+    cur = conn.execute(
+        """INSERT INTO cfdi_documents (tenant_id, invoice_id, account_id, billing_run_id, kind, purpose, serie, folio,
+                                       status, metodo_pago, forma_pago, receiver_rfc, total, fecha, signed_xml,
+                                       related_uuids, rejections, signed_at, incidence_code, incidence_message)
+           SELECT tenant_id, invoice_id, account_id, billing_run_id, kind, purpose, serie, folio, status, metodo_pago,
+                  forma_pago, receiver_rfc, total, fecha, signed_xml, related_uuids, rejections, signed_at,
+                  incidence_code, incidence_message
+           FROM tmp_cfdi_docs
+           ON CONFLICT (tenant_id, invoice_id, kind, purpose) DO NOTHING
+           RETURNING id, invoice_id, kind, purpose""")
+    return {(r[1], r[2], r[3]): int(r[0]) for r in cur.fetchall()}
+
+
+def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> int:
+    """Apply PAC outcomes in one statement.
+
+    rows: (doc id, status, uuid | None, stamped_xml | None, fecha_timbrado | None, incidence_code | None,
+           incidence_message | None, attempts added)
+    A stamped document drops its signed_xml (the stamped XML contains it byte for byte).
+    """
+    if not rows:
+        return 0
+    conn.execute(
+        """CREATE TEMP TABLE IF NOT EXISTS tmp_cfdi_outcomes (
+               id bigint, status text, uuid uuid, stamped_xml bytea, fecha_timbrado timestamp, incidence_code text,
+               incidence_message text, attempts integer
+           ) ON COMMIT DELETE ROWS""")
+    conn.execute("TRUNCATE tmp_cfdi_outcomes")
+    with conn.cursor() as cur, cur.copy("COPY tmp_cfdi_outcomes FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(r)
+    cur = conn.execute(
+        """UPDATE cfdi_documents d SET
+               status = o.status,
+               uuid = coalesce(o.uuid, d.uuid),
+               stamped_xml = coalesce(o.stamped_xml, d.stamped_xml),
+               signed_xml = CASE WHEN o.status = 'stamped' THEN NULL ELSE d.signed_xml END,
+               fecha_timbrado = coalesce(o.fecha_timbrado, d.fecha_timbrado),
+               stamped_at = CASE WHEN o.status = 'stamped' THEN now() ELSE d.stamped_at END,
+               incidence_code = o.incidence_code,
+               incidence_message = o.incidence_message,
+               attempts = d.attempts + o.attempts,
+               updated_at = now()
+           FROM tmp_cfdi_outcomes o
+           WHERE d.id = o.id AND d.status IN ('pending', 'signed', 'failed_retryable')""")
+    return cur.rowcount
+
+
+# ---------------------------------------------------------------- single documents
+
+DOC_COLUMNS = """d.id, d.tenant_id, d.invoice_id, d.account_id, d.billing_run_id, d.payment_id, d.kind, d.purpose,
+    d.serie, d.folio, d.status, d.metodo_pago, d.forma_pago, d.receiver_rfc, d.total, d.fecha, d.uuid,
+    d.fecha_timbrado, d.related_uuids, d.incidence_code, d.incidence_message, d.rejections, d.attempts, d.xml_blob,
+    d.pdf_blob, d.cancel_motivo, d.cancel_substitute, d.cancel_status, d.sat_estado, d.stamped_at, d.cancelled_at"""
+
+
+def document(conn: psycopg.Connection[Any], doc_id: int, *, with_xml: bool = False,
+             for_update: bool = False) -> Row | None:
+    extra = ", d.signed_xml, d.stamped_xml" if with_xml else ""
+    lock = " FOR UPDATE" if for_update else ""
+    return _one(conn.execute(f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.id = %s{lock}", (doc_id,)))
+
+
+def document_by_key(conn: psycopg.Connection[Any], *, invoice_id: int | None, kind: str, purpose: str,
+                    with_xml: bool = False) -> Row | None:
+    extra = ", d.signed_xml, d.stamped_xml" if with_xml else ""
+    return _one(conn.execute(
+        f"""SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d
+            WHERE d.invoice_id IS NOT DISTINCT FROM %s AND d.kind = %s AND d.purpose = %s""",
+        (invoice_id, kind, purpose)))
+
+
+def document_by_uuid(conn: psycopg.Connection[Any], uuid: str, *, with_xml: bool = False,
+                     for_update: bool = False) -> Row | None:
+    extra = ", d.signed_xml, d.stamped_xml" if with_xml else ""
+    lock = " FOR UPDATE" if for_update else ""
+    return _one(conn.execute(f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.uuid = %s{lock}",
+                             (uuid,)))
+
+
+def invoice_documents(conn: psycopg.Connection[Any], invoice_id: int) -> list[Row]:
+    return _rows(conn.execute(f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.invoice_id = %s ORDER BY d.id",
+                              (invoice_id,)))
+
+
+def insert_document(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, invoice_id: int | None,
+                    account_id: int | None, payment_id: int | None, kind: str, purpose: str, serie: str | None,
+                    folio: str | None, status: str, metodo_pago: str | None, forma_pago: str | None,
+                    receiver_rfc: str | None, total: Any, fecha: datetime | None, signed_xml: bytes | None,
+                    related_uuids: Sequence[str] = (), rejections: list[dict[str, str]] | None = None,
+                    billing_run_id: int | None = None) -> int | None:
+    """One document (corrections, payments). None when its natural key already exists."""
+    row = conn.execute(
+        """INSERT INTO cfdi_documents (tenant_id, invoice_id, account_id, billing_run_id, payment_id, kind, purpose,
+                                       serie, folio, status, metodo_pago, forma_pago, receiver_rfc, total, fecha,
+                                       signed_xml, related_uuids, rejections, signed_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s,
+                   CASE WHEN %s::bytea IS NULL THEN NULL ELSE now() END)
+           ON CONFLICT (tenant_id, invoice_id, kind, purpose) DO NOTHING RETURNING id""",
+        (str(tenant_id), invoice_id, account_id, billing_run_id, payment_id, kind, purpose, serie, folio, status,
+         metodo_pago, forma_pago, receiver_rfc, total, fecha, signed_xml, list(related_uuids),
+         Jsonb(rejections) if rejections is not None else None, signed_xml)).fetchone()
+    return int(row[0]) if row else None
+
+
+def set_publication(conn: psycopg.Connection[Any], doc_id: int, *, xml_blob: str | None = None,
+                    pdf_blob: str | None = None) -> None:
+    conn.execute(
+        """UPDATE cfdi_documents SET xml_blob = coalesce(%s, xml_blob), pdf_blob = coalesce(%s, pdf_blob),
+                  updated_at = now() WHERE id = %s""", (xml_blob, pdf_blob, doc_id))
+
+
+def unpublished(conn: psycopg.Connection[Any], *, run_id: int, first_id: int, last_id: int) -> list[Row]:
+    return _rows(conn.execute(
+        """SELECT d.id, d.invoice_id, d.uuid, i.period FROM cfdi_documents d JOIN invoices i ON i.id = d.invoice_id
+           WHERE d.billing_run_id = %s AND d.status = 'stamped' AND d.xml_blob IS NULL
+             AND d.invoice_id BETWEEN %s AND %s ORDER BY d.invoice_id""", (run_id, first_id, last_id)))
+
+
+def stamped_xml(conn: psycopg.Connection[Any], doc_id: int) -> bytes | None:
+    row = conn.execute("SELECT stamped_xml FROM cfdi_documents WHERE id = %s", (doc_id,)).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+# ---------------------------------------------------------------- cancellation
+
+def mark_cancel_requested(conn: psycopg.Connection[Any], doc_id: int, *, motivo: str, substitute: str | None,
+                          cancel_status: str | None, acuse: bytes | None) -> None:
+    conn.execute(
+        """UPDATE cfdi_documents SET status = 'cancel_requested', cancel_motivo = %s, cancel_substitute = %s,
+                  cancel_status = %s, cancel_acuse = %s, cancel_requested_at = now(), updated_at = now()
+           WHERE id = %s""", (motivo, substitute, cancel_status, acuse, doc_id))
+
+
+def record_sat_status(conn: psycopg.Connection[Any], doc_id: int, *, estado: str | None,
+                      cancel_status: str | None, cancelled: bool) -> None:
+    conn.execute(
+        """UPDATE cfdi_documents SET sat_estado = %s, cancel_status = coalesce(%s, cancel_status),
+                  status = CASE WHEN %s THEN 'cancelled' ELSE status END,
+                  cancelled_at = CASE WHEN %s THEN coalesce(cancelled_at, now()) ELSE cancelled_at END,
+                  updated_at = now()
+           WHERE id = %s""", (estado, cancel_status, cancelled, cancelled, doc_id))
+
+
+def cancel_requested(conn: psycopg.Connection[Any], limit: int = 500) -> list[Row]:
+    return _rows(conn.execute(
+        f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.status = 'cancel_requested' ORDER BY d.id LIMIT %s",
+        (limit,)))
+
+
+# ---------------------------------------------------------------- folios of corrections and payments
+
+def next_folio(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, serie: str) -> int:
+    """Gapless folio of a series (shared `folio_series` table), locked for the caller's transaction."""
+    conn.execute("INSERT INTO folio_series (tenant_id, serie) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                 (str(tenant_id), serie))
+    row = conn.execute(
+        """UPDATE folio_series SET next_folio = next_folio + 1 WHERE tenant_id = %s AND serie = %s
+           RETURNING next_folio - 1""", (str(tenant_id), serie)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def invoice_period(conn: psycopg.Connection[Any], invoice_id: int) -> date | None:
+    row = conn.execute("SELECT period FROM invoices WHERE id = %s", (invoice_id,)).fetchone()
+    return row[0] if row else None

@@ -1,0 +1,114 @@
+"""SQL that feeds single CFDI documents and the printed bill: one invoice with its receiver and lines, the bill's
+account/toma/history data, payments and their allocations, and the UUIDs a credit note relates to."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import psycopg
+
+from shared.data.cfdi import CHUNK_SQL, Row, _one, _rows
+
+_SINGLE_SQL = CHUNK_SQL.split("WHERE i.billing_run_id")[0] + "WHERE i.id = %s"
+
+
+def invoice_with_lines(conn: psycopg.Connection[Any], invoice_id: int) -> Row | None:
+    """The same shape a stamping chunk reads, for one invoice (any status)."""
+    return _one(conn.execute(_SINGLE_SQL, (invoice_id,)))
+
+
+def bill_header(conn: psycopg.Connection[Any], invoice_id: int) -> Row | None:
+    """Everything the printed bill shows besides lines and history."""
+    return _one(conn.execute(
+        """SELECT i.id, i.account_id, i.period, i.serie, i.folio, i.status, i.consumption_m3, i.estimated,
+                  i.subtotal, i.tax_total, i.total, i.previous_balance, i.amount_due, i.due_date, i.issued_at,
+                  a.account_number, a.tariff_class, a.payment_reference, a.clabe, a.household_size,
+                  t.toma_number, s.code AS sector_code, s.name AS sector_name,
+                  ad.street, ad.ext_number, ad.int_number, ad.colonia, ad.municipality, ad.state, ad.postal_code,
+                  p.person_type, p.legal_name, p.first_name, p.paternal_surname, p.maternal_surname, p.rfc,
+                  p.regimen_fiscal, p.uso_cfdi, p.fiscal_postal_code,
+                  (SELECT m.serial FROM meter_installations mi JOIN meters m ON m.id = mi.meter_id
+                   WHERE mi.toma_id = t.id ORDER BY mi.installed_at DESC LIMIT 1) AS meter_serial
+           FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
+           JOIN sectores_hidraulicos s ON s.id = t.sector_id JOIN addresses ad ON ad.id = t.address_id
+           JOIN persons p ON p.id = a.person_id
+           WHERE i.id = %s""", (invoice_id,)))
+
+
+def bill_lines(conn: psycopg.Connection[Any], invoice_id: int) -> list[Row]:
+    return _rows(conn.execute(
+        """SELECT line_no, code, description, quantity, unit_price, amount, tax_rate, tax_amount, trace
+           FROM invoice_lines WHERE invoice_id = %s ORDER BY line_no""", (invoice_id,)))
+
+
+def consumption_history(conn: psycopg.Connection[Any], *, account_id: int, since: date, until: date) -> list[Row]:
+    """Billed m³ per period in [since, until], oldest first (cancelled invoices excluded)."""
+    return _rows(conn.execute(
+        """SELECT period, consumption_m3, estimated FROM invoices
+           WHERE account_id = %s AND period >= %s AND period <= %s AND status <> 'cancelled'
+           ORDER BY period""", (account_id, since, until)))
+
+
+def payment_with_allocations(conn: psycopg.Connection[Any], payment_id: int) -> Row | None:
+    row = _one(conn.execute(
+        "SELECT id, account_id, channel, amount, paid_at, reference, provider, provider_payment_id, status "
+        "FROM payments WHERE id = %s", (payment_id,)))
+    if row is None:
+        return None
+    row["allocations"] = _rows(conn.execute(
+        """SELECT invoice_id, sum(amount) AS amount FROM payment_allocations
+           WHERE payment_id = %s AND target = 'invoice' AND invoice_id IS NOT NULL
+           GROUP BY invoice_id HAVING sum(amount) > 0 ORDER BY invoice_id""", (payment_id,)))
+    return row
+
+
+def paid_so_far(conn: psycopg.Connection[Any], related_uuid: str) -> tuple[int, Any]:
+    """(parcialidades issued, total paid) by earlier live Pagos complements for one original UUID."""
+    row = conn.execute(
+        """SELECT count(*), coalesce(sum(pl.pagado), 0) FROM cfdi_payment_lines pl
+           JOIN cfdi_documents d ON d.id = pl.document_id
+           WHERE pl.related_uuid = %s AND d.status NOT IN ('rejected', 'cancelled')""", (related_uuid,)).fetchone()
+    assert row is not None
+    return int(row[0]), row[1]
+
+
+def insert_payment_lines(conn: psycopg.Connection[Any], tenant_id: str, document_id: int,
+                         lines: list[tuple[int, str, int, Any, Any, Any]]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO cfdi_payment_lines (tenant_id, document_id, invoice_id, related_uuid, num_parcialidad,
+                                               saldo_anterior, pagado, saldo_insoluto)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+            [(tenant_id, document_id, *line) for line in lines])
+
+
+def estimated_invoice_uuids(conn: psycopg.Connection[Any], *, account_id: int, before: date, limit: int = 6
+                            ) -> list[str]:
+    """Stamped Ingreso UUIDs of the account's earlier estimated invoices, newest first (what a true-up credits)."""
+    cur = conn.execute(
+        """SELECT d.uuid::text FROM invoices i
+           JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.status = 'stamped'
+           WHERE i.account_id = %s AND i.period < %s AND i.estimated
+           ORDER BY i.period DESC LIMIT %s""", (account_id, before, limit))
+    return [r[0] for r in cur.fetchall()]
+
+
+def credits_to_issue(conn: psycopg.Connection[Any], *, run_id: int, first_id: int, last_id: int) -> list[Row]:
+    """Invoices of a chunk with negative lines (over-estimate credits) whose Ingreso is stamped and whose Egreso
+    does not exist yet."""
+    return _rows(conn.execute(
+        """SELECT i.id FROM invoices i
+           JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
+                                 AND d.status = 'stamped'
+           WHERE i.billing_run_id = %s AND i.id BETWEEN %s AND %s
+             AND EXISTS (SELECT 1 FROM invoice_lines l WHERE l.invoice_id = i.id AND l.amount < 0)
+             AND NOT EXISTS (SELECT 1 FROM cfdi_documents e WHERE e.invoice_id = i.id AND e.kind = 'E'
+                             AND e.purpose = 'estimate_credit')
+           ORDER BY i.id""", (run_id, first_id, last_id)))
+
+
+def adjustment(conn: psycopg.Connection[Any], adjustment_id: int) -> Row | None:
+    return _one(conn.execute(
+        "SELECT id, account_id, invoice_id, amount, reason, natural_key FROM adjustments WHERE id = %s",
+        (adjustment_id,)))

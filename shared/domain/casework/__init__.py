@@ -1,0 +1,1 @@
+"""Case workflows of the customer service: work orders (status and SLA), fraud cases, ARCO requests (legal clock)."""

@@ -1,0 +1,173 @@
+"""Corrections and payments: substitution + cancellation (motivo 01 needs the substitute), status polling, credit
+notes related to the original UUID, Pagos 2.0 from payment.applied, and the on_payment model."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from shared.application import outbox
+from shared.application.cfdi import corrections, payments
+from shared.application.cfdi.services import CfdiServices
+from shared.application.cfdi.stamping import stamp_run_inline
+from tests.cfdi_flow.conftest import GOOD_RECEIVER, NO_RFC, PERIOD, WATER_LINES, World, add_invoice, build_world, docs
+from tests.fixtures.postgres import TestDatabase
+
+NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "pago20": "http://www.sat.gob.mx/Pagos20",
+      "tfd": "http://www.sat.gob.mx/TimbreFiscalDigital"}
+
+
+def xml_of(world: World, doc_id: int) -> etree._Element:
+    with world.owner() as conn:
+        return etree.fromstring(bytes(conn.execute("SELECT stamped_xml FROM cfdi_documents WHERE id = %s",
+                                                   (doc_id,)).fetchone()[0]))
+
+
+def test_cancel_motivo_01_needs_the_substitute_then_sat_confirms(
+        fresh_db: TestDatabase, services: CfdiServices) -> None:
+    world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
+    stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    (original,) = docs(world)
+    with pytest.raises(corrections.SubstituteRequired):
+        corrections.cancel(tenant_id=world.tenant_id, uuid=original["uuid"], motivo="01", services=services)
+    substitute = corrections.issue_substitute(tenant_id=world.tenant_id, invoice_id=world.invoices[0],
+                                              services=services)
+    assert substitute["status"] == "stamped" and substitute["related_uuids"] == [original["uuid"]]
+    related = xml_of(world, substitute["id"]).find("cfdi:CfdiRelacionados", NS)
+    assert related.get("TipoRelacion") == "04"
+    assert related[0].get("UUID").lower() == original["uuid"]
+    requested = corrections.cancel(tenant_id=world.tenant_id, uuid=original["uuid"], motivo="01",
+                                   substitute_uuid=substitute["uuid"], services=services)
+    assert requested["status"] == "cancel_requested" and requested["cancel_motivo"] == "01"
+    polled = corrections.poll_status(tenant_id=world.tenant_id, uuid=original["uuid"], services=services)
+    assert polled["status"] == "cancelled" and polled["sat"]["estado"] == "Cancelado"
+    with pytest.raises(corrections.CorrectionError):  # a motivo other than 01 never carries a substitute
+        corrections.cancel(tenant_id=world.tenant_id, uuid=substitute["uuid"], motivo="02",
+                           substitute_uuid=original["uuid"], services=services)
+    cancelled_02 = corrections.cancel(tenant_id=world.tenant_id, uuid=substitute["uuid"], motivo="02",
+                                      services=services)
+    assert cancelled_02["status"] == "cancel_requested"
+
+
+def test_over_estimate_credit_becomes_an_egreso_related_to_the_estimated_invoice(
+        fresh_db: TestDatabase, services: CfdiServices) -> None:
+    world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
+    estimated_invoice = world.invoices[0]
+    with world.owner() as conn:
+        conn.execute("UPDATE invoices SET estimated = true WHERE id = %s", (estimated_invoice,))
+    stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    (estimated_doc,) = docs(world)
+    # Next month: an actual read shows 5 m³ fewer than estimated → a negative credit line on the new invoice.
+    credit = ("credito_estimacion", "Crédito por consumo estimado facturado de más", "5", "-13.631700", "-68.16",
+              "0", "0.00")
+    with world.owner() as conn:
+        conn.execute("INSERT INTO billing_runs (tenant_id, period, instance_id, status) VALUES (%s, %s, 'b2', "
+                     "'completed')", (world.tenant_id, dt.date(2026, 11, 1)))
+        world.run_id = conn.execute("SELECT max(id) FROM billing_runs").fetchone()[0]
+        invoice, _ = add_invoice(conn, world, sector=world.sectors[0], receiver=GOOD_RECEIVER, n=50,
+                                 lines=[*WATER_LINES, credit], period=dt.date(2026, 11, 1),
+                                 account_id=world.accounts[0])
+    summary = stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    assert summary["stamped"] == 1
+    (egreso,) = docs(world, "kind = 'E'")
+    assert egreso["status"] == "stamped" and egreso["invoice_id"] == invoice
+    assert egreso["related"] == [estimated_doc["uuid"]]
+    root = xml_of(world, egreso["id"])
+    assert root.get("TipoDeComprobante") == "E" and root.get("Total") == "68.16"
+    assert root.find("cfdi:CfdiRelacionados", NS).get("TipoRelacion") == "01"
+    ingreso = xml_of(world, docs(world, f"kind = 'I' AND invoice_id = {invoice}")[0]["id"])
+    assert ingreso.get("Total") == "316.54"  # the Ingreso carries only the charges; the credit is the Egreso
+
+
+def test_adjustment_credit_note_prorates_iva_and_is_idempotent(fresh_db: TestDatabase,
+                                                               services: CfdiServices) -> None:
+    world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
+    stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    (ingreso,) = docs(world)
+    first = corrections.issue_credit_note(tenant_id=world.tenant_id, invoice_id=world.invoices[0],
+                                          amount=Decimal("100.00"), reason="fuga reparada", purpose="adjustment:7",
+                                          services=services)
+    again = corrections.issue_credit_note(tenant_id=world.tenant_id, invoice_id=world.invoices[0],
+                                          amount=Decimal("100.00"), reason="fuga reparada", purpose="adjustment:7",
+                                          services=services)
+    assert first["status"] == "stamped" and again["id"] == first["id"] and again["uuid"] == first["uuid"]
+    root = xml_of(world, first["id"])
+    rates = sorted(t.get("TasaOCuota") for t in root.findall("cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado", NS))
+    assert rates == ["0.000000", "0.160000"]
+    assert abs(Decimal(root.get("Total")) - Decimal("100.00")) <= Decimal("0.01")
+    assert first["related_uuids"] == [ingreso["uuid"]]
+
+
+def _payment(world: World, invoice_id: int, amount: str, n: int) -> int:
+    with world.owner() as conn:
+        payment_id = conn.execute(
+            """INSERT INTO payments (tenant_id, provider, provider_payment_id, channel, amount, paid_at, reference,
+                                     account_id, status)
+               VALUES (%s, 'spei', %s, 'spei', %s, now() - interval '1 hour', %s, %s, 'applied') RETURNING id""",
+            (world.tenant_id, f"p{n}", amount, f"RASTREO{n}", world.accounts[0])).fetchone()[0]
+        conn.execute("INSERT INTO payment_allocations (tenant_id, payment_id, target, invoice_id, amount) "
+                     "VALUES (%s, %s, 'invoice', %s, %s)", (world.tenant_id, payment_id, invoice_id, amount))
+    return int(payment_id)
+
+
+def _applied(world: World, payment_id: int) -> dict:  # type: ignore[type-arg]
+    return {"tenant_id": str(world.tenant_id), "type": "payment.applied", "key": f"payment.applied:{payment_id}",
+            "payload": {"payment_id": payment_id, "account_id": world.accounts[0]}}
+
+
+def test_payment_applied_event_produces_pagos_complements_numbered_per_invoice(
+        fresh_db: TestDatabase, installed: CfdiServices) -> None:
+    from tests.cfdi_flow.conftest import install
+
+    world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
+    install(world, installed)
+    stamp_run_inline(world.tenant_id, world.run_id)
+    (ingreso,) = docs(world)
+    first = _payment(world, world.invoices[0], "100.00", 1)
+    assert outbox.handle(_applied(world, first)) >= 1  # the cfdi-pagos consumer (and the event log) ran
+    assert outbox.handle(_applied(world, first)) == 0  # redelivery: deduplicated, no second complement
+    assert len(docs(world, "kind = 'P'")) == 1
+    second = _payment(world, world.invoices[0], "216.54", 2)
+    outbox.handle(_applied(world, second))
+    pagos = docs(world, "kind = 'P'")
+    assert [p["status"] for p in pagos] == ["stamped", "stamped"] and len({p["uuid"] for p in pagos}) == 2
+    parts = []
+    for doc in pagos:
+        root = xml_of(world, doc["id"])
+        assert root.get("TipoDeComprobante") == "P"
+        pago = root.find("cfdi:Complemento/pago20:Pagos/pago20:Pago", NS)
+        assert pago.get("FormaDePagoP") == "03" and pago.get("NumOperacion", "").startswith("RASTREO")
+        rel = pago.find("pago20:DoctoRelacionado", NS)
+        assert rel.get("IdDocumento").lower() == ingreso["uuid"]
+        parts.append((rel.get("NumParcialidad"), rel.get("ImpSaldoAnt"), rel.get("ImpPagado"),
+                      rel.get("ImpSaldoInsoluto")))
+    assert parts == [("1", "316.54", "100.00", "216.54"), ("2", "216.54", "216.54", "0.00")]
+
+
+def test_on_payment_model_stamps_pue_when_paid_and_a_global_invoice_for_publico_en_general(
+        fresh_db: TestDatabase, services: CfdiServices) -> None:
+    world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC]], config={"invoicing_model": "on_payment"})
+    summary = stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    assert summary["stamped"] == 0 and docs(world) == []  # receipts only at billing
+    with world.owner() as conn:  # the second customer pays too
+        world.accounts.append(conn.execute("SELECT account_id FROM invoices WHERE id = %s",
+                                           (world.invoices[1],)).fetchone()[0])
+    paid_rfc = _payment(world, world.invoices[0], "316.54", 1)
+    out = payments.handle_payment(tenant_id=world.tenant_id, payment_id=paid_rfc, services=services)
+    assert [d["status"] for d in out] == ["stamped"] and out[0]["metodo_pago"] == "PUE"
+    assert out[0]["forma_pago"] == "03"
+    paid_publico = _payment(world, world.invoices[1], "316.54", 2)
+    assert payments.handle_payment(tenant_id=world.tenant_id, payment_id=paid_publico, services=services) == []
+    now = dt.datetime.now(dt.UTC)
+    glob = payments.issue_global_invoice(tenant_id=world.tenant_id, year=now.year, month=now.month,
+                                         services=services)
+    assert glob is not None and glob["status"] == "stamped"
+    root = xml_of(world, glob["id"])
+    assert root.find("cfdi:Receptor", NS).get("Rfc") == "XAXX010101000"
+    assert root.find("cfdi:InformacionGlobal", NS).get("Meses") == f"{now.month:02d}"
+    assert {c.get("ClaveProdServ") for c in root.findall("cfdi:Conceptos/cfdi:Concepto", NS)} == {"01010101"}
+    assert Decimal(root.get("Total")) == Decimal("316.54")
+    assert PERIOD.month == 10
