@@ -60,7 +60,8 @@ def get_pool() -> ConnectionPool:
             settings = get_settings()
             if not settings.DATABASE_URL:
                 raise DatabaseNotConfigured("DATABASE_URL is not set")
-            connection_class = EntraConnection if settings.DATABASE_AUTH == "entra" else psycopg.Connection
+            connection_class: type[psycopg.Connection[Any]] = (
+                EntraConnection if settings.DATABASE_AUTH == "entra" else psycopg.Connection)
             _pool = ConnectionPool(
                 settings.DATABASE_URL,
                 min_size=0,

@@ -46,7 +46,7 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, name text NOT NULL,"
                 " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            done = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+            done: dict[str, str] = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
             for m in discover(directory):
                 if m.version in done:
                     if done[m.version] != m.checksum:

@@ -65,10 +65,13 @@ class ReadIn(BaseModel):
         return v.replace(tzinfo=LOCAL_TZ) if v.tzinfo is None else v
 
 
+RowStatus = Literal["accepted", "exception", "duplicate", "rejected"]
+
+
 @dataclass
 class RowResult:
     row: int
-    status: Literal["accepted", "exception", "duplicate", "rejected"]
+    status: RowStatus
     errors: list[str] = field(default_factory=list)
     exception_codes: list[str] = field(default_factory=list)
 
@@ -224,6 +227,6 @@ def ingest_reads(*, tenant_id: UUID | str, rows: list[Any], now: datetime,
                                               since=first - timedelta(days=400))
             rows_out, verdicts = _validate(known, meters, history, photos, policy=policy or ValidationPolicy(), now=now)
             for (i, codes), new in zip(verdicts, sql.insert_reads(conn, rows_out), strict=True):
-                status = "duplicate" if not new else ("exception" if codes else "accepted")
+                status: RowStatus = "duplicate" if not new else ("exception" if codes else "accepted")
                 results[i] = RowResult(row=i, status=status, exception_codes=codes if new else [])
     return _tally(IngestReport(received=len(rows)), results)
