@@ -1,8 +1,9 @@
-"""ASGI middleware: correlation id, request size limit, HTTP metrics. Pure ASGI (no BaseHTTPMiddleware) to keep
-the per-request cost low."""
+"""ASGI middleware: correlation id, Front Door lock, request size limit, HTTP metrics. Pure ASGI (no
+BaseHTTPMiddleware) to keep the per-request cost low."""
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any
 
@@ -16,9 +17,22 @@ CORRELATION_HEADER = b"x-correlation-id"
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, front_door_id: str = "") -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.front_door_id = front_door_id
+
+    def _refusal(self, headers: dict[bytes, bytes]) -> Any:
+        if self.front_door_id and not hmac.compare_digest(
+                headers.get(b"x-azure-fdid", b"").decode("latin-1"), self.front_door_id):
+            return problem_response(403, "front_door_required", "La solicitud debe llegar a través de Front Door.")
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            return self._too_large()
+        return None
+
+    def _too_large(self) -> Any:
+        return problem_response(413, "payload_too_large", f"El cuerpo excede el máximo de {self.max_body_bytes} bytes.")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -27,26 +41,42 @@ class RequestContextMiddleware:
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(CORRELATION_HEADER, b"").decode("latin-1") or None
         started = time.perf_counter()
-        status_holder: dict[str, Any] = {"status": 500}
+        state: dict[str, Any] = {"status": 500, "too_large": False, "received": 0}
         with context.bound(correlation=incoming) as cid:
             scope.setdefault("state", {})["correlation_id"] = cid
 
             async def send_with_id(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    status_holder["status"] = message["status"]
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (CORRELATION_HEADER, cid.encode())]
+                    state["status"] = message["status"]
+                    message["headers"] = [*message.get("headers", []), (CORRELATION_HEADER, cid.encode())]
                 await send(message)
 
-            length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-                response = problem_response(413, "payload_too_large",
-                                            f"El cuerpo excede el máximo de {self.max_body_bytes} bytes.")
-                await response(scope, receive, send_with_id)
+            async def send_unless_too_large(message: Message) -> None:
+                if state["too_large"]:  # the app answered a truncated body: answer 413 instead
+                    if message["type"] == "http.response.start":
+                        response = self._too_large()
+                        await send_with_id({"type": "http.response.start", "status": 413,
+                                            "headers": response.raw_headers})
+                        await send({"type": "http.response.body", "body": response.body})
+                    return
+                await send_with_id(message)
+
+            async def limited_receive() -> Message:
+                message = await receive()
+                if message["type"] == "http.request" and not state["too_large"]:
+                    state["received"] += len(message.get("body", b""))
+                    if state["received"] > self.max_body_bytes:  # streamed body without an honest length
+                        state["too_large"] = True
+                        return {"type": "http.request", "body": b"", "more_body": False}
+                return message
+
+            refusal = self._refusal(headers)
+            if refusal is not None:
+                await refusal(scope, receive, send_with_id)
             else:
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, limited_receive, send_unless_too_large)
         route = scope.get("route")
         path = getattr(route, "path", None) or "unmatched"
-        attrs = {"method": scope.get("method", ""), "route": path, "status": str(status_holder["status"])}
+        attrs = {"method": scope.get("method", ""), "route": path, "status": str(state["status"])}
         http_requests_total.add(1, attrs)
         http_request_duration_seconds.record(time.perf_counter() - started, attrs)

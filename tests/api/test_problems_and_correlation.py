@@ -49,3 +49,22 @@ def test_openapi_is_served(client):
     spec = client.get("/api/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
     assert "/api/health/ready" in spec["paths"]
+
+
+def test_streamed_body_over_the_limit_is_refused(client):
+    def chunks():
+        for _ in range(5):
+            yield b"x" * 400
+
+    r = client.post("/api/v1/readings/batch", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+
+
+def test_front_door_lock_covers_every_route(monkeypatch):
+    monkeypatch.setenv("FRONT_DOOR_ID", "fd-123")
+    reset_settings_cache()
+    with TestClient(create_app()) as c:
+        assert c.get("/api/health").status_code == 403
+        assert c.post("/api/v1/webhooks/conekta").status_code == 403
+        assert c.get("/api/health", headers={"X-Azure-FDID": "fd-123"}).status_code == 200
+    reset_settings_cache()
