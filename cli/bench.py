@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import psycopg
@@ -13,6 +13,7 @@ import typer
 from cli.billing import run_billing
 from cli.loadtest import bench_api_command
 from cli.runtime import REPO, function_host, stack
+from shared.application.billing import runs
 from shared.application.seeding.plan import SyntheticSpec
 from shared.application.seeding.reference import seed_reference
 from shared.application.seeding.synthetic import seed_synthetic
@@ -60,8 +61,11 @@ def bench_billing(
     sectors: Annotated[int, typer.Option("--sectors")] = 20,
     workers: Annotated[int, typer.Option("--workers")] = 2,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    cfdi: Annotated[bool, typer.Option("--cfdi", help="Also issue, build, sign and stamp every invoice")] = False,
+    xsd_every: Annotated[int, typer.Option("--simulator-xsd-every",
+                                           help="The PAC simulator XSD-validates every n-th document")] = 1,
 ) -> None:
-    """Seed (or reuse) N accounts and run the whole billing run through the orchestrator."""
+    """Seed (or reuse) N accounts and run the whole billing run through the orchestrator (and CFDI with --cfdi)."""
     with stack(throwaway=True, root=BENCH_ROOT) as s:
         seeded = seed_for_bench(s.migrations_url, accounts, sectors)
         _reset_billing(s.migrations_url)
@@ -74,6 +78,17 @@ def bench_billing(
                 """SELECT count(*), sum((counters->>'lines')::int),
                           min(completed_at), max(completed_at) FROM billing_chunks""").fetchone()
             run_row = conn.execute("SELECT created_at, started_at, completed_at FROM billing_runs").fetchone()
+        cfdi_result = None
+        if cfdi and result["status"] == "COMPLETED":
+            from cli.cfdi import bench_cfdi_local
+
+            tenant_id = runs.tenant_id_for(TENANT)
+            t = time.perf_counter()
+            issued = runs.issue_run(tenant_id=tenant_id, run_id=result["run_id"], now=datetime.now(UTC),
+                                    reviewer="bench")
+            issue_seconds = time.perf_counter() - t
+            cfdi_result = {"issue_seconds": round(issue_seconds, 2), "issued": issued["issued"],
+                           **bench_cfdi_local(tenant_id, result["run_id"], xsd_every=xsd_every)}
     assert chunks is not None and run_row is not None
     progress = result["progress"]
     out = {
@@ -88,4 +103,7 @@ def bench_billing(
             "finish": round((run_row[2] - chunks[3]).total_seconds(), 2) if run_row[2] and chunks[3] else None,
         },
     }
+    if cfdi_result is not None:
+        out["cfdi"] = cfdi_result
+        out["end_to_end_seconds"] = round(seconds + cfdi_result["issue_seconds"] + (cfdi_result.get("seconds") or 0), 2)
     typer.echo(json.dumps(out, indent=None if as_json else 2, default=str))

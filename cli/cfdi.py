@@ -59,11 +59,21 @@ def throwaway_csd(rfc: str, name: str) -> BenchCsd:
     return BenchCsd(csd.certificate_der, csd.key_der, password)
 
 
+SIMULATOR_PIDS: list[int] = []
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def local_simulator(*, xsd_every: int = 1) -> Iterator[str]:
-    """Start the PAC simulator in its own process (its own core); yields its URL."""
+    """Start the PAC simulator in its own process; yields its URL (its pid is in SIMULATOR_PIDS meanwhile)."""
     proc = subprocess.Popen([sys.executable, "-m", "cli.cfdi", "simulator", "--xsd-every", str(xsd_every)],  # noqa: S603
                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    SIMULATOR_PIDS.append(proc.pid)
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
@@ -71,6 +81,7 @@ def local_simulator(*, xsd_every: int = 1) -> Iterator[str]:
             raise RuntimeError("the PAC simulator did not start")
         yield url
     finally:
+        SIMULATOR_PIDS.remove(proc.pid)
         proc.terminate()
         proc.wait(timeout=10)
 
@@ -224,8 +235,13 @@ def bench_cfdi_local(tenant_id: UUID, run_id: int, *, processes: int = 2, pac_wo
     config = load_config(tenant_id)
     csd = throwaway_csd(config.issuer.rfc, config.issuer.name)
     with local_simulator(xsd_every=xsd_every) as url:
+        pid = SIMULATOR_PIDS[-1]
+        before = process_cpu_seconds(pid)
         result = bench_cfdi(tenant_id, run_id, csd=csd, pac_url=url, processes=processes, pac_workers=pac_workers)
-    return {**result, "simulator_xsd_every": xsd_every}
+        simulator_cpu = process_cpu_seconds(pid) - before
+    seconds = result.get("seconds") or 0
+    return {**result, "simulator_xsd_every": xsd_every, "simulator_cpu_seconds": round(simulator_cpu, 2),
+            "simulator_share_of_2_cores": round(simulator_cpu / (2 * seconds), 3) if seconds else None}
 
 
 if __name__ == "__main__":
