@@ -13,7 +13,7 @@ from shared.adapters.pac import PacError
 from shared.application.cfdi import mapping
 from shared.application.cfdi.documents import Built, DocumentKey, issue, plain
 from shared.application.cfdi.services import CfdiServices
-from shared.application.cfdi.stamping import load_config, services_of
+from shared.application.cfdi.setup import load_config, services_of
 from shared.application.cfdi.tenant_config import TenantCfdiConfig
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources

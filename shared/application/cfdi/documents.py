@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from shared.application.cfdi.pac_calls import send_all
 from shared.application.cfdi.services import CfdiServices
-from shared.application.cfdi.stamping import send_all
 from shared.data import cfdi as data
 from shared.data.db import tenant_transaction
 from shared.domain.cfdi.validation import Rejection

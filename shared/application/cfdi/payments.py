@@ -21,7 +21,7 @@ from shared.application import outbox
 from shared.application.cfdi import mapping
 from shared.application.cfdi.documents import Built, DocumentKey, issue
 from shared.application.cfdi.services import CfdiServices
-from shared.application.cfdi.stamping import load_config, services_of
+from shared.application.cfdi.setup import load_config, services_of
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction

@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from shared.adapters.pac import PacPermanentError, PacRetryableError
 from shared.application.cfdi import mapping
-from shared.application.cfdi.services import CfdiServices, services_for
+from shared.application.cfdi.pac_calls import Outcome, send_all
+from shared.application.cfdi.services import CfdiServices
+from shared.application.cfdi.setup import load_config, services_of
 from shared.application.cfdi.tenant_config import TenantCfdiConfig, tenant_config
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
@@ -40,30 +38,6 @@ CHUNK_SIZE = 1000
 
 class PacUnavailable(RuntimeError):
     """The PAC kept failing with retryable errors; the chunk's unsent documents stay signed for a retry."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    doc_id: int
-    status: str  # stamped | failed_retryable | rejected | signed (not sent: breaker open)
-    uuid: str | None = None
-    xml: bytes | None = None
-    fecha_timbrado: dt.datetime | None = None
-    code: str | None = None
-    message: str | None = None
-
-    def row(self) -> tuple[Any, ...]:
-        sent = 0 if self.status == "signed" else 1
-        return (self.doc_id, self.status, self.uuid, self.xml, self.fecha_timbrado, self.code, self.message, sent)
-
-
-def load_config(tenant_id: UUID | str) -> TenantCfdiConfig:
-    with tenant_transaction(tenant_id) as conn:
-        return tenant_config(data.tenant_fiscal(conn, tenant_id))
-
-
-def services_of(config: TenantCfdiConfig) -> CfdiServices:
-    return services_for(tenant_id=config.tenant_id, slug=config.slug, rfc=config.issuer.rfc)
 
 
 # ------------------------------------------------------------------------------------------ run level
@@ -108,41 +82,6 @@ def finish_run(tenant_id: UUID | str, run_id: int, extra: dict[str, Any] | None 
 
 
 # ------------------------------------------------------------------------------------------ chunk
-def _fecha_timbrado(value: str | None) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def send_all(services: CfdiServices, jobs: list[tuple[int, bytes]]) -> list[Outcome]:
-    """Stamp signed documents concurrently. After the first retryable failure (the client has already retried
-    with backoff) the breaker opens: documents not yet sent stay 'signed'."""
-    if not jobs:
-        return []
-    breaker = threading.Event()
-
-    def one(job: tuple[int, bytes]) -> Outcome:
-        doc_id, xml = job
-        if breaker.is_set():
-            return Outcome(doc_id, "signed")
-        try:
-            result = services.pac.stamp(xml)
-        except PacRetryableError as exc:
-            breaker.set()
-            return Outcome(doc_id, "failed_retryable", code=exc.incidence.code, message=exc.incidence.message)
-        except PacPermanentError as exc:
-            return Outcome(doc_id, "rejected", code=exc.incidence.code, message=exc.incidence.message)
-        return Outcome(doc_id, "stamped", uuid=result.uuid, xml=result.xml,
-                       fecha_timbrado=_fecha_timbrado(result.fecha_timbrado))
-
-    workers = max(1, min(services.workers, len(jobs)))
-    if workers == 1:
-        return [one(j) for j in jobs]
-    with ThreadPoolExecutor(workers, thread_name_prefix="pac") as pool:
-        return list(pool.map(one, jobs))
-
-
 def _count(outcomes: list[Outcome]) -> dict[str, int]:
     counts = {"stamped": 0, "failed_retryable": 0, "rejected": 0, "not_sent": 0}
     for o in outcomes:

@@ -29,6 +29,7 @@ import psycopg
 
 from shared.application.outbox import DomainEvent, record
 from shared.application.payments import collections
+from shared.application.payments.credit import move_account_credit, open_items
 from shared.application.payments.facts import parse
 from shared.data import db
 from shared.data import payments as data
@@ -36,13 +37,11 @@ from shared.domain.money import ZERO, decimal_str
 from shared.domain.payments.matching import AmountCandidate, lookup_keys, pick_by_amount
 from shared.domain.payments.model import (
     IgnoredFact,
-    OpenInstallment,
-    OpenInvoice,
     PaymentFact,
     ReversalFact,
     StandingAllocation,
 )
-from shared.domain.payments.operations import allocate, move_credit, reverse_allocations
+from shared.domain.payments.operations import allocate, reverse_allocations
 from shared.platform.metrics import payments_processed_total
 
 log = logging.getLogger(__name__)
@@ -188,7 +187,7 @@ def allocate_payment(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, pa
     if data.lock_account(conn, account_id) is None:
         raise LookupError(f"account {account_id} not found")
     move_account_credit(conn, tenant_id=tenant_id, account_id=account_id)
-    invoices, installments, plan_invoices = _open_items(conn, account_id)
+    invoices, installments, plan_invoices = open_items(conn, account_id)
     allocations = allocate(amount=amount, invoices=invoices, installments=installments, plan_invoices=plan_invoices)
     for a in allocations:
         data.insert_allocation(conn, tenant_id=tenant_id, payment_id=payment_id, target=a.target, amount=a.amount,
@@ -208,45 +207,6 @@ def allocate_payment(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, pa
                                                "installment_id": a.installment_id, "amount": decimal_str(a.amount)}
                                               for a in allocations]}))
     _checkpoint(fault, "applied")
-
-
-def _open_items(conn: psycopg.Connection[Any], account_id: int
-                ) -> tuple[list[OpenInvoice], list[OpenInstallment], list[OpenInvoice]]:
-    plan = data.active_plan(conn, account_id)
-    plan_id = plan["id"] if plan else None
-    invoices: list[OpenInvoice] = []
-    plan_invoices: list[OpenInvoice] = []
-    for r in data.open_invoices(conn, account_id):
-        item = OpenInvoice(int(r["invoice_id"]), r["period"], Decimal(r["open_amount"]))
-        (plan_invoices if plan_id is not None and r["plan_id"] == plan_id else invoices).append(item)
-    installments = []
-    if plan_id is not None:
-        installments = [OpenInstallment(int(i["id"]), i["due_date"], int(i["seq"]),
-                                        Decimal(i["amount"]) - Decimal(i["paid_amount"]))
-                        for i in data.plan_installments(conn, plan_id) if i["paid_amount"] < i["amount"]]
-    return invoices, installments, plan_invoices
-
-
-def move_account_credit(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, account_id: int) -> Decimal:
-    """Use the account's standing credit to pay open items (no ledger movement: the balance already has it).
-    The caller holds the account lock. Returns the amount moved."""
-    credits = [StandingAllocation(int(r["allocation_id"]), int(r["payment_id"]), "credit", Decimal(r["amount"]))
-               for r in data.standing_credits(conn, account_id)]
-    if not credits:
-        return ZERO
-    invoices, installments, plan_invoices = _open_items(conn, account_id)
-    moved = ZERO
-    for move in move_credit(credits=credits, invoices=invoices, installments=installments,
-                            plan_invoices=plan_invoices):
-        data.insert_allocation(conn, tenant_id=tenant_id, payment_id=move.take.payment_id, target="credit",
-                               amount=-move.take.amount, reversal_of=move.take.reversal_of)
-        for a in move.allocations:
-            data.insert_allocation(conn, tenant_id=tenant_id, payment_id=move.take.payment_id, target=a.target,
-                                   amount=a.amount, invoice_id=a.invoice_id, installment_id=a.installment_id)
-            if a.installment_id is not None:
-                data.add_installment_paid(conn, a.installment_id, a.amount)
-        moved += move.take.amount
-    return moved
 
 
 def apply_account_credit(*, tenant_id: UUID | str, account_id: int) -> Decimal:

@@ -12,6 +12,7 @@ from uuid import UUID
 import psycopg
 
 from shared.application.outbox import DomainEvent, record
+from shared.application.payments.credit import move_account_credit
 from shared.data import db
 from shared.data import payments as data
 from shared.data import payments_collections as cdata
@@ -144,7 +145,6 @@ def sign_plan(*, tenant_id: UUID | str, account_id: int, down_payment: Decimal, 
                                   "installments": [{"seq": i.seq, "due_date": i.due_date.isoformat(),
                                                     "amount": decimal_str(i.amount)} for i in schedule]}))
         # Standing credit pays the first installments; then collections sees a signed plan.
-        from shared.application.payments.apply import move_account_credit
 
         move_account_credit(conn, tenant_id=tenant_id, account_id=account_id)
         complete_plan_if_paid(conn, account_id=account_id)

@@ -6,9 +6,9 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
-from shared.domain.money import ZERO, require_decimal, round_cents
+from shared.domain.money import CENT, ZERO, require_decimal, round_cents
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,14 @@ def _add_months(day: date, months: int) -> date:
 def schedule(*, debt: Decimal, down_payment: Decimal, installments: int, signed_on: date,
              first_due: date) -> list[ScheduledInstallment]:
     """Down payment as seq 0 due on signing (when > 0), then `installments` monthly parts from `first_due`.
-    Parts are equal, rounded half-up to centavos; the last absorbs the rounding so the schedule adds up to `debt`."""
+    Parts are equal, rounded down to centavos; the last absorbs the remainder (so it is never smaller than the others
+    and never negative) and the schedule adds up to `debt` exactly."""
     debt = require_decimal(debt, name="debt")
     down_payment = require_decimal(down_payment, name="down_payment")
     if installments < 1 or down_payment < ZERO or down_payment >= debt:
         raise ValueError("a plan needs 1+ installments and a down payment in [0, debt)")
     rest = debt - down_payment
-    part = round_cents(rest / installments)
+    part = (rest / installments).quantize(CENT, rounding=ROUND_DOWN)
     out: list[ScheduledInstallment] = []
     if down_payment > ZERO:
         out.append(ScheduledInstallment(seq=0, due_date=signed_on, amount=down_payment))
