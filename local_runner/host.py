@@ -103,12 +103,12 @@ class LocalHost:
             os.environ[key] = value
         if self.app_dir not in sys.path:
             sys.path.insert(0, self.app_dir)
+        self._started = True  # from here on stop() cleans up whatever did start
         try:
             self._start_components()
         except BaseException:
             self.stop()
             raise
-        self._started = True
         return self
 
     def _start_components(self) -> None:
@@ -180,7 +180,10 @@ class LocalHost:
             self.stop()
 
     def stop(self) -> None:
-        """Stop timers, queues, HTTP server, engine (and its worker processes), invoker; restore the env."""
+        """Stop timers, queues, HTTP server, engine (and its worker processes), invoker; restore the env.
+        Stopping a host that is not running does nothing."""
+        if not self._started:
+            return
         for name in ("timers", "queues"):
             component = getattr(self, name, None)
             if component is not None:

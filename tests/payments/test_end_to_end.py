@@ -14,8 +14,6 @@ from tests.fixtures.runner import REPO_ROOT
 from tests.payments.conftest import SPEI_SECRET
 from tests.payments.helpers import balance, make_account, make_invoice
 
-pytest_plugins = ["tests.fixtures.azurite", "tests.fixtures.runner"]
-
 
 def test_webhooks_through_the_local_runner(fresh_db, tenant_factory, payment_secrets, local_host_factory):
     tenant = tenant_factory("cea")
@@ -40,6 +38,7 @@ def test_webhooks_through_the_local_runner(fresh_db, tenant_factory, payment_sec
                         headers={"X-Spei-Signature": intake.spei_signature(body=abono, secret=SPEI_SECRET)})
         assert r.json() == {"mensaje": "confirmar"}
     stats = host.run_queues_until_idle(timeout=30)
+    host.stop()
     assert stats.by_function["apply_payment"]["succeeded"] == 2
     assert balance(fresh_db, a.id) == Decimal("0.00") and balance(fresh_db, b.id) == Decimal("20.00")
     assert ledger.check_tenant(tenant).ok
@@ -65,8 +64,11 @@ def test_demo_command_sends_webhooks_and_shows_balances(fresh_db, tenant_factory
         in_process_activities=True)
     host.queues.start()
     lines: list[str] = []
-    out = run_payments_demo(base_url=host.base_url, tenant_slug="demo", key_file=str(key_file),
-                            spei_secret=SPEI_SECRET, accounts=3, echo=lines.append)
+    try:
+        out = run_payments_demo(base_url=host.base_url, tenant_slug="demo", key_file=str(key_file),
+                                spei_secret=SPEI_SECRET, accounts=3, echo=lines.append)
+    finally:
+        host.stop()  # a background consumer left running would take other tests' messages from the shared Azurite
     assert [r["balance_before"] for r in out] == [Decimal("240.00")] * 3
     assert [r["balance_after"] for r in out] == [Decimal("0.00"), Decimal("120.00"), Decimal("0.00")]
     assert any("spei" in line and "confirmar" in line for line in lines)
