@@ -62,8 +62,9 @@ def bench_billing(
     workers: Annotated[int, typer.Option("--workers")] = 2,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     cfdi: Annotated[bool, typer.Option("--cfdi", help="Also issue, build, sign and stamp every invoice")] = False,
-    xsd_every: Annotated[int, typer.Option("--simulator-xsd-every",
-                                           help="The PAC simulator XSD-validates every n-th document")] = 1,
+    full_check_every: Annotated[int, typer.Option(
+        "--simulator-full-check-every", help="The PAC simulator fully checks (XSD, cadena, Sello) every n-th document",
+    )] = 1,
 ) -> None:
     """Seed (or reuse) N accounts and run the whole billing run through the orchestrator (and CFDI with --cfdi)."""
     with stack(throwaway=True, root=BENCH_ROOT) as s:
@@ -88,7 +89,7 @@ def bench_billing(
                                     reviewer="bench")
             issue_seconds = time.perf_counter() - t
             cfdi_result = {"issue_seconds": round(issue_seconds, 2), "issued": issued["issued"],
-                           **bench_cfdi_local(tenant_id, result["run_id"], xsd_every=xsd_every)}
+                           **bench_cfdi_local(tenant_id, result["run_id"], full_check_every=full_check_every)}
     assert chunks is not None and run_row is not None
     progress = result["progress"]
     out = {

@@ -101,8 +101,9 @@ def credits_to_issue(conn: psycopg.Connection[Any], *, run_id: int, first_id: in
         """SELECT i.id FROM invoices i
            JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
                                  AND d.status = 'stamped'
-           WHERE i.billing_run_id = %s AND i.id BETWEEN %s AND %s
-             AND EXISTS (SELECT 1 FROM invoice_lines l WHERE l.invoice_id = i.id AND l.amount < 0)
+           WHERE i.billing_run_id = %s
+             AND i.id IN (SELECT DISTINCT l.invoice_id FROM invoice_lines l
+                          WHERE l.invoice_id BETWEEN %s AND %s AND l.amount < 0)
              AND NOT EXISTS (SELECT 1 FROM cfdi_documents e WHERE e.invoice_id = i.id AND e.kind = 'E'
                              AND e.purpose = 'estimate_credit')
            ORDER BY i.id""", (run_id, first_id, last_id)))

@@ -247,3 +247,21 @@ def test_control_endpoint_injects_faults_over_http(
         pac_client.stamp(signed.xml)
     assert info.value.incidence.code == "718"
     assert httpx.get(f"{simulator.url}/_control/stats").json()["stamp"] == 1
+
+
+def test_sampled_full_checks_still_check_structure_on_every_document(signed: SignedCfdi) -> None:
+    """With full_check_every=2 the 1st document gets only structural checks, the 2nd the full PAC check."""
+    tampered = signed.xml.replace(b'Total="', b'Total="1', 1)  # the Sello no longer matches the cadena
+    sim = PacSimulator(full_check_every=2).start()
+    client = FinkokClient(base_url=sim.url, username="u", password="p", timeout=5,
+                          retry=RetryPolicy(attempts=1, base_delay=0))
+    try:
+        assert client.stamp(tampered).uuid  # structural checks only: accepted
+        with pytest.raises(PacPermanentError) as info:
+            client.stamp(tampered.replace(b'Total="1', b'Total="11', 1))  # full check: sello verified
+        assert info.value.incidence.code == "302"
+        with pytest.raises(PacPermanentError):
+            client.stamp(b"<no-es-cfdi/>")  # structure is checked on every document
+    finally:
+        client.close()
+        sim.stop()

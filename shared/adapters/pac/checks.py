@@ -84,11 +84,16 @@ def tfd_cadena(tfd: etree._Element) -> str:
     return str(_xslt(_XSLT_TFD11)(tfd))
 
 
-def certificate_of(root: etree._Element) -> x509.Certificate:
+def certificate_from(certificado: str) -> x509.Certificate:
+    """The certificate of a Certificado attribute (base64 DER)."""
     try:
-        return x509.load_der_x509_certificate(base64.b64decode(root.get("Certificado", "")))
+        return x509.load_der_x509_certificate(base64.b64decode(certificado))
     except ValueError as exc:
         raise CfdiCheckError("302", "El certificado del comprobante no se puede leer.") from exc
+
+
+def certificate_of(root: etree._Element) -> x509.Certificate:
+    return certificate_from(root.get("Certificado", ""))
 
 
 def certificate_number(cert: x509.Certificate) -> str:
@@ -114,6 +119,27 @@ def verify_sello(root: etree._Element) -> str:
     except (InvalidSignature, ValueError) as exc:
         raise CfdiCheckError("302", "El sello no corresponde a la cadena original.") from exc
     return cadena
+
+
+def check_structure(xml: bytes) -> etree._Element:
+    """The cheap part of a PAC's checks: well-formed CFDI 4.0 whose certificate number matches its certificate and
+    whose Sello is a base64 RSA-2048 signature. (No XSD, no cadena, no RSA verify.)"""
+    root = parse(xml)
+    if root.tag != f"{{{NS_CFDI}}}Comprobante" or root.get("Version") != "4.0":
+        raise CfdiCheckError("705", "El documento no es un cfdi:Comprobante 4.0.")
+    if _certificate_number_of(root.get("Certificado", "")) != root.get("NoCertificado"):
+        raise CfdiCheckError("712", "NoCertificado no corresponde al certificado.")
+    try:
+        if len(base64.b64decode(root.get("Sello", ""), validate=True)) != 256:
+            raise ValueError("not an RSA-2048 signature")
+    except ValueError as exc:
+        raise CfdiCheckError("302", "El sello no corresponde a la cadena original.") from exc
+    return root
+
+
+@lru_cache(maxsize=64)
+def _certificate_number_of(certificado: str) -> str:
+    return certificate_number(certificate_from(certificado))
 
 
 def check_cfdi(xml: bytes) -> etree._Element:
