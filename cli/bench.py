@@ -34,7 +34,8 @@ def _accounts(owner_url: str) -> int:
 def _reset_billing(owner_url: str) -> None:
     """Forget earlier benchmark runs (benchmark database only)."""
     with psycopg.connect(owner_url) as conn:
-        conn.execute("TRUNCATE invoice_lines, billing_chunks, domain_events, processed_events")
+        conn.execute("TRUNCATE invoice_lines, billing_chunks, domain_events, processed_events, cfdi_payment_lines,"
+                     " cfdi_documents, cfdi_stamp_runs")
         conn.execute("DELETE FROM account_movements WHERE kind = 'charge'")
         conn.execute("DELETE FROM invoices")
         conn.execute("DELETE FROM billing_runs")

@@ -1,4 +1,4 @@
-"""Finkok PAC client over SOAP with httpx: timeouts, exponential backoff, and idempotent recovery.
+"""Finkok PAC client over SOAP: timeouts, exponential backoff, and idempotent recovery.
 
 Not satcfdi's Finkok class: that one posts with `requests` and no timeout, raises on 307, and cannot be pointed
 at a local simulator. This client speaks the same envelopes (stamp.wsdl, cancel.wsdl) to any base URL:
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-import httpx
 from lxml import etree
 
 from shared.adapters.pac import soap
@@ -39,6 +38,7 @@ from shared.adapters.pac.incidences import (
     PacIncidence,
     incidence,
 )
+from shared.adapters.pac.transport import KeepAliveTransport, TransportFailure, TransportTimeout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,7 +83,6 @@ class FinkokClient:
         timeout: float = 20.0,
         retry: RetryPolicy | None = None,
         stamped_retry: RetryPolicy | None = None,
-        http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -92,7 +91,7 @@ class FinkokClient:
         self.retry = retry or RetryPolicy()
         # Finkok may answer 603 for a few seconds right after stamping (observed up to ~8 s).
         self.stamped_retry = stamped_retry or RetryPolicy(attempts=6, base_delay=0.5, max_delay=4.0)
-        self._http = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+        self._http = KeepAliveTransport(self.base_url, timeout=timeout)
         self._sleep = sleep
 
     def close(self) -> None:
@@ -101,31 +100,23 @@ class FinkokClient:
     # ------------------------------------------------------------------------------------------ transport
     def _post(self, path: str, body: bytes, operation: str) -> etree._Element:
         """One HTTP round trip; raises _Retry for transient failures, PacPermanentError for unusable answers."""
-        url = self.base_url + path
         try:
-            response = self._http.post(
-                url, content=body, headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": operation}
-            )
-        except httpx.TimeoutException as exc:
+            status, content = self._http.post(
+                path, body, {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": operation})
+        except TransportTimeout as exc:
             incident = _transport_incidence("timeout", "El PAC no respondió a tiempo; se reintentará.", str(exc))
             raise _Retry(incident) from exc
-        except httpx.TransportError as exc:
+        except TransportFailure as exc:
             incident = _transport_incidence("network", "No se pudo conectar con el PAC; se reintentará.", str(exc))
             raise _Retry(incident) from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Retry(
-                _transport_incidence(
-                    f"http_{response.status_code}",
-                    "El PAC no está disponible temporalmente; se reintentará.",
-                    response.text[:200],
-                )
-            )
-        if response.status_code >= 400:
-            raise PacPermanentError(
-                PacIncidence(f"http_{response.status_code}", "El PAC rechazó la solicitud.", False, response.text[:200])
-            )
+        text = content[:200].decode("utf-8", errors="replace")
+        if status == 429 or status >= 500:
+            raise _Retry(_transport_incidence(
+                f"http_{status}", "El PAC no está disponible temporalmente; se reintentará.", text))
+        if status >= 400:
+            raise PacPermanentError(PacIncidence(f"http_{status}", "El PAC rechazó la solicitud.", False, text))
         try:
-            root = soap.parse_envelope(response.content)
+            root = soap.parse_envelope(content)
         except etree.XMLSyntaxError as exc:
             incident = _transport_incidence("bad_response", "Respuesta ilegible del PAC; se reintentará.", str(exc))
             raise _Retry(incident) from exc
