@@ -24,6 +24,22 @@ def meters_by_serial(conn: psycopg.Connection[Any], serials: Sequence[str]) -> d
     return {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
 
 
+def meter_by_id(conn: psycopg.Connection[Any], meter_id: int) -> dict[str, Any] | None:
+    """A meter with its latest installation (installed_at, removed_at, initial_read)."""
+    cur = conn.execute(
+        """SELECT m.id, m.serial, m.dials, mi.installed_at, mi.removed_at, mi.initial_read FROM meters m
+           LEFT JOIN LATERAL (SELECT * FROM meter_installations i WHERE i.meter_id = m.id
+                              ORDER BY installed_at DESC LIMIT 1) mi ON true
+           WHERE m.id = %s""", (meter_id,))
+    row = cur.fetchone()
+    return dict(zip([c.name for c in cur.description or ()], row, strict=True)) if row else None
+
+
+def mark_exception(conn: psycopg.Connection[Any], *, reading_id: int, read_at: datetime, codes: list[str]) -> None:
+    conn.execute("UPDATE meter_readings SET status = 'exception', exception_codes = %s WHERE id = %s AND read_at = %s",
+                 (codes, reading_id, read_at))
+
+
 def recent_actual_reads(conn: psycopg.Connection[Any], meter_ids: Sequence[int], since: datetime,
                         ) -> dict[int, list[tuple[date, Any]]]:
     """Valid reads (local date, value) per meter since `since`, oldest first."""

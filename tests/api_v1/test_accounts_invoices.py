@@ -103,3 +103,22 @@ def test_tariff_versions_and_quote(fresh_client, fresh_world: World, auth: Token
     assert forbidden.status_code == 403
     invalid = fresh_client.post("/api/v1/tariffs", json={**new_def, "taxes": {"iva_rates": {}}}, headers=admin)
     assert invalid.status_code == 422
+
+
+def test_self_read_below_the_last_actual_read_is_held_by_the_vee(fresh_db, fresh_client, fresh_world: World,
+                                                                 auth: Token):
+    earlier = (datetime.now(UTC) - timedelta(days=20)).replace(microsecond=0)
+    with fresh_db.owner() as conn:
+        conn.execute(
+            """INSERT INTO meter_readings (tenant_id, meter_id, account_id, read_at, value, source, source_id)
+               VALUES (%s, %s, %s, %s, 500, 'handheld', 'h-1')""",
+            (fresh_world.tenant_id, fresh_world.a.meter_id, fresh_world.a.account_id, earlier))
+    headers = auth("customer", person=fresh_world.a.person_id)
+    url = f"/api/v1/accounts/{fresh_world.a.account_id}/readings"
+    low = fresh_client.post(url, json={"value": "100"}, headers=headers)
+    assert low.status_code == 201, low.text
+    assert low.json()["status"] == "exception"
+    assert "NEGATIVE_CONSUMPTION" in low.json()["exception_codes"]
+    ok = fresh_client.post(url, json={"value": "512", "read_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
+                           headers=headers)
+    assert ok.json()["status"] == "valid"

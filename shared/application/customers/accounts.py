@@ -11,6 +11,8 @@ import psycopg
 
 from shared.application.access.errors import Conflict, Invalid, not_found
 from shared.application.access.principal import ACCOUNTS_WRITE, READINGS_WRITE, Principal
+from shared.application.readings import vee
+from shared.data import readings as readings_sql
 from shared.data.queries import accounts as q
 from shared.data.queries import persons as persons_q
 from shared.data.queries import places as places_q
@@ -112,7 +114,8 @@ def list_readings(conn: Conn, p: Principal, *, account_id: int, after: int | Non
 
 def submit_self_read(conn: Conn, p: Principal, *, account_id: int, value: Decimal, read_at: datetime | None,
                      photo_blob: str | None) -> tuple[Row, bool]:
-    """Store a customer's (or an agent's) read as source 'self'; the VEE validates it later. (row, created)."""
+    """Store a customer's (or an agent's) read as source 'self', validated by the VEE rules on arrival: a read that
+    fails them is stored with status 'exception' and its codes. (row, created)."""
     p.require(READINGS_WRITE)
     account = get_account(conn, p, account_id=account_id)
     if account["status"] == "closed":
@@ -126,5 +129,10 @@ def submit_self_read(conn: Conn, p: Principal, *, account_id: int, value: Decima
         raise Conflict("no_meter", "La toma no tenía medidor instalado en la fecha de la lectura.")
     if value >= Decimal(10) ** int(meter["dials"]):
         raise Invalid("value_exceeds_dials", f"La lectura excede la capacidad del medidor ({meter['dials']} dígitos).")
-    return q.insert_reading(conn, tenant_id=p.tenant_id, meter_id=meter["id"], account_id=account_id, read_at=at,
-                            value=value, source="self", source_id=p.subject, photo_blob=photo_blob)
+    codes = vee.exception_codes(conn, meter_id=meter["id"], read_at=at, value=value, now=now)
+    row, created = q.insert_reading(conn, tenant_id=p.tenant_id, meter_id=meter["id"], account_id=account_id,
+                                    read_at=at, value=value, source="self", source_id=p.subject, photo_blob=photo_blob)
+    if created and codes:  # the VEE holds it: the billing run will not bill it without review
+        readings_sql.mark_exception(conn, reading_id=row["id"], read_at=row["read_at"], codes=codes)
+        row = {**row, "status": "exception", "exception_codes": codes}
+    return row, created

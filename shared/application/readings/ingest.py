@@ -111,7 +111,8 @@ def _parse(index: int, raw: Any, now: datetime) -> tuple[ReadIn | None, list[str
     return read, []
 
 
-def _history(reads: list[tuple[date, Decimal]], dials: int) -> list[ConsumptionPeriod]:
+def consumption_history(reads: list[tuple[date, Decimal]], dials: int) -> list[ConsumptionPeriod]:
+    """Consumption periods between consecutive actual reads (impossible pairs are skipped)."""
     periods = []
     for (d0, v0), (d1, v1) in pairwise(reads):
         if d1 <= d0:
@@ -182,7 +183,7 @@ def _validate(known: list[tuple[int, ReadIn]], meters: dict[str, dict[str, Any]]
         codes = [c.value for c in validate_read(
             read=MeterRead(value=read.value, read_on=day),
             previous=MeterRead(value=before[-1][1], read_on=before[-1][0]) if before else None,
-            history=_history(before[-13:], meter.dials), meter=meter, policy=policy, now=local_date(now))]
+            history=consumption_history(before[-13:], meter.dials), meter=meter, policy=policy, now=local_date(now))]
         if not codes:
             series.append((day, read.value))
             series.sort()
