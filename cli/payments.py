@@ -144,6 +144,40 @@ def suspense(tenant: TenantOpt = None) -> None:
     _echo(out)
 
 
+@payments_app.command("assign")
+def assign(payment_id: Annotated[int, typer.Option("--payment")], account_id: Annotated[int, typer.Option("--account")],
+           tenant: Annotated[str, typer.Option("--tenant")] = "cea-queretaro",
+           operator: Annotated[str, typer.Option("--by")] = "cli") -> None:
+    """Place an unmatched (suspense) payment on an account; it is allocated like any payment."""
+    from shared.application.payments import apply
+
+    try:
+        apply.assign_suspense_payment(tenant_id=_tenants(tenant)[0], payment_id=payment_id, account_id=account_id,
+                                      operator=operator)
+    except (LookupError, apply.PaymentNotInSuspense) as exc:
+        _fail(str(exc))
+    _echo({"payment_id": payment_id, "account_id": account_id, "assigned": True})
+
+
+@payments_app.command("sign-plan")
+def sign_plan(account_id: Annotated[int, typer.Option("--account")],
+              down_payment: Annotated[str, typer.Option("--down-payment")],
+              installments: Annotated[int, typer.Option("--installments")],
+              first_due: Annotated[str, typer.Option("--first-due", help="YYYY-MM-DD")],
+              tenant: Annotated[str, typer.Option("--tenant")] = "cea-queretaro",
+              operator: Annotated[str, typer.Option("--by")] = "cli") -> None:
+    """Sign a payment plan (convenio) for the account's open invoices."""
+    from shared.application.payments import collections
+
+    try:
+        plan_id = collections.sign_plan(tenant_id=_tenants(tenant)[0], account_id=account_id,
+                                        down_payment=Decimal(down_payment), installments=installments,
+                                        first_due=date.fromisoformat(first_due), created_by=operator)
+    except (LookupError, ValueError, ArithmeticError) as exc:
+        _fail(str(exc))
+    _echo({"plan_id": plan_id})
+
+
 def run_payments_demo(*, base_url: str, tenant_slug: str, key_file: str, spei_secret: str, accounts: int = 3,
                       wait_seconds: float = 30.0, echo: Any = typer.echo) -> list[dict[str, Any]]:
     """Send signed Conekta (OXXO, card) and SPEI webhooks for demo accounts with open invoices to a running host
