@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test lint typecheck imports unit bench clean postgres-binaries
+.PHONY: install demo serve test lint typecheck bench bench-full clean postgres-binaries
 
 install: $(STAMP) node_modules/.installed postgres-binaries
 
@@ -40,8 +40,14 @@ typecheck: $(STAMP)
 test: install lint typecheck
 	$(PY) -m pytest
 
+# Quick benchmarks (a few minutes); `make bench-full` runs the 400k-account figures quoted in the README.
 bench: install
-	$(PY) manage.py bench all --json
+	$(PY) manage.py bench billing --accounts 20000 --json --cfdi --simulator-full-check-every 100
+	$(PY) manage.py bench api --accounts 20000 --rate 200 --seconds 15
+
+bench-full: install
+	$(PY) manage.py bench billing --accounts 400000 --sectors 40 --json --cfdi --simulator-full-check-every 100
+	$(PY) manage.py bench api --accounts 200000 --rate 200 --seconds 30
 
 clean:
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
