@@ -104,12 +104,13 @@ def sector_chunks(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int,
     """Id ranges [first, last] of at most `chunk_size` actionable invoices of the run in one sector."""
     return _rows(conn.execute(
         """SELECT min(id) AS first_id, max(id) AS last_id, count(*)::int AS invoices FROM (
-               SELECT i.id, (row_number() OVER (ORDER BY i.id) - 1) / %s AS n FROM invoices i
-               JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
+               SELECT i.id, (row_number() OVER (ORDER BY i.id) - 1) / %s AS n
+               FROM tomas t JOIN accounts a ON a.toma_id = t.id
+               JOIN invoices i ON i.account_id = a.id AND i.tenant_id = a.tenant_id
                LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
-               WHERE i.billing_run_id = %s AND i.status = 'issued' AND t.sector_id = %s
+               WHERE t.sector_id = %s AND i.billing_run_id = %s AND i.status = 'issued'
                  AND (d.id IS NULL OR d.status = ANY(%s))) x
-           GROUP BY n ORDER BY n""", (chunk_size, run_id, sector_id, list(ACTIONABLE))))
+           GROUP BY n ORDER BY n""", (chunk_size, sector_id, run_id, list(ACTIONABLE))))
 
 
 # ---------------------------------------------------------------- chunk read
