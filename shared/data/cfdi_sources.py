@@ -50,6 +50,22 @@ def consumption_history(conn: psycopg.Connection[Any], *, account_id: int, since
            ORDER BY period""", (account_id, since, until)))
 
 
+def read_consumption_history(conn: psycopg.Connection[Any], *, account_id: int, since: date,
+                             until: date) -> list[Row]:
+    """m³ per local month from the last valid read of each month, for months without a bill (oldest first).
+    A register that went backwards (rollover, meter change) counts as 0 here: it only feeds the bill's chart."""
+    return _rows(conn.execute(
+        """WITH monthly AS (
+               SELECT date_trunc('month', read_at AT TIME ZONE 'America/Mexico_City')::date AS period,
+                      (array_agg(value ORDER BY read_at DESC))[1] AS last_value
+               FROM meter_readings
+               WHERE account_id = %s AND status = 'valid'
+                 AND read_at >= (%s::date - interval '1 month') AND read_at < (%s::date + interval '1 month')
+               GROUP BY 1)
+           SELECT period, greatest(last_value - lag(last_value) OVER (ORDER BY period), 0) AS consumption_m3
+           FROM monthly ORDER BY period""", (account_id, since, until)))
+
+
 def payment_with_allocations(conn: psycopg.Connection[Any], payment_id: int) -> Row | None:
     row = _one(conn.execute(
         "SELECT id, account_id, channel, amount, paid_at, reference, provider, provider_payment_id, status "

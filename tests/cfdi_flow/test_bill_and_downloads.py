@@ -3,6 +3,7 @@ download routes (a customer gets only their own invoices)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import subprocess
@@ -72,6 +73,9 @@ def test_sample_bill_renders_to_a_non_blank_png_with_fiscal_data(
     assert f"&tt={bill.fiscal.total}&fe=" in qr_url
     plain, _ = bill_data(world.tenant_id, world.invoices[1])
     assert not plain.in_arrears and "Art. 74" not in pdf_text(render_bill_pdf(plain))
+    business = dataclasses.replace(bill, tariff_class="comercial")  # non-domestic debtors: suspension, not Art. 74
+    business_text = pdf_text(render_bill_pdf(business))
+    assert "Art. 74" not in business_text and "SUSPENSIÓN" in business_text
 
 
 @pytest.fixture()

@@ -108,6 +108,11 @@ class BillData:
     def in_arrears(self) -> bool:
         return self.previous_balance > 0
 
+    @property
+    def domestic(self) -> bool:
+        """Domestic and social tariffs: Art. 74 limits their supply instead of suspending it."""
+        return self.tariff_class.startswith("domestico") or self.tariff_class == "social"
+
 
 def money(value: Decimal) -> str:
     sign = "-" if value < 0 else ""
@@ -270,13 +275,18 @@ def _notice(p: _Page, bill: BillData, y_top: float) -> float:
     p.c.setStrokeColor(RED)
     p.c.setLineWidth(1)
     p.c.rect(x, y, w, h, stroke=1, fill=0)
-    p.text(x + 3 * mm, y + h - 5 * mm, "AVISO (Art. 74 de la Ley de agua del Estado de Querétaro)", bold=True,
-           color=RED)
-    liters = 50 * bill.household_size
+    if bill.domestic:
+        title = "AVISO (Art. 74 de la Ley de agua del Estado de Querétaro)"
+        liters = 50 * bill.household_size
+        consequence = (f"el suministro doméstico se limitará a 50 litros por persona al día (aprox. {liters} L/día "
+                       f"para {bill.household_size} personas); no se suspende")
+    else:
+        title = "AVISO DE SUSPENSIÓN POR ADEUDO"
+        consequence = "el servicio no doméstico podrá suspenderse hasta que se liquide el adeudo o se firme un convenio"
+    p.text(x + 3 * mm, y + h - 5 * mm, title, bold=True, color=RED)
     message = (f"Su cuenta tiene un adeudo anterior de {money(bill.previous_balance)}. Si acumula dos periodos sin "
-               f"pago, el suministro doméstico se limitará a 50 litros por persona al día (aprox. {liters} L/día "
-               f"para {bill.household_size} personas); no se suspende. Pague {money(bill.amount_due)} a más tardar "
-               f"el {_date(bill.due_date)}. Los costos de reconexión corren a cargo del usuario.")
+               f"pago, {consequence}. Pague {money(bill.amount_due)} a más tardar el {_date(bill.due_date)}. "
+               "Los costos de reconexión corren a cargo del usuario.")
     for i, chunk in enumerate(textwrap.wrap(message, 150)[:3]):
         p.text(x + 3 * mm, y + h - 9 * mm - i * 3.2 * mm, chunk, size=7)
     return y

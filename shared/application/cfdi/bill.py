@@ -87,7 +87,11 @@ def bill_data(tenant_id: UUID | str, invoice_id: int) -> tuple[BillData, dict[st
         lines = sources.bill_lines(conn, invoice_id)
         period: date = h["period"]
         since = date(period.year - 1 + (period.month == 12), period.month % 12 + 1, 1)
-        history = sources.consumption_history(conn, account_id=h["account_id"], since=since, until=period)
+        from_reads = sources.read_consumption_history(conn, account_id=h["account_id"], since=since, until=period)
+        billed = sources.consumption_history(conn, account_id=h["account_id"], since=since, until=period)
+        by_period = {r["period"]: Decimal(r["consumption_m3"]) for r in from_reads
+                     if r["consumption_m3"] is not None and since <= r["period"] <= period}
+        by_period.update({r["period"]: Decimal(r["consumption_m3"]) for r in billed})  # billed m³ wins
         doc = live_ingreso(conn, invoice_id)
         xml = data.stamped_xml(conn, int(doc["id"])) if doc is not None and doc["uuid"] else None
     previous, current = _reads(lines)
@@ -100,7 +104,7 @@ def bill_data(tenant_id: UUID | str, invoice_id: int) -> tuple[BillData, dict[st
         issued_on=h["issued_at"].date() if h["issued_at"] else None, due_date=h["due_date"],
         previous_read=previous, current_read=current, consumption_m3=Decimal(h["consumption_m3"]),
         estimated=bool(h["estimated"]),
-        history=tuple((r["period"], Decimal(r["consumption_m3"])) for r in history),
+        history=tuple(sorted(by_period.items())),
         lines=tuple(ChargeLine(line["description"], Decimal(line["quantity"]), Decimal(line["unit_price"]),
                                Decimal(line["amount"]), Decimal(line["tax_rate"]), Decimal(line["tax_amount"]))
                     for line in lines),
