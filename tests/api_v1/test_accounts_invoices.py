@@ -122,3 +122,19 @@ def test_self_read_below_the_last_actual_read_is_held_by_the_vee(fresh_db, fresh
     ok = fresh_client.post(url, json={"value": "512", "read_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
                            headers=headers)
     assert ok.json()["status"] == "valid"
+
+
+def test_billing_admin_credits_an_invoice_once_per_key(fresh_db, fresh_client, fresh_world: World, auth: Token):
+    url = f"/api/v1/invoices/{fresh_world.a.invoice_id}/credits"
+    body = {"amount": "10.00", "reason": "Ajuste por fuga reparada"}
+    admin = {**auth("billing_admin"), "Idempotency-Key": "cred-1"}
+    first = fresh_client.post(url, json=body, headers=admin)
+    assert first.status_code == 201, first.text
+    assert fresh_client.post(url, json=body, headers=admin).json() == first.json()
+    assert fresh_client.post(url, json=body, headers={**auth("operator"), "Idempotency-Key": "cred-2"}).status_code == 403
+    too_much = fresh_client.post(url, json={**body, "amount": "99999999.00"},
+                                 headers={**auth("billing_admin"), "Idempotency-Key": "cred-3"})
+    assert too_much.status_code == 422 and problem(too_much)["code"] == "invoice_not_creditable"
+    with fresh_db.owner() as conn:
+        assert conn.execute("SELECT count(*), sum(amount) FROM adjustments WHERE invoice_id = %s",
+                            (fresh_world.a.invoice_id,)).fetchone() == (1, Decimal("-10.00"))

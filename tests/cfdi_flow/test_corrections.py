@@ -171,3 +171,33 @@ def test_on_payment_model_stamps_pue_when_paid_and_a_global_invoice_for_publico_
     assert {c.get("ClaveProdServ") for c in root.findall("cfdi:Conceptos/cfdi:Concepto", NS)} == {"01010101"}
     assert Decimal(root.get("Total")) == Decimal("316.54")
     assert PERIOD.month == 10
+
+
+def test_operator_credit_on_an_invoice_becomes_an_egreso_through_its_event(fresh_db: TestDatabase,
+                                                                          installed: CfdiServices) -> None:
+    from shared.application.billing import adjustments
+    from tests.cfdi_flow.conftest import install
+
+    world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
+    install(world, installed)
+    stamp_run_inline(world.tenant_id, world.run_id, services=installed)
+    (ingreso,) = docs(world)
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    credit = {"tenant_id": world.tenant_id, "invoice_id": world.invoices[0], "reason": "Fuga reparada", "by": "ops",
+              "now": now}
+    adjustment_id = adjustments.credit_invoice(amount=Decimal("50.00"), key="credit-1", **credit)
+    assert adjustments.credit_invoice(amount=Decimal("50.00"), key="credit-1", **credit) == adjustment_id
+    with pytest.raises(adjustments.InvoiceNotCreditable):
+        adjustments.credit_invoice(amount=Decimal("1000000.00"), key="credit-2", **credit)
+    with world.owner() as conn:
+        envelope = conn.execute(
+            """SELECT tenant_id::text, event_type, event_key, payload FROM domain_events
+               WHERE event_type = 'adjustment.credited'""").fetchone()
+        movement = conn.execute("SELECT amount FROM account_movements WHERE source_type = 'adjustment'").fetchone()
+    assert movement == (Decimal("-50.00"),)
+    event = {"tenant_id": envelope[0], "type": envelope[1], "key": envelope[2], "payload": envelope[3]}
+    assert outbox.handle(event) >= 1
+    assert outbox.handle(event) == 0  # redelivery: no second credit note
+    (egreso,) = docs(world, "kind = 'E'")
+    assert egreso["status"] == "stamped" and egreso["related"] == [ingreso["uuid"]]
+    assert xml_of(world, egreso["id"]).get("Total") == "50.00"

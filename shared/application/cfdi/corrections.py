@@ -10,6 +10,7 @@ from uuid import UUID
 
 from shared.adapters.csd import build_cancellation_request
 from shared.adapters.pac import PacError
+from shared.application import outbox
 from shared.application.cfdi import mapping
 from shared.application.cfdi.documents import Built, DocumentKey, issue, plain
 from shared.application.cfdi.services import CfdiServices
@@ -19,7 +20,7 @@ from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction
 from shared.domain.cfdi.catalogs import CLAVE_ABASTECIMIENTO_AGUA, UNIDAD_ACTIVIDAD
-from shared.domain.cfdi.models import ConceptInput, RelatedCfdis
+from shared.domain.cfdi.models import ConceptInput, InvoicingModel, RelatedCfdis
 from shared.domain.cfdi.validation import Rejection
 from shared.domain.money import round_cents
 
@@ -150,6 +151,16 @@ def issue_adjustment_credit(*, tenant_id: UUID | str, adjustment_id: int,
     return issue_credit_note(tenant_id=tenant_id, invoice_id=int(adj["invoice_id"]),
                              amount=-Decimal(adj["amount"]), reason=str(adj["reason"]),
                              purpose=f"adjustment:{adjustment_id}", services=services)
+
+
+@outbox.subscribe("adjustment.credited", consumer="cfdi-egreso")
+def on_adjustment_credited(conn: Any, envelope: dict[str, Any]) -> None:
+    """Outbox consumer: the credit note of an operator's credit on a stamped invoice (its documents are written in
+    their own transactions; a redelivery finds the Egreso by its natural key and signs nothing twice)."""
+    tenant_id = envelope["tenant_id"]
+    if load_config(tenant_id).model is not InvoicingModel.AT_BILLING:
+        return  # on_payment: the receipt was never a CFDI; the credit lowers what the payment CFDI will show
+    issue_adjustment_credit(tenant_id=tenant_id, adjustment_id=int(envelope["payload"]["adjustment_id"]))
 
 
 # ------------------------------------------------------------------------------------------ substitution
