@@ -11,13 +11,14 @@ Blob Storage after stamping, default true), "chunk_size" (default 1000).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.application.cfdi import payments as _payments  # noqa: F401 - registers the payment.applied consumer
+from shared.application.cfdi import payments as _payments  # also registers the payment.applied consumer
 from shared.application.cfdi import publishing, stamping
 from shared.application.cfdi.corrections import poll_pending_cancellations
 from shared.data.db import connection
@@ -117,3 +118,15 @@ def cfdi_cancellation_poll(timer: func.TimerRequest) -> None:
             continue
         if done:
             log.info("cancellations confirmed", extra={"tenant_id": str(tenant_id), "cancelled": done})
+
+
+@bp.timer_trigger(arg_name="timer", schedule="0 0 7 1 * *", run_on_startup=False, use_monitor=True)
+def cfdi_global_invoice(timer: func.TimerRequest) -> None:
+    """01:00 Mexico City on the 1st: the previous month's factura global for tenants on the on_payment model
+    (SAT allows it within the 24 hours after the month closes)."""
+    with connection() as conn:
+        tenants = [r[0] for r in conn.execute("SELECT all_tenant_ids()").fetchall()]
+        conn.rollback()
+    issued = _payments.issue_due_global_invoices(today=dt.datetime.now(dt.UTC).date(), tenant_ids=tenants)
+    log.info("global invoices", extra={"tenants": len(issued)})
+

@@ -148,8 +148,12 @@ def test_payment_applied_event_produces_pagos_complements_numbered_per_invoice(
 
 
 def test_on_payment_model_stamps_pue_when_paid_and_a_global_invoice_for_publico_en_general(
-        fresh_db: TestDatabase, services: CfdiServices) -> None:
+        fresh_db: TestDatabase, installed: CfdiServices) -> None:
+    from tests.cfdi_flow.conftest import install
+
+    services = installed
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC]], config={"invoicing_model": "on_payment"})
+    install(world, services)
     summary = stamp_run_inline(world.tenant_id, world.run_id, services=services)
     assert summary["stamped"] == 0 and docs(world) == []  # receipts only at billing
     with world.owner() as conn:  # the second customer pays too
@@ -171,6 +175,9 @@ def test_on_payment_model_stamps_pue_when_paid_and_a_global_invoice_for_publico_
     assert {c.get("ClaveProdServ") for c in root.findall("cfdi:Conceptos/cfdi:Concepto", NS)} == {"01010101"}
     assert Decimal(root.get("Total")) == Decimal("316.54")
     assert PERIOD.month == 10
+    next_month = dt.date(now.year + (now.month == 12), now.month % 12 + 1, 1)  # the monthly timer's job
+    again = payments.issue_due_global_invoices(today=next_month, tenant_ids=[world.tenant_id])
+    assert again[str(world.tenant_id)]["id"] == glob["id"]  # the same month never gets a second global invoice
 
 
 def test_operator_credit_on_an_invoice_becomes_an_egreso_through_its_event(fresh_db: TestDatabase,

@@ -195,3 +195,16 @@ def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, forma_
 
     key = DocumentKey(invoice_id=None, kind="I", purpose=f"global:{year:04d}-{month:02d}", serie=config.serie_global)
     return issue(tenant_id=tenant_id, key=key, services=services, build=build)
+
+
+def issue_due_global_invoices(*, today: dt.date, tenant_ids: list[UUID | str]) -> dict[str, Any]:
+    """Monthly job: for every on_payment tenant, the factura global of the month before `today` (idempotent per
+    tenant and month: its document has a natural key). Returns {tenant: document or None}."""
+    month_index = today.year * 12 + today.month - 2
+    year, month = month_index // 12, month_index % 12 + 1
+    issued: dict[str, Any] = {}
+    for tenant_id in tenant_ids:
+        if load_config(tenant_id).model is InvoicingModel.ON_PAYMENT:
+            issued[str(tenant_id)] = issue_global_invoice(tenant_id=tenant_id, year=year, month=month)
+    return issued
+
