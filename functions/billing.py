@@ -91,9 +91,12 @@ async def start_orchestration(client: df.DurableOrchestrationClient, started: ru
 @bp.timer_trigger(arg_name="timer", schedule="%BILLING_SCHEDULE%", run_on_startup=False, use_monitor=True)
 @bp.durable_client_input(client_name="client")
 async def billing_timer(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
-    """Monthly: bill the previous month for every tenant (a double fire starts nothing twice)."""
-    period = periods.previous_period(periods.local_date(datetime.now(UTC)))
+    """Daily: each tenant whose run day is today bills the previous month (a double fire starts nothing twice)."""
+    today = periods.local_date(datetime.now(UTC))
     for slug in db.tenant_slugs():
+        period = runs.due_today(tenant_slug=slug, today=today)
+        if period is None:
+            continue
         try:
             started = runs.start_run(tenant_slug=slug, period=period, started_by="timer")
         except runs.NoTariffInForce as exc:

@@ -37,7 +37,7 @@ locals {
     BLOB_CONTAINER_READING_PHOTOS = "reading-photos"
 
     # NCRONTAB in UTC (Flex has no WEBSITE_TIME_ZONE). 08:00 UTC = 02:00 America/Mexico_City.
-    BILLING_SCHEDULE            = "0 0 8 1 * *"
+    BILLING_SCHEDULE            = "0 0 8 * * *"
     OUTBOX_RELAY_SCHEDULE       = "*/10 * * * * *"
     PAYMENT_PLAN_CHECK_SCHEDULE = "0 0 9 * * *"
     BILLING_CHUNK_SIZE          = "2000"

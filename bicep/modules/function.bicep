@@ -85,10 +85,10 @@ var appSettings = [
     name: 'BLOB_CONTAINER_READING_PHOTOS'
     value: 'reading-photos'
   }
-  // NCRONTAB in UTC (Flex has no WEBSITE_TIME_ZONE). 08:00 UTC = 02:00 America/Mexico_City.
+  // NCRONTAB in UTC (Flex has no WEBSITE_TIME_ZONE): daily 08:00 UTC = 02:00 America/Mexico_City; tenants bill on their run_day.
   {
     name: 'BILLING_SCHEDULE'
-    value: '0 0 8 1 * *'
+    value: '0 0 8 * * *'
   }
   {
     name: 'OUTBOX_RELAY_SCHEDULE'

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     BLOB_CONTAINER_READING_PHOTOS: str = "reading-photos"
 
     # Schedules (NCRONTAB, six fields, UTC: Flex Consumption has no time zone setting).
-    BILLING_SCHEDULE: str = "0 0 8 1 * *"
+    BILLING_SCHEDULE: str = "0 0 8 * * *"  # daily 02:00 local; each tenant bills on its own day
     OUTBOX_RELAY_SCHEDULE: str = "*/10 * * * * *"
     PAYMENT_PLAN_CHECK_SCHEDULE: str = "0 0 9 * * *"
 

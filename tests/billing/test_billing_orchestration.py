@@ -83,14 +83,22 @@ def test_a_run_killed_midway_is_rerun_without_duplicates(fresh_db, host, utility
 
 
 @pytest.mark.slow
-def test_monthly_timer_bills_the_previous_month_once(fresh_db, host):
+def test_daily_timer_bills_each_tenant_on_its_run_day_once(fresh_db, host):
+    from psycopg.types.json import Jsonb
+
     from shared.application.billing import periods
 
+    today = periods.local_date(datetime.now(UTC))
     u = make_utility(fresh_db, "cea-timer", sectors=("S01",))
-    period = periods.previous_period(periods.local_date(datetime.now(UTC)))
-    for i in range(5):
-        add_account(fresh_db, u, sector="S01",
-                    reads=monthly(periods.add_months(period, -12), [50 * i + 10 * m for m in range(13)]))
+    other = make_utility(fresh_db, "otro-dia", sectors=("S01",))
+    with fresh_db.owner() as conn:
+        for tenant, day in ((u.tenant_id, today.day), (other.tenant_id, today.day % 28 + 1)):
+            conn.execute("UPDATE tenants SET config = %s WHERE id = %s", (Jsonb({"billing": {"run_day": day}}), tenant))
+    period = periods.previous_period(today)
+    for utility in (u, other):
+        for i in range(5):
+            add_account(fresh_db, utility, sector="S01",
+                        reads=monthly(periods.add_months(period, -12), [50 * i + 10 * m for m in range(13)]))
     host.fire_timer("billing_timer")
     host.fire_timer("billing_timer")  # a double fire (e.g. past-due + schedule) must not bill twice
     instance = runs.instance_id_for(u.slug, period, "all")
@@ -98,4 +106,4 @@ def test_monthly_timer_bills_the_previous_month_once(fresh_db, host):
     assert record.status.name == "COMPLETED"
     with fresh_db.owner() as conn:
         assert conn.execute("SELECT count(*), count(DISTINCT account_id) FROM invoices").fetchone() == (5, 5)
-        assert conn.execute("SELECT period FROM billing_runs").fetchall() == [(period,)]
+        assert conn.execute("SELECT tenant_id, period FROM billing_runs").fetchall() == [(u.tenant_id, period)]

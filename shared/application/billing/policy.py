@@ -13,13 +13,18 @@ from shared.domain.billing.model import BillingPolicy
 from shared.domain.readings.model import EstimationPolicy
 from shared.domain.tariffs.schema import TariffSchedule
 
-DEFAULT_PAGE = {"due_days": 20, "series": "A", "late_fee_rate": "0"}
+DEFAULT_POLICY: dict[str, Any] = {"due_days": 20, "series": "A", "late_fee_rate": "0", "run_day": 1}
+
+
+def billing_policy_config(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """The tenant's `billing` settings over the defaults."""
+    row = conn.execute("SELECT config FROM tenants WHERE id = app_current_tenant()").fetchone()
+    config = (row[0] if row else None) or {}
+    return {**DEFAULT_POLICY, **(config.get("billing") or {})}
 
 
 def billing_policy(conn: psycopg.Connection[Any]) -> BillingPolicy:
-    row = conn.execute("SELECT config FROM tenants WHERE id = app_current_tenant()").fetchone()
-    config = (row[0] if row else None) or {}
-    billing = {**DEFAULT_PAGE, **(config.get("billing") or {})}
+    billing = billing_policy_config(conn)
     return BillingPolicy(late_fee_rate=Decimal(str(billing["late_fee_rate"])), due_days=int(billing["due_days"]),
                          series=str(billing["series"]))
 

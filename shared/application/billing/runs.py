@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.application.billing import periods
-from shared.application.billing.policy import billing_policy
+from shared.application.billing.policy import billing_policy, billing_policy_config
 from shared.application.outbox import DomainEvent, record
 from shared.application.payments.apply import apply_account_credit
 from shared.data import billing as sql
@@ -78,6 +78,15 @@ def start_run(*, tenant_slug: str, period: date, sector: str | None = None,
                              correlation_id=context.correlation_id.get())
     return StartedRun(run_id=run["id"], tenant_id=tenant_id, period=period, scope=scope,
                       instance_id=run["instance_id"], status=run["status"])
+
+
+def due_today(*, tenant_slug: str, today: date) -> date | None:
+    """The period a tenant's billing run should bill today (the month before `today`), or None when today is not the
+    tenant's run day (tenants.config billing.run_day, 1–28, default 1). Runs are per tenant, so utilities that read
+    meters on different cycles bill on different days."""
+    with db.tenant_transaction(tenant_id_for(tenant_slug)) as conn:
+        run_day = int(billing_policy_config(conn).get("run_day", 1))
+    return periods.previous_period(today) if today.day == run_day else None
 
 
 def plan_run(*, tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
