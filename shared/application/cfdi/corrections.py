@@ -55,6 +55,15 @@ def _ingreso(conn: Any, invoice_id: int) -> dict[str, Any]:
     return doc
 
 
+def _invoice_and_ingreso(tenant_id: UUID | str, invoice_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The invoice with its lines and its current Ingreso document, read in one transaction."""
+    with tenant_transaction(tenant_id) as conn:
+        row = sources.invoice_with_lines(conn, invoice_id)
+        if row is None:
+            raise CorrectionError(f"La factura {invoice_id} no existe.")
+        return row, _ingreso(conn, invoice_id)
+
+
 # ------------------------------------------------------------------------------------------ credit notes
 def issue_estimate_credit(*, tenant_id: UUID | str, invoice_id: int, services: CfdiServices | None = None,
                           now: dt.datetime | None = None, config: TenantCfdiConfig | None = None) -> dict[str, Any]:
@@ -63,11 +72,8 @@ def issue_estimate_credit(*, tenant_id: UUID | str, invoice_id: int, services: C
     config = config or load_config(tenant_id)
     services = services or services_of(config)
     fecha = mapping.local_now(now)
+    row, own = _invoice_and_ingreso(tenant_id, invoice_id)
     with tenant_transaction(tenant_id) as conn:
-        row = sources.invoice_with_lines(conn, invoice_id)
-        if row is None:
-            raise CorrectionError(f"La factura {invoice_id} no existe.")
-        own = _ingreso(conn, invoice_id)
         originals = sources.estimated_invoice_uuids(conn, account_id=row["account_id"], before=row["period"])
     split = mapping.split_concepts(row, config)
     if not split.credits:
@@ -122,11 +128,8 @@ def issue_credit_note(*, tenant_id: UUID | str, invoice_id: int, amount: Decimal
     config = load_config(tenant_id)
     services = services or services_of(config)
     fecha = mapping.local_now(now)
-    with tenant_transaction(tenant_id) as conn:
-        row = sources.invoice_with_lines(conn, invoice_id)
-        if row is None:
-            raise CorrectionError(f"La factura {invoice_id} no existe.")
-        original = str(_ingreso(conn, invoice_id)["uuid"])
+    row, ingreso = _invoice_and_ingreso(tenant_id, invoice_id)
+    original = str(ingreso["uuid"])
     concepts = credit_concepts(row=row, amount=amount, description=f"Bonificación: {reason}"[:1000],
                                account=row.get("account_number"))
 
@@ -171,11 +174,7 @@ def issue_substitute(*, tenant_id: UUID | str, invoice_id: int, services: CfdiSe
     config = load_config(tenant_id)
     services = services or services_of(config)
     fecha = mapping.local_now(now)
-    with tenant_transaction(tenant_id) as conn:
-        row = sources.invoice_with_lines(conn, invoice_id)
-        if row is None:
-            raise CorrectionError(f"La factura {invoice_id} no existe.")
-        original = _ingreso(conn, invoice_id)
+    row, original = _invoice_and_ingreso(tenant_id, invoice_id)
     original_uuid = str(original["uuid"])
 
     def build(conn: Any, folio: str | None) -> Built:
