@@ -119,7 +119,7 @@ CHUNK_SQL = """
 SELECT i.id, i.account_id, i.period, i.serie, i.folio::text AS folio, i.subtotal, i.tax_total, i.total,
        a.account_number, p.rfc, p.person_type, p.legal_name, p.first_name, p.paternal_surname, p.maternal_surname,
        p.regimen_fiscal, p.uso_cfdi, p.fiscal_postal_code,
-       d.id AS doc_id, d.status AS doc_status, d.signed_xml, d.attempts,
+       d.id AS doc_id, d.status AS doc_status, d.signed_xml, d.attempts, d.fecha AS doc_fecha,
        (SELECT json_agg(json_build_array(l.line_no, l.code, l.description, l.quantity::text, l.unit_price::text,
                                          l.amount::text, l.tax_rate::text, l.tax_amount::text) ORDER BY l.line_no)
         FROM invoice_lines l WHERE l.invoice_id = i.id) AS lines
@@ -141,6 +141,16 @@ def chunk_invoices(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int
 
 
 # ---------------------------------------------------------------- chunk writes
+
+def resign_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[int, bytes, Any, Any]]) -> None:
+    """Replace the signed XML of documents the PAC never stamped (their Fecha went out of the 72-hour window):
+    rows of (doc id, new signed_xml, new fecha, signed_at). Only documents still 'signed'/'failed_retryable'."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            """UPDATE cfdi_documents SET signed_xml = %s, fecha = %s, signed_at = %s, status = 'signed',
+                   updated_at = now()
+               WHERE id = %s AND status IN ('signed', 'failed_retryable') AND uuid IS NULL""",
+            [(xml, fecha, signed_at, doc_id) for doc_id, xml, fecha, signed_at in rows])
 
 def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> dict[tuple[int, str, str], int]:
     """Insert new documents through COPY into a temp table; existing natural keys are left alone.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from lxml import etree
 
 from fakes.pac_simulator import PacSimulator
 from shared.adapters.pac.checks import check_cfdi
+from shared.application.cfdi import mapping
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.stamping import stamp_run_inline
 from tests.cfdi_flow.conftest import GOOD_RECEIVER, NO_RFC, build_world, docs
@@ -72,6 +74,27 @@ def test_pac_outage_leaves_pending_and_rerun_finishes_without_duplicates(
     assert len({r["uuid"] for r in rows}) == 7 and simulator.stats()["stamped_documents"] == 7
     for invoice_id, sello in sellos.items():  # the very bytes signed before the outage were stamped
         assert etree.fromstring(stamped_xml(world, invoice_id)).get("Sello") == sello
+
+
+def test_documents_left_unstamped_past_the_72_hour_window_are_signed_again_once(
+        fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator) -> None:
+    world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 3])
+    simulator.inject("http_error", count=1000, status=503, operation="stamp")
+    first = stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    assert first["stamped"] == 0 and {r["status"] for r in docs(world)} <= {"signed", "failed_retryable"}
+    with world.owner() as conn:
+        old_fechas = {r[0] for r in conn.execute("SELECT fecha FROM cfdi_documents")}
+    simulator.clear_faults()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=80)  # the outage outlived the PAC's 72-hour window
+    simulator._clock = lambda: mapping.local_now(later)
+    second = stamp_run_inline(world.tenant_id, world.run_id, services=services, now=later)
+    assert second["status"] == "completed" and second["stamped"] == 3
+    rows = docs(world)
+    assert len({r["uuid"] for r in rows}) == 3 and simulator.stats()["stamped_documents"] == 3
+    with world.owner() as conn:
+        new_fechas = {r[0] for r in conn.execute("SELECT fecha FROM cfdi_documents")}
+    assert new_fechas.isdisjoint(old_fechas)  # re-signed with a new Fecha, never stamped twice
+    assert simulator.stats().get("stamped", 0) == 3  # each stale document was looked up once with `stamped`
 
 
 def test_timeout_after_stamp_recovers_the_same_uuid_through_307(

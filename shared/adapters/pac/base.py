@@ -66,8 +66,9 @@ class PacClient(Protocol):
         """Stamp a signed CFDI; on 307 returns the existing stamp (recovered=True)."""
         ...
 
-    def stamped(self, xml: bytes) -> StampResult:
-        """Fetch the stamp previously issued for exactly these bytes."""
+    def stamped(self, xml: bytes, *, fresh: bool = True) -> StampResult:
+        """Fetch the stamp previously issued for exactly these bytes. `fresh=False` (a document signed long ago):
+        "no stamp" is an answer, not the PAC's indexing lag, so it is not waited out."""
         ...
 
     def cancel(self, signed_request: bytes) -> CancelResult:

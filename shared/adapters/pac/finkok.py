@@ -35,6 +35,7 @@ from shared.adapters.pac.incidences import (
     ALREADY_STAMPED,
     CANCEL_ACCEPTED,
     CANCEL_STATUSES,
+    NOT_STAMPED_YET,
     PacIncidence,
     incidence,
 )
@@ -197,9 +198,22 @@ class FinkokClient:
         log.info("pac stamped", extra={"uuid": result.uuid})
         return result
 
-    def stamped(self, xml: bytes) -> StampResult:
-        """Recover the stamp previously issued for exactly these bytes (603 is retried for a few seconds)."""
-        return self._with_retries("stamped", self.stamped_retry, lambda: self._stamp_once(xml, "stamped"))
+    def stamped(self, xml: bytes, *, fresh: bool = True) -> StampResult:
+        """Recover the stamp previously issued for exactly these bytes. For a fresh stamp 603 is retried for a few
+        seconds (Finkok may lag right after stamping); for an old document (`fresh=False`) a 603 is the answer and
+        is raised at once (transport failures are still retried)."""
+        if fresh:
+            return self._with_retries("stamped", self.stamped_retry, lambda: self._stamp_once(xml, "stamped"))
+
+        def once() -> StampResult:
+            try:
+                return self._stamp_once(xml, "stamped")
+            except _Retry as retry:
+                if retry.incidence.code == NOT_STAMPED_YET:
+                    raise PacRetryableError(retry.incidence) from retry
+                raise
+
+        return self._with_retries("stamped", self.retry, once)
 
     # ------------------------------------------------------------------------------------------ cancellation
     def _cancel_once(self, signed_request: bytes, store_pending: bool) -> CancelResult:

@@ -28,7 +28,7 @@ class Outcome:
         return (self.doc_id, self.status, self.uuid, self.xml, self.fecha_timbrado, self.code, self.message, sent)
 
 
-def _fecha_timbrado(value: str | None) -> dt.datetime | None:
+def fecha_timbrado(value: str | None) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(value) if value else None
     except ValueError:
@@ -54,7 +54,7 @@ def send_all(services: CfdiServices, jobs: list[tuple[int, bytes]]) -> list[Outc
         except PacPermanentError as exc:
             return Outcome(doc_id, "rejected", code=exc.incidence.code, message=exc.incidence.message)
         return Outcome(doc_id, "stamped", uuid=result.uuid, xml=result.xml,
-                       fecha_timbrado=_fecha_timbrado(result.fecha_timbrado))
+                       fecha_timbrado=fecha_timbrado(result.fecha_timbrado))
 
     workers = max(1, min(services.workers, len(jobs)))
     if workers == 1:

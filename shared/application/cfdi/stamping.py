@@ -18,11 +18,14 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from shared.adapters.pac import PacRetryableError
+from shared.adapters.pac.incidences import NOT_STAMPED_YET
 from shared.application.cfdi import mapping
-from shared.application.cfdi.pac_calls import Outcome, send_all
+from shared.application.cfdi.pac_calls import Outcome, fecha_timbrado, send_all
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.setup import load_config, services_of
 from shared.application.cfdi.tenant_config import TenantCfdiConfig, tenant_config
@@ -89,6 +92,78 @@ def _count(outcomes: list[Outcome]) -> dict[str, int]:
     return counts
 
 
+STAMP_WINDOW = dt.timedelta(hours=70)
+"""A PAC refuses a CFDI whose Fecha is more than 72 hours old (incidence 401); re-sign with a margin."""
+
+
+def _too_old_to_stamp(doc_fecha: dt.datetime | None, now_local: dt.datetime) -> bool:
+    return doc_fecha is not None and now_local - doc_fecha > STAMP_WINDOW
+
+
+def _refresh_stale(stale: list[dict[str, Any]], *, config: TenantCfdiConfig, services: CfdiServices,
+                   fecha: dt.datetime, signed_at: dt.datetime,
+                   ) -> tuple[list[Outcome], list[tuple[int, bytes, dt.datetime, dt.datetime]]]:
+    """Documents signed long ago and never confirmed: first ask the PAC for an existing stamp (`stamped`: a timeout
+    may have hidden a success); only when it has none (603) is the invoice signed again with a new Fecha. A second
+    valid CFDI can never appear: the old bytes were never stamped, and the new ones replace them before any send."""
+    recovered: list[Outcome] = []
+    resigned: list[tuple[int, bytes, dt.datetime, dt.datetime]] = []
+    for row in stale:
+        doc_id, xml = int(row["doc_id"]), bytes(row["signed_xml"])
+        try:
+            found = services.pac.stamped(xml, fresh=False)
+        except PacRetryableError as exc:
+            if exc.incidence.code != NOT_STAMPED_YET:
+                raise PacUnavailable(f"cannot confirm document {doc_id}: {exc.incidence.code}") from exc
+        else:
+            recovered.append(Outcome(doc_id, "stamped", uuid=found.uuid, xml=found.xml,
+                                     fecha_timbrado=fecha_timbrado(found.fecha_timbrado)))
+            continue
+        prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
+        if prepared.computed is None:  # the receiver's data changed meanwhile: the next round rejects it cleanly
+            continue
+        resigned.append((doc_id, services.signer.sign_native(prepared.computed).xml, fecha, signed_at))
+    return recovered, resigned
+
+
+@dataclass
+class _Signed:
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # new documents (signed or rejected)
+    xml: dict[int, bytes] = field(default_factory=dict)  # invoice id -> signed XML of the new documents
+    jobs: list[tuple[int, bytes]] = field(default_factory=list)  # existing documents to send again as they are
+    stale: list[dict[str, Any]] = field(default_factory=list)  # existing documents too old to stamp
+    invalid: int = 0
+
+
+def _sign_new(rows: list[dict[str, Any]], *, tenant_id: UUID | str, run_id: int, config: TenantCfdiConfig,
+              services: CfdiServices, fecha: dt.datetime, signed_at: dt.datetime) -> _Signed:
+    """Build and sign the chunk's new Ingresos (invalid ones become rejected documents with their reasons) and sort
+    the existing documents into re-sends and stale ones."""
+    out = _Signed()
+    for row in rows:
+        if row["doc_id"] is not None:
+            if row["signed_xml"] is not None:
+                if _too_old_to_stamp(row["doc_fecha"], fecha):
+                    out.stale.append(row)
+                else:
+                    out.jobs.append((int(row["doc_id"]), bytes(row["signed_xml"])))
+            continue
+        prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
+        base = (str(tenant_id), row["id"], row["account_id"], run_id, "I", "invoice", row["serie"], row["folio"])
+        if prepared.computed is None:
+            out.invalid += 1
+            code, message = mapping.rejection_summary(prepared.rejections)
+            out.rows.append((*base, "rejected", prepared.metodo_pago, prepared.forma_pago, prepared.receiver_rfc,
+                             None, fecha, None, [], mapping.rejections_json(prepared.rejections), None, code,
+                             message))
+            continue
+        signed = services.signer.sign_native(prepared.computed)
+        out.xml[row["id"]] = signed.xml
+        out.rows.append((*base, "signed", prepared.metodo_pago, prepared.forma_pago, prepared.receiver_rfc,
+                         prepared.computed.total, fecha, signed.xml, [], None, signed_at, None, None))
+    return out
+
+
 def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id: int, last_id: int,
                 services: CfdiServices | None = None, now: dt.datetime | None = None,
                 timings: dict[str, float] | None = None) -> dict[str, int]:
@@ -104,37 +179,21 @@ def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id:
                 "invalid": 0, "resent": 0, "credit_notes": 0}
     services = services or services_of(config)
     fecha = mapping.local_now(now)
-    new_rows: list[tuple[Any, ...]] = []
-    new_xml: dict[int, bytes] = {}
-    jobs: list[tuple[int, bytes]] = []
-    invalid = 0
     signed_at = dt.datetime.now(dt.UTC)
-    for row in rows:
-        if row["doc_id"] is not None:
-            if row["signed_xml"] is not None:
-                jobs.append((int(row["doc_id"]), bytes(row["signed_xml"])))
-            continue
-        prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
-        base = (str(tenant_id), row["id"], row["account_id"], run_id, "I", "invoice", row["serie"], row["folio"])
-        if prepared.computed is None:
-            invalid += 1
-            code, message = mapping.rejection_summary(prepared.rejections)
-            new_rows.append((*base, "rejected", prepared.metodo_pago, prepared.forma_pago, prepared.receiver_rfc,
-                             None, fecha, None, [], mapping.rejections_json(prepared.rejections), None, code,
-                             message))
-            continue
-        signed = services.signer.sign_native(prepared.computed)
-        new_xml[row["id"]] = signed.xml
-        new_rows.append((*base, "signed", prepared.metodo_pago, prepared.forma_pago, prepared.receiver_rfc,
-                         prepared.computed.total, fecha, signed.xml, [], None, signed_at, None, None))
+    batch = _sign_new(rows, tenant_id=tenant_id, run_id=run_id, config=config, services=services, fecha=fecha,
+                      signed_at=signed_at)
+    new_rows, new_xml, jobs, stale, invalid = batch.rows, batch.xml, batch.jobs, batch.stale, batch.invalid
+    recovered, resigned = _refresh_stale(stale, config=config, services=services, fecha=fecha, signed_at=signed_at)
+    jobs += [(doc_id, xml) for doc_id, xml, _f, _s in resigned]
     clock.lap("sign")
     resent = len(jobs)
     with tenant_transaction(tenant_id) as conn:  # committed before the first PAC call
+        data.resign_documents(conn, resigned)
         inserted = data.insert_documents(conn, new_rows)
     jobs += [(inserted[(invoice_id, "I", "invoice")], xml) for invoice_id, xml in new_xml.items()
              if (invoice_id, "I", "invoice") in inserted]
     clock.lap("persist_signed")
-    outcomes = send_all(services, jobs)
+    outcomes = recovered + send_all(services, jobs)
     clock.lap("pac")
     with tenant_transaction(tenant_id) as conn:
         data.record_outcomes(conn, [o.row() for o in outcomes if o.status != "signed"])
@@ -190,7 +249,8 @@ class _Clock:
 def stamp_run_inline(tenant_id: UUID | str, run_id: int, *, services: CfdiServices | None = None,
                      chunk_size: int = CHUNK_SIZE, publish: bool = False,
                      timings: dict[str, float] | None = None,
-                     on_chunk: Callable[[dict[str, int]], None] | None = None) -> dict[str, Any]:
+                     on_chunk: Callable[[dict[str, int]], None] | None = None,
+                     now: dt.datetime | None = None) -> dict[str, Any]:
     """The orchestration's work in this process, chunk after chunk (CLI, demo, benchmark). A chunk that meets a
     PAC outage is left for the next round; the others continue."""
     start_stamping(tenant_id, run_id)
@@ -199,7 +259,7 @@ def stamp_run_inline(tenant_id: UUID | str, run_id: int, *, services: CfdiServic
         for first_id, last_id, _n in plan_sector(tenant_id, run_id, sector_id, chunk_size):
             try:
                 counts = stamp_chunk(tenant_id=tenant_id, run_id=run_id, sector_id=sector_id, first_id=first_id,
-                                     last_id=last_id, services=services, timings=timings)
+                                     last_id=last_id, services=services, timings=timings, now=now)
             except PacUnavailable as exc:
                 log.warning("stamping chunk left pending: %s", exc)
                 unavailable += 1
