@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import billing, cfdi, csd, devcommands, payments, readings, seed, tariff, token
+from cli import billing, cfdi, csd, devcommands, payments, readings, runtime, seed, tariff, token
 
 app = typer.Typer(help="SUPRA Water (CEA Querétaro): comandos de operación y desarrollo.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -22,4 +22,5 @@ devcommands.register(app)
 
 
 def main() -> None:
+    runtime.load_local_settings_as_defaults()
     app()

@@ -12,6 +12,7 @@ import typer
 
 from cli import bench, demo
 from cli.runtime import function_host, stack
+from shared.application.seeding.reference import seed_reference
 from shared.data.migrate import migrate as run_migrations
 
 
@@ -30,6 +31,7 @@ def migrate_command(
 def serve_command(port: Annotated[int, typer.Option("--port")] = 7071) -> None:
     """Serve the API and run queue and timer triggers against the local stack until Ctrl-C."""
     with stack() as s, function_host(s, http_port=port) as host:
+        seed_reference(s.migrations_url)  # tenant cea-queretaro and its tariffs (idempotent)
         host.start_background_triggers()
         typer.echo(f"SUPRA Water listening on {host.base_url}/api (Ctrl-C to stop)")
         stop = threading.Event()

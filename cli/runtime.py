@@ -8,6 +8,7 @@ Azure runs, driven by the local runner.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,26 @@ from local_runner.host import LocalHost, read_local_settings
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL_DEMO = REPO / ".local" / "demo"
+
+
+CONNECTION_SETTINGS = ("DATABASE_URL", "MIGRATIONS_DATABASE_URL", "AzureWebJobsStorage")
+
+
+def local_settings() -> dict[str, str]:
+    """`Values` of local.settings.json (or the documented example), as `func start` would load them; empty values
+    are dropped."""
+    path = REPO / "local.settings.json"
+    if not path.exists():
+        path = REPO / "local.settings.example.json"
+    return {k: v for k, v in read_local_settings(path).items() if v != ""}
+
+
+def load_local_settings_as_defaults() -> None:
+    """Give CLI commands the same local settings the host gets (never overriding the environment); connection
+    settings are left to the local stack, which starts its own database and storage."""
+    for key, value in local_settings().items():
+        if key not in CONNECTION_SETTINGS:
+            os.environ.setdefault(key, value)
 
 
 @contextlib.contextmanager
@@ -27,10 +48,7 @@ def stack(*, throwaway: bool = False, root: Path | None = None) -> Iterator[Stac
 @contextlib.contextmanager
 def function_host(s: Stack, *, workers: int = 2, http_port: int | None = None,
                   extra_env: dict[str, str] | None = None) -> Iterator[LocalHost]:
-    settings_file = REPO / "local.settings.json"
-    if not settings_file.exists():
-        settings_file = REPO / "local.settings.example.json"
-    env = {k: v for k, v in read_local_settings(settings_file).items() if v != ""}
+    env = local_settings()
     env.update(s.env())
     env.update(extra_env or {})
     host = LocalHost("function_app:app", host_json=REPO / "host.json", app_dir=REPO, activity_workers=workers,

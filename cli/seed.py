@@ -65,10 +65,21 @@ def seed_command(
     serial: Annotated[bool, typer.Option("--serial", help="One process (no parallel readings loader).")] = False,
     database_url: Annotated[str | None, typer.Option("--database-url", help="Owner-role URL.")] = None,
 ) -> None:
-    """Seed the reference data, then (unless --accounts 0) a synthetic utility."""
+    """Seed the reference data, then (unless --accounts 0) a synthetic utility. Without --database-url or
+    MIGRATIONS_DATABASE_URL it seeds the local stack's database (.local/pg, the one `make serve` uses)."""
     url = database_url or get_settings().MIGRATIONS_DATABASE_URL
     if not url:
-        _fail("no database: pass --database-url or set MIGRATIONS_DATABASE_URL (owner role)", USAGE_ERROR)
+        from cli.runtime import stack
+
+        with stack() as local:
+            _seed(local.migrations_url, accounts=accounts, sectors=sectors, months=months, seed=seed, until=until,
+                  reset=reset, serial=serial)
+        return
+    _seed(url, accounts=accounts, sectors=sectors, months=months, seed=seed, until=until, reset=reset, serial=serial)
+
+
+def _seed(url: str, *, accounts: int, sectors: int, months: int, seed: int, until: str | None, reset: bool,
+          serial: bool) -> None:
     until_month = _until(until)
     spec = None
     if accounts:
