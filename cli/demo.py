@@ -22,6 +22,7 @@ from cli.cfdi import local_simulator, throwaway_csd, write_sample
 from cli.payments import run_payments_demo
 from cli.runtime import LOCAL_DEMO, function_host, stack
 from fakes.conekta_server import ConektaFake
+from shared.application.access.tokens import issue_token
 from shared.application.billing import runs
 from shared.application.cfdi.stamping import start_stamping
 from shared.application.seeding.plan import SyntheticSpec
@@ -51,6 +52,22 @@ def _relay(host: Any) -> dict[str, Any]:
     stats = host.run_queues_until_idle(timeout=120)
     return {"received": stats.received, "succeeded": stats.succeeded, "failed": stats.failed,
             "poisoned": stats.poisoned}
+
+
+def _download(host: Any, slug: str, invoice_id: int) -> dict[str, Any]:
+    """XML and PDF of one invoice through the API as billing staff would (published to Blob Storage on the way)."""
+    token = issue_token(tenant=slug, roles=["billing_admin"], now=datetime.now(UTC))
+    out: dict[str, Any] = {}
+    with httpx.Client(base_url=f"{host.base_url}/api/v1", timeout=30,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        for name in ("cfdi.xml", "bill.pdf"):
+            r = client.get(f"/invoices/{invoice_id}/{name}")
+            out[name] = {"status": r.status_code, "bytes": len(r.content), "type": r.headers.get("content-type")}
+    with db.tenant_transaction(runs.tenant_id_for(slug)) as conn:
+        row = conn.execute("SELECT xml_blob, pdf_blob FROM cfdi_documents WHERE invoice_id = %s AND kind = 'I'",
+                           (invoice_id,)).fetchone()
+    out["blobs"] = list(row) if row else None
+    return out
 
 
 def _secrets_env(pac_url: str, conekta: ConektaFake, spei_secret: str) -> dict[str, str]:
@@ -112,11 +129,15 @@ def demo_command() -> None:
 
         t = _step("CFDI 4.0: sign and stamp the run per sector against the local PAC simulator")
         stamping = start_stamping(str(tenant_id), result["run_id"])
-        host.start_orchestration("cfdi_stamp_run_orchestrator", stamping["input"], stamping["instance_id"])
+        # Bills are published on first download here (the orchestration's eager publishing of 3,000 PDFs would
+        # triple the demo's time); the sample below is downloaded through the API, which stores it in Blob Storage.
+        host.start_orchestration("cfdi_stamp_run_orchestrator", {**stamping["input"], "publish": False},
+                                 stamping["instance_id"])
         record = host.wait_for(stamping["instance_id"], timeout=600)
         sample = write_sample(tenant_id, LOCAL_DEMO / "cfdi-sample")
         summary["cfdi"] = {"status": record.status.name, "result": record.output,
-                           "seconds": round(time.perf_counter() - t, 2), "sample": sample}
+                           "seconds": round(time.perf_counter() - t, 2), "sample": sample,
+                           "downloads": _download(host, slug, int(sample["invoice_id"]))}
 
         _step("payments: signed Conekta and SPEI webhooks through the HTTP trigger")
         host.queues.start()
