@@ -22,6 +22,7 @@ from cli.cfdi import local_simulator, throwaway_csd, write_sample
 from cli.payments import run_payments_demo
 from cli.runtime import LOCAL_DEMO, function_host, stack
 from fakes.conekta_server import ConektaFake
+from fakes.whatsapp_server import WhatsAppFake
 from shared.application.access.tokens import issue_token
 from shared.application.billing import runs
 from shared.application.cfdi.stamping import start_stamping
@@ -86,10 +87,14 @@ def demo_command() -> None:
     summary: dict[str, Any] = {}
     key_file = LOCAL_DEMO / "conekta-demo-key.pem"
     conekta, spei_secret = ConektaFake.load_or_create(key_file), pysecrets.token_urlsafe(24)
+    whatsapp = WhatsAppFake().start()
     with ExitStack() as scope:
+        scope.callback(whatsapp.stop)
         pac_url = scope.enter_context(local_simulator())
         s = scope.enter_context(stack(root=LOCAL_DEMO, throwaway=True))
-        host = scope.enter_context(function_host(s, extra_env=_secrets_env(pac_url, conekta, spei_secret)))
+        env = {**_secrets_env(pac_url, conekta, spei_secret), "WHATSAPP_API_URL": whatsapp.url,
+               "WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id, "WHATSAPP_API_KEY": whatsapp.api_key}
+        host = scope.enter_context(function_host(s, extra_env=env))
         slug = str(TENANT["slug"])
 
         t = _step("seed: reference data and a synthetic utility")
@@ -126,6 +131,11 @@ def demo_command() -> None:
         summary["outbox"] = {"relay": _relay(host), "events_consumed": _count(tenant_id, consumed) - before,
                              "still_pending": _count(tenant_id, "SELECT count(*) FROM domain_events"
                                                                 " WHERE published_at IS NULL")}
+        with db.tenant_transaction(tenant_id) as conn:
+            outcomes = dict(conn.execute("SELECT coalesce(skip_reason, status), count(*) FROM notifications"
+                                         " GROUP BY 1").fetchall())
+        summary["whatsapp_notices"] = {"outcomes": outcomes, "messages_received_by_fake": len(whatsapp.sent),
+                                       "example": whatsapp.sent[0]["text"]["body"] if whatsapp.sent else None}
 
         t = _step("CFDI 4.0: sign and stamp the run per sector against the local PAC simulator")
         stamping = start_stamping(str(tenant_id), result["run_id"])

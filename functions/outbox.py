@@ -12,6 +12,7 @@ import azure.functions as func
 
 from shared.adapters import storage
 from shared.application import maintenance, outbox
+from shared.application.notifications import whatsapp as _whatsapp  # noqa: F401 - registers its consumers
 from shared.platform.config import get_settings
 from shared.platform.metrics import queue_jobs_completed_total
 

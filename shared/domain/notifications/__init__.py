@@ -1,0 +1,1 @@
+"""Customer notification rules: who may be messaged, on which number, with which text (es-MX)."""
