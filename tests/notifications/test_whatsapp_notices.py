@@ -30,6 +30,15 @@ def fake(monkeypatch):
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def only_these_consumers(monkeypatch):
+    """Run just the notification consumers (and the event log): other capabilities' consumers of the same events
+    (CFDI complements) are tested with their own services."""
+    kept = {event: [(c, fn) for c, fn in subs if c in (whatsapp.CONSUMER, "event-log")]
+            for event, subs in outbox._handlers.items()}
+    monkeypatch.setattr(outbox, "_handlers", outbox.defaultdict(list, kept))
+
+
 @pytest.fixture
 def world(fresh_db):
     u = make_utility(fresh_db, "cea-avisos", sectors=("S01",))
@@ -74,15 +83,21 @@ def test_bills_are_announced_once_to_people_who_did_not_opt_out(fresh_db, fake, 
 
 def test_a_provider_outage_rolls_back_and_the_redelivery_sends(fresh_db, fake, world):
     u, accounts, _invoices = world
+    with fresh_db.owner() as conn:
+        payment_id = conn.execute(
+            """INSERT INTO payments (tenant_id, provider, provider_payment_id, channel, amount, paid_at, account_id,
+                                     status)
+               VALUES (%s, 'conekta', 'ord_1', 'oxxo', 100.00, now(), %s, 'applied') RETURNING id""",
+            (u.tenant_id, accounts[0])).fetchone()[0]
     fake.fail_next(1, status=503)
-    event = {"tenant_id": str(u.tenant_id), "type": "payment.applied", "key": "payment.applied:77",
-             "payload": {"payment_id": 77, "account_id": accounts[0], "amount": "100.00"}}
+    event = {"tenant_id": str(u.tenant_id), "type": "payment.applied", "key": f"payment.applied:{payment_id}",
+             "payload": {"payment_id": payment_id, "account_id": accounts[0], "amount": "100.00"}}
     with pytest.raises(WhatsAppError):
         outbox.handle(event)
     assert fake.sent == [] and decisions(fresh_db) == {}
     assert outbox.handle(event) >= 1  # the queue delivers it again
     assert len(fake.sent) == 1 and "$100.00" in fake.sent[0]["text"]["body"]
-    assert decisions(fresh_db) == {"payment.applied:77": "sent"}
+    assert decisions(fresh_db) == {f"payment.applied:{payment_id}": "sent"}
 
 
 def test_without_a_configured_channel_the_decision_is_still_recorded(fresh_db, world, monkeypatch):

@@ -117,7 +117,11 @@ def on_invoice_issued(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -
 
 @outbox.subscribe("payment.applied", consumer=CONSUMER)
 def on_payment_applied(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -> None:
-    payload = envelope["payload"]
-    amount = Decimal(str(payload["amount"]))
-    notify(conn, key=f"payment.applied:{payload['payment_id']}", account_id=int(payload["account_id"]),
+    payment_id = int(envelope["payload"]["payment_id"])
+    row = conn.execute("SELECT account_id, amount FROM payments WHERE id = %s", (payment_id,)).fetchone()
+    if row is None or row[0] is None:
+        log.warning("payment.applied for a missing or unplaced payment", extra={"payment_id": payment_id})
+        return
+    account_id, amount = int(row[0]), Decimal(row[1])
+    notify(conn, key=f"payment.applied:{payment_id}", account_id=account_id,
            compose=lambda who: messages.payment_applied(account_number=who["account_number"], amount=amount))
