@@ -48,7 +48,7 @@ def test_api_keys_are_scoped_hashed_and_revocable(fresh_client, fresh_world: Wor
     key, client_id = created.json()["key"], created.json()["id"]
     with psycopg.connect(fresh_db.owner_url) as conn:
         stored = conn.execute("SELECT key_hash FROM api_clients WHERE id = %s", (client_id,)).fetchone()
-    assert stored is not None and key.split("_")[2] not in stored[0]  # only a hash is stored
+    assert stored is not None and key.split("_", 2)[2] not in stored[0]  # only a hash is stored
     crm = {"X-API-Key": key}
     me = fresh_client.get("/api/v1/auth/me", headers=crm).json()
     assert me["permissions"] == ["contacts:write", "data:all"] and me["tenant"] == "cea"
