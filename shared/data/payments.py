@@ -14,6 +14,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from shared.data.queries import platform as platform_queries
+
 Row = dict[str, Any]
 _ACCOUNT_KEYS = {"account_number", "payment_reference", "clabe"}
 
@@ -271,6 +273,4 @@ def post_invoice_charge(conn: psycopg.Connection[Any], *, tenant_id: Any, invoic
 
 # ---- tenant config ------------------------------------------------------------------------------------------------
 
-def tenant_config(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    row = conn.execute("SELECT config FROM tenants WHERE id = app_current_tenant()").fetchone()
-    return dict(row[0]) if row and row[0] else {}
+tenant_config = platform_queries.tenant_config  # one reader of tenants.config for every capability

@@ -20,6 +20,7 @@ from shared.application.billing import periods
 from shared.application.billing.policy import billing_policy, estimation_policy, parsed_schedule
 from shared.data import billing as sql
 from shared.data import db
+from shared.data.queries.platform import tenant_config
 from shared.domain.billing.model import AccountToBill, InvoiceDraft, PriorBill, Read
 from shared.domain.billing.operations import bill_account
 from shared.domain.readings.model import PeerAverage, Period
@@ -103,7 +104,8 @@ def _pricer(schedule: TariffSchedule, on: Any, memo: dict[tuple[str, Decimal], Q
 
 def _bill(inputs: _Inputs, *, period: Period, schedules: dict[str, TariffSchedule], conn: Any,
           ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, Any]]:
-    policy, est_policy = billing_policy(conn), estimation_policy(conn)
+    config = tenant_config(conn)  # one read for both policies
+    policy, est_policy = billing_policy(config), estimation_policy(config)
     peers = _peer_rates(inputs.accounts, inputs.reads, period)
     memo: dict[tuple[str, Decimal], Quote] = {}
     pricers = {cls: _pricer(schedule, period.start, memo) for cls, schedule in schedules.items()}

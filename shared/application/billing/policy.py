@@ -7,7 +7,6 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-import psycopg
 
 from shared.domain.billing.model import BillingPolicy
 from shared.domain.readings.model import EstimationPolicy
@@ -16,23 +15,20 @@ from shared.domain.tariffs.schema import TariffSchedule
 DEFAULT_POLICY: dict[str, Any] = {"due_days": 20, "series": "A", "late_fee_rate": "0", "run_day": 1}
 
 
-def billing_policy_config(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    """The tenant's `billing` settings over the defaults."""
-    row = conn.execute("SELECT config FROM tenants WHERE id = app_current_tenant()").fetchone()
-    config = (row[0] if row else None) or {}
+def billing_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The tenant's `billing` settings (tenants.config) over the defaults."""
     return {**DEFAULT_POLICY, **(config.get("billing") or {})}
 
 
-def billing_policy(conn: psycopg.Connection[Any]) -> BillingPolicy:
-    billing = billing_policy_config(conn)
+def billing_policy(config: dict[str, Any]) -> BillingPolicy:
+    billing = billing_settings(config)
     return BillingPolicy(late_fee_rate=Decimal(str(billing["late_fee_rate"])), due_days=int(billing["due_days"]),
                          series=str(billing["series"]))
 
 
-def estimation_policy(conn: psycopg.Connection[Any]) -> EstimationPolicy:
-    row = conn.execute("SELECT config FROM tenants WHERE id = app_current_tenant()").fetchone()
-    config = ((row[0] if row else None) or {}).get("estimation") or {}
-    return EstimationPolicy(average_periods=int(config.get("average_periods", 6)))
+def estimation_policy(config: dict[str, Any]) -> EstimationPolicy:
+    estimation = config.get("estimation") or {}
+    return EstimationPolicy(average_periods=int(estimation.get("average_periods", 6)))
 
 
 @lru_cache(maxsize=256)

@@ -9,11 +9,12 @@ from typing import Any
 from uuid import UUID
 
 from shared.application.billing import periods
-from shared.application.billing.policy import billing_policy, billing_policy_config
+from shared.application.billing.policy import billing_policy, billing_settings
 from shared.application.outbox import DomainEvent, record
 from shared.application.payments.apply import apply_account_credit
 from shared.data import billing as sql
 from shared.data import db
+from shared.data.queries.platform import tenant_config
 from shared.platform import context
 from shared.platform.config import get_settings
 from shared.platform.metrics import billing_run_duration_seconds
@@ -85,7 +86,7 @@ def due_today(*, tenant_slug: str, today: date) -> date | None:
     tenant's run day (tenants.config billing.run_day, 1–28, default 1). Runs are per tenant, so utilities that read
     meters on different cycles bill on different days."""
     with db.tenant_transaction(tenant_id_for(tenant_slug)) as conn:
-        run_day = int(billing_policy_config(conn).get("run_day", 1))
+        run_day = int(billing_settings(tenant_config(conn))["run_day"])
     return periods.previous_period(today) if today.day == run_day else None
 
 
@@ -190,7 +191,7 @@ def issue_run(*, tenant_id: UUID | str, run_id: int, now: datetime, reviewer: st
             raise RunNotFound(f"billing run {run_id} not found")
         if run["status"] != "completed":
             raise RunNotReady(f"la corrida {run_id} está en estado {run['status']}; debe estar completada")
-        policy = billing_policy(conn)
+        policy = billing_policy(tenant_config(conn))
         due = periods.local_date(now) + timedelta(days=policy.due_days)
         issued = sql.issue_drafts(conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, serie=policy.series,
                                   issued_at=now, due_date=due)

@@ -161,11 +161,21 @@ def _store_photos(tenant: UUID, known: list[tuple[int, ReadIn]], results: dict[i
     return photos
 
 
-def _meter(read: ReadIn, m: dict[str, Any], day: date) -> Meter:
-    return Meter(serial=read.meter_serial, dials=int(m["dials"]),
+def meter_from_row(serial: str, m: dict[str, Any], day: date) -> Meter:
+    """The domain meter from a meter row with its latest installation (a read's own day when never installed)."""
+    return Meter(serial=serial, dials=int(m["dials"]),
                  installed_on=local_date(m["installed_at"]) if m["installed_at"] else day,
                  removed_on=local_date(m["removed_at"]) if m["removed_at"] else None,
                  initial_read=m["initial_read"] if m["initial_read"] is not None else Decimal(0))
+
+
+def read_exception_codes(*, value: Decimal, day: date, before: list[tuple[date, Decimal]], meter: Meter,
+                         policy: ValidationPolicy, now: datetime) -> list[str]:
+    """VEE codes of a read on `day` given the meter's earlier actual reads (oldest first)."""
+    return [c.value for c in validate_read(
+        read=MeterRead(value=value, read_on=day),
+        previous=MeterRead(value=before[-1][1], read_on=before[-1][0]) if before else None,
+        history=consumption_history(before[-13:], meter.dials), meter=meter, policy=policy, now=local_date(now))]
 
 
 def _validate(known: list[tuple[int, ReadIn]], meters: dict[str, dict[str, Any]],
@@ -179,11 +189,8 @@ def _validate(known: list[tuple[int, ReadIn]], meters: dict[str, dict[str, Any]]
         day = local_date(read.read_at)
         series = history.setdefault(m["meter_id"], [])
         before = [(d, v) for d, v in series if d < day]
-        meter = _meter(read, m, day)
-        codes = [c.value for c in validate_read(
-            read=MeterRead(value=read.value, read_on=day),
-            previous=MeterRead(value=before[-1][1], read_on=before[-1][0]) if before else None,
-            history=consumption_history(before[-13:], meter.dials), meter=meter, policy=policy, now=local_date(now))]
+        codes = read_exception_codes(value=read.value, day=day, before=before,
+                                     meter=meter_from_row(read.meter_serial, m, day), policy=policy, now=now)
         if not codes:
             series.append((day, read.value))
             series.sort()

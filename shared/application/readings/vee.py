@@ -9,10 +9,9 @@ from typing import Any
 import psycopg
 
 from shared.application.billing.periods import local_date
-from shared.application.readings.ingest import consumption_history
+from shared.application.readings.ingest import meter_from_row, read_exception_codes
 from shared.data import readings as sql
-from shared.domain.readings.model import Meter, MeterRead, ValidationPolicy
-from shared.domain.readings.queries import validate_read
+from shared.domain.readings.model import ValidationPolicy
 
 
 def exception_codes(conn: psycopg.Connection[Any], *, meter_id: int, read_at: datetime, value: Decimal,
@@ -24,13 +23,6 @@ def exception_codes(conn: psycopg.Connection[Any], *, meter_id: int, read_at: da
     day = local_date(read_at)
     history = sql.recent_actual_reads(conn, [meter_id], since=read_at - timedelta(days=400)).get(meter_id, [])
     before = [(d, v) for d, v in history if d < day]
-    dials = int(meter_row["dials"])
-    meter = Meter(serial=meter_row["serial"], dials=dials,
-                  installed_on=local_date(meter_row["installed_at"]) if meter_row["installed_at"] else day,
-                  removed_on=local_date(meter_row["removed_at"]) if meter_row["removed_at"] else None,
-                  initial_read=meter_row["initial_read"] if meter_row["initial_read"] is not None else Decimal(0))
-    codes = validate_read(read=MeterRead(value=value, read_on=day),
-                          previous=MeterRead(value=before[-1][1], read_on=before[-1][0]) if before else None,
-                          history=consumption_history(before[-13:], dials), meter=meter,
-                          policy=policy or ValidationPolicy(), now=local_date(now))
-    return [c.value for c in codes]
+    return read_exception_codes(value=value, day=day, before=before,
+                                meter=meter_from_row(meter_row["serial"], meter_row, day),
+                                policy=policy or ValidationPolicy(), now=now)
