@@ -107,6 +107,14 @@ def resolve_tenant(slug: str) -> UUID | None:
     return row[0] if row and row[0] else None
 
 
+def tenant_ids() -> list[UUID]:
+    """Every tenant's id, for jobs that run for all tenants (definer function: ids only)."""
+    with connection() as conn:
+        rows = conn.execute("SELECT all_tenant_ids()").fetchall()
+        conn.rollback()
+    return [UUID(str(r[0])) for r in rows]
+
+
 def tenant_slugs() -> list[str]:
     """Every tenant's slug, for jobs that run for all tenants (definer function: ids and slugs only)."""
     with connection() as conn:

@@ -11,6 +11,7 @@ month closes).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -197,7 +198,7 @@ def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, forma_
     return issue(tenant_id=tenant_id, key=key, services=services, build=build)
 
 
-def issue_due_global_invoices(*, today: dt.date, tenant_ids: list[UUID | str]) -> dict[str, Any]:
+def issue_due_global_invoices(*, today: dt.date, tenant_ids: Sequence[UUID | str]) -> dict[str, Any]:
     """Monthly job: for every on_payment tenant, the factura global of the month before `today` (idempotent per
     tenant and month: its document has a natural key). Returns {tenant: document or None}."""
     month_index = today.year * 12 + today.month - 2

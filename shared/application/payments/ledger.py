@@ -32,10 +32,7 @@ def check_tenant(tenant_id: UUID | str, *, limit: int = 20) -> LedgerReport:
 
 
 def all_tenants() -> list[UUID]:
-    with db.connection() as conn:
-        ids = [UUID(str(r[0])) for r in conn.execute("SELECT all_tenant_ids()").fetchall()]
-        conn.rollback()
-    return ids
+    return db.tenant_ids()
 
 
 def check_all(*, limit: int = 20) -> list[LedgerReport]:

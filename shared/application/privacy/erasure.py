@@ -14,10 +14,7 @@ BATCH = 500
 def erase_due(*, today: date, now: datetime) -> int:
     """Erase every blocked person with retain_until <= today; one transaction per tenant batch. Returns the count."""
     erased = 0
-    with db.connection() as conn:
-        tenants = [r[0] for r in conn.execute("SELECT all_tenant_ids()").fetchall()]
-        conn.rollback()
-    for tenant_id in tenants:
+    for tenant_id in db.tenant_ids():
         while True:
             with db.tenant_transaction(tenant_id) as conn:
                 due = q.due_erasures(conn, today=today, limit=BATCH)
