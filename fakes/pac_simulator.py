@@ -36,13 +36,13 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from fakes.async_http import AsyncHttpServer, Reply
 from shared.adapters.pac import soap
 from shared.adapters.pac.checks import NS_CFDI, CfdiCheckError, check_cfdi, check_structure, warm_up
 
@@ -110,8 +110,6 @@ class PacSimulator:
         document; load tests raise it so the simulator's own CPU does not dominate a 2-core benchmark."""
         if full_check_every < 1:
             raise ValueError("full_check_every must be >= 1")
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError("the PAC simulator listens on loopback only")
         self._secret = secrets.token_bytes(32)
         self._state = _State(faults=list(faults or []))
         self._lock = threading.Lock()
@@ -121,30 +119,21 @@ class PacSimulator:
         self.full_check_every = full_check_every
         self._received = 0
         self._clock = clock or (lambda: dt.datetime.now(MEXICO_CITY).replace(tzinfo=None, microsecond=0))
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._server = AsyncHttpServer(self.route, host=host, port=port)
 
     # ---------------------------------------------------------------------------------------------- lifecycle
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        host_text = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host_text}:{port}"
+        host, port = self._server.address
+        return f"http://{host}:{port}"
 
     def start(self) -> PacSimulator:
         warm_up()  # compile the SAT schemas and XSLT now, not inside the first request's timeout
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="pac-simulator", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._server.stop()
 
     def __enter__(self) -> PacSimulator:
         return self.start()
@@ -178,12 +167,8 @@ class PacSimulator:
 
     # ---------------------------------------------------------------------------------------------- derivations
     def _derive(self, label: bytes, data: bytes, size: int) -> bytes:
-        out = b""
-        counter = 0
-        while len(out) < size:
-            out += hmac.new(self._secret, label + counter.to_bytes(4, "big") + data, hashlib.sha256).digest()
-            counter += 1
-        return out[:size]
+        """`size` pseudo-random bytes bound to (secret, label, data): SHAKE-256 over an HMAC-SHA256 of them."""
+        return hashlib.shake_256(hmac.digest(self._secret, label + b"\0" + data, "sha256")).digest(size)
 
     def _uuid_for(self, sello: str) -> str:
         return str(uuidlib.UUID(bytes=self._derive(b"uuid", sello.encode(), 16), version=4)).upper()
@@ -213,7 +198,7 @@ class PacSimulator:
             existing = self._state.stamps_by_sello.get(sello)
         if existing is not None:
             return (existing if duplicate_ok else None), "307", _MESSAGES["307"]
-        stamp = self._make_stamp(root, sello, now)
+        stamp = self._make_stamp(root, xml, sello, now)
         with self._lock:
             existing = self._state.stamps_by_sello.setdefault(sello, stamp)
             if existing is not stamp:  # a concurrent identical request won the race
@@ -221,33 +206,15 @@ class PacSimulator:
             self._state.stamps_by_uuid[stamp.uuid] = stamp
         return stamp, None, "Comprobante timbrado satisfactoriamente"
 
-    def _make_stamp(self, root: etree._Element, sello: str, now: dt.datetime) -> _Stamp:
+    def _make_stamp(self, root: etree._Element, xml: bytes, sello: str, now: dt.datetime) -> _Stamp:
         uuid = self._uuid_for(sello)
         fecha = now.isoformat(timespec="seconds")
         cadena = f"||1.1|{uuid}|{fecha}|{SIM_RFC_PROV_CERTIF}|{sello}|{SIM_NO_CERTIFICADO_SAT}||"
         sat_seal = base64.b64encode(self._derive(b"sello-sat", cadena.encode(), 256)).decode("ascii")
-        complemento = root.find(f"{{{NS_CFDI}}}Complemento")
-        if complemento is None:
-            complemento = etree.Element(f"{{{NS_CFDI}}}Complemento")
-            addenda = root.find(f"{{{NS_CFDI}}}Addenda")
-            if addenda is not None:
-                addenda.addprevious(complemento)
-            else:
-                root.append(complemento)
-        tfd = etree.SubElement(complemento, f"{{{NS_TFD}}}TimbreFiscalDigital", nsmap={"tfd": NS_TFD, "xsi": NS_XSI})
-        tfd.set(f"{{{NS_XSI}}}schemaLocation", TFD_SCHEMA_LOCATION)
-        for name, value in (
-            ("Version", "1.1"),
-            ("UUID", uuid),
-            ("FechaTimbrado", fecha),
-            ("RfcProvCertif", SIM_RFC_PROV_CERTIF),
-            ("SelloCFD", sello),
-            ("NoCertificadoSAT", SIM_NO_CERTIFICADO_SAT),
-            ("SelloSAT", sat_seal),
-        ):
-            tfd.set(name, value)
+        tfd = {"Version": "1.1", "UUID": uuid, "FechaTimbrado": fecha, "RfcProvCertif": SIM_RFC_PROV_CERTIF,
+               "SelloCFD": sello, "NoCertificadoSAT": SIM_NO_CERTIFICADO_SAT, "SelloSAT": sat_seal}
+        stamped = _append_tfd_text(root, xml, tfd) or _append_tfd_tree(root, tfd)
         issuer = root.find(f"{{{NS_CFDI}}}Emisor")
-        stamped = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         return _Stamp(uuid, stamped, fecha, sat_seal, issuer.get("Rfc", "") if issuer is not None else "")
 
     def _stamped(self, xml: bytes) -> _Stamp | None:
@@ -352,69 +319,75 @@ class PacSimulator:
             stamp = self._state.stamps_by_uuid.get(fields.get("uuid", "").upper())
         return _status_response(stamp)
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        simulator = self
+    def route(self, method: str, path: str, body: bytes) -> Reply:
+        """The HTTP surface: SOAP on Finkok's two service paths, plus `/_control/...` and `/_health`."""
+        if method == "POST" and path.split("?", maxsplit=1)[0] in (soap.STAMP_PATH, soap.CANCEL_PATH):
+            status, response, delay = self.handle_soap(body)
+            return Reply(status, response, delay=delay)
+        if method == "GET" and path == "/_health":
+            return Reply(200, b'{"status":"ok"}', "application/json")
+        return self._control(method, path, body) or Reply(404, b"not found", "text/plain")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go in separate writes: avoid the 40 ms delayed ACK
+    def _control(self, method: str, path: str, body: bytes) -> Reply | None:
+        if method == "GET" and path == "/_control/stats":
+            return Reply(200, json.dumps(self.stats()).encode(), "application/json")
+        if method == "DELETE" and path == "/_control/faults":
+            self.clear_faults()
+            return Reply(204, b"", "text/plain")
+        if method == "POST" and path == "/_control/faults":
+            try:
+                spec = json.loads(body)
+                self.inject(spec.pop("kind"), **spec)
+            except (ValueError, KeyError, TypeError) as exc:
+                return Reply(400, json.dumps({"error": str(exc)}).encode(), "application/json")
+            return Reply(204, b"", "text/plain")
+        return None
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
 
-            def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=utf-8") -> None:
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout fault): nothing to answer
+# --------------------------------------------------------------------------------------------- the stamp
+def _append_tfd_text(root: etree._Element, xml: bytes, tfd: dict[str, str]) -> bytes | None:
+    """The usual case at string level (a PAC answers hundreds of thousands of these): a `cfdi:`-prefixed
+    Comprobante with no Complemento and no Addenda gets `<cfdi:Complemento>` + the TFD just before its closing
+    tag, leaving every other byte as signed. None when the document does not have that shape."""
+    closing = b"</cfdi:Comprobante>"
+    end = xml.rstrip().rfind(closing)
+    if (root.prefix != "cfdi" or end < 0 or xml.rstrip()[end + len(closing):]
+            or root.find(f"{{{NS_CFDI}}}Complemento") is not None or root.find(f"{{{NS_CFDI}}}Addenda") is not None
+            or root.nsmap.get("tfd", NS_TFD) != NS_TFD or root.nsmap.get("xsi", NS_XSI) != NS_XSI):
+        return None
+    xsi = "" if root.nsmap.get("xsi") == NS_XSI else f' xmlns:xsi="{NS_XSI}"'
+    attributes = "".join(f' {name}="{_attr(value)}"' for name, value in tfd.items())
+    element = (f'<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="{NS_TFD}"{xsi} '
+               f'xsi:schemaLocation="{TFD_SCHEMA_LOCATION}"{attributes}/></cfdi:Complemento>')
+    return xml[:end] + element.encode("utf-8") + xml[end:]
 
-            def _body(self) -> bytes:
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-            def do_GET(self) -> None:
-                if self.path == "/_control/stats":
-                    self._send(200, json.dumps(simulator.stats()).encode(), "application/json")
-                elif self.path == "/_health":
-                    self._send(200, b'{"status":"ok"}', "application/json")
-                else:
-                    self._send(404, b"not found", "text/plain")
+def _append_tfd_tree(root: etree._Element, tfd: dict[str, str]) -> bytes:
+    """Any other shape: add the TFD to the (possibly existing) Complemento, before an Addenda, and re-serialize."""
+    complemento = root.find(f"{{{NS_CFDI}}}Complemento")
+    if complemento is None:
+        complemento = etree.Element(f"{{{NS_CFDI}}}Complemento")
+        addenda = root.find(f"{{{NS_CFDI}}}Addenda")
+        if addenda is not None:
+            addenda.addprevious(complemento)
+        else:
+            root.append(complemento)
+    node = etree.SubElement(complemento, f"{{{NS_TFD}}}TimbreFiscalDigital", nsmap={"tfd": NS_TFD, "xsi": NS_XSI})
+    node.set(f"{{{NS_XSI}}}schemaLocation", TFD_SCHEMA_LOCATION)
+    for name, value in tfd.items():
+        node.set(name, value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
-            def do_DELETE(self) -> None:
-                if self.path == "/_control/faults":
-                    simulator.clear_faults()
-                    self._send(204, b"", "text/plain")
-                else:
-                    self._send(404, b"not found", "text/plain")
 
-            def do_POST(self) -> None:
-                body = self._body()
-                if self.path == "/_control/faults":
-                    try:
-                        spec = json.loads(body)
-                        simulator.inject(spec.pop("kind"), **spec)
-                    except (ValueError, KeyError, TypeError) as exc:
-                        self._send(400, json.dumps({"error": str(exc)}).encode(), "application/json")
-                        return
-                    self._send(204, b"", "text/plain")
-                    return
-                if self.path.split("?")[0] not in (soap.STAMP_PATH, soap.CANCEL_PATH):
-                    self._send(404, b"not found", "text/plain")
-                    return
-                status, response, delay = simulator.handle_soap(body)
-                if delay:
-                    time.sleep(delay)
-                self._send(status, response)
-
-        return Handler
+def _attr(value: str) -> str:
+    return escape(value, {'"': "&quot;"}) if ("&" in value or "<" in value or '"' in value) else value
 
 
 # --------------------------------------------------------------------------------------------- responses
 def _el(name: str, value: str | None) -> str:
-    return f"<s0:{name}>{escape(value)}</s0:{name}>" if value is not None else f"<s0:{name}/>"
+    if value is None:
+        return f"<s0:{name}/>"
+    return f"<s0:{name}>{escape(value) if ('&' in value or '<' in value or '>' in value) else value}</s0:{name}>"
 
 
 def _envelope(namespace: str, operation: str, inner: str) -> bytes:

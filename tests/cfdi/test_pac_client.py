@@ -66,6 +66,28 @@ def test_stamp_success_returns_tfd_bound_to_the_sello(pac_client: FinkokClient, 
     validate_xsd(etree.fromstring(result.xml))
 
 
+def test_stamp_keeps_every_signed_byte_and_only_appends_the_complemento(
+    pac_client: FinkokClient, signed: SignedCfdi
+) -> None:
+    stamped = pac_client.stamp(signed.xml).xml
+    start, end = stamped.index(b"<cfdi:Complemento>"), stamped.index(b"</cfdi:Complemento>")
+    assert stamped[:start] + stamped[end + len(b"</cfdi:Complemento>"):] == signed.xml
+    assert stamped.rstrip().endswith(b"</cfdi:Complemento></cfdi:Comprobante>")
+
+
+def test_document_with_an_addenda_gets_the_tfd_in_a_complemento_before_it(signed: SignedCfdi) -> None:
+    """The uncommon shape goes through the tree path. (A free-form Addenda fails the strict SAT XSD check, so this
+    simulator only runs the structural checks.)"""
+    closing = b"</cfdi:Comprobante>"
+    addenda = b'<cfdi:Addenda><cea:Nota xmlns:cea="urn:cea-queretaro:addenda">lectura real</cea:Nota></cfdi:Addenda>'
+    with PacSimulator(full_check_every=10**6) as sim:
+        client = FinkokClient(base_url=sim.url, username="u", password="p", timeout=5)
+        root = etree.fromstring(client.stamp(signed.xml.replace(closing, addenda + closing)).xml)
+        client.close()
+    assert [etree.QName(child).localname for child in root][-2:] == ["Complemento", "Addenda"]
+    assert root.find(f".//{NS_TFD}").get("SelloCFD") == signed.sello  # type: ignore[union-attr]
+
+
 def test_duplicate_stamp_307_is_recovered_with_stamped(
     pac_client: FinkokClient, simulator: PacSimulator, signed: SignedCfdi
 ) -> None:
