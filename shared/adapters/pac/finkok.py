@@ -155,17 +155,16 @@ class FinkokClient:
         return found
 
     @staticmethod
-    def _result(root: etree._Element, *, recovered: bool, warnings: list[PacIncidence]) -> StampResult | None:
-        xml_text = soap.find_text(root, "xml")
-        uuid = soap.find_text(root, "UUID")
+    def _result(texts: dict[str, str | None], *, recovered: bool, warnings: list[PacIncidence]) -> StampResult | None:
+        xml_text, uuid = texts.get("xml"), texts.get("UUID")
         if not xml_text or not uuid:
             return None
         return StampResult(
             uuid=uuid.strip().upper(),
             xml=xml_text.encode("utf-8"),
-            fecha_timbrado=soap.find_text(root, "Fecha"),
-            no_certificado_sat=soap.find_text(root, "NoCertificadoSAT"),
-            sat_seal=soap.find_text(root, "SatSeal"),
+            fecha_timbrado=texts.get("Fecha"),
+            no_certificado_sat=texts.get("NoCertificadoSAT"),
+            sat_seal=texts.get("SatSeal"),
             recovered=recovered,
             warnings=tuple(warnings),
         )
@@ -173,17 +172,18 @@ class FinkokClient:
     def _stamp_once(self, xml: bytes, operation: str) -> StampResult:
         body = soap.stamp_envelope(operation=operation, xml=xml, username=self._username, password=self._password)
         root = self._post(soap.STAMP_PATH, body, operation)
-        issues = self._incidences(root)
-        status = (soap.find_text(root, "CodEstatus") or "").strip()
+        texts = soap.first_texts(root)
+        issues = self._incidences(root) if "Incidencia" in texts else []
+        status = (texts.get("CodEstatus") or "").strip()
         recovering = operation == "stamped"
         if not issues or status == STAMPED_OK:
-            result = self._result(root, recovered=recovering, warnings=issues)
+            result = self._result(texts, recovered=recovering, warnings=issues)
             if result is None:
                 raise _Retry(_transport_incidence("empty_response", "El PAC no devolvió el timbre.", status))
             return result
         first = issues[0]
         if first.code == ALREADY_STAMPED:
-            raise _AlreadyStamped(self._result(root, recovered=True, warnings=issues))
+            raise _AlreadyStamped(self._result(texts, recovered=True, warnings=issues))
         if first.retryable:
             raise _Retry(first)
         raise PacPermanentError(first)

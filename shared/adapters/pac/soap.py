@@ -41,16 +41,30 @@ def parse_envelope(content: bytes) -> etree._Element:
     return etree.fromstring(content, parser=_PARSER)
 
 
+def _local(tag: str) -> str:
+    return tag[tag.rfind("}") + 1:]
+
+
 def find_text(root: etree._Element, local_name: str) -> str | None:
     """Text of the first descendant with this local name (namespace-agnostic), or None."""
     for el in root.iter():
-        if isinstance(el.tag, str) and etree.QName(el).localname == local_name:
+        if isinstance(el.tag, str) and _local(el.tag) == local_name:
             return el.text
     return None
 
 
 def find_all(root: etree._Element, local_name: str) -> list[etree._Element]:
-    return [el for el in root.iter() if isinstance(el.tag, str) and etree.QName(el).localname == local_name]
+    return [el for el in root.iter() if isinstance(el.tag, str) and _local(el.tag) == local_name]
+
+
+def first_texts(root: etree._Element) -> dict[str, str | None]:
+    """{local name: text of its first occurrence} for every descendant, in one pass over the answer (a stamp
+    answer is read once per invoice: one walk instead of one per field)."""
+    texts: dict[str, str | None] = {}
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            texts.setdefault(_local(el.tag), el.text)
+    return texts
 
 
 def fault_string(root: etree._Element) -> str | None:
