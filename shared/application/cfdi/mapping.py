@@ -19,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.application.cfdi.tenant_config import TenantCfdiConfig
-from shared.domain.cfdi.amounts import compute_cfdi
 from shared.domain.cfdi.catalogs import (
     NOMBRE_PUBLICO_EN_GENERAL,
     REGIMEN_SIN_OBLIGACIONES,
@@ -36,7 +35,7 @@ from shared.domain.cfdi.models import (
     RelatedCfdis,
 )
 from shared.domain.cfdi.requests import credit_note_request, invoice_request
-from shared.domain.cfdi.validation import Rejection, validate_request
+from shared.domain.cfdi.validation import Rejection, check_request
 
 LOCAL_TZ = ZoneInfo("America/Mexico_City")
 ZERO = Decimal("0")
@@ -132,11 +131,11 @@ class Prepared:
 
 
 def _prepare(request: CfdiRequest, extra: list[Rejection]) -> Prepared:
-    rejections = (*extra, *validate_request(request=request))
-    if rejections:
+    found, computed = check_request(request=request)
+    rejections = (*extra, *found)
+    if rejections or computed is None:
         return Prepared(None, tuple(rejections), request.receiver.rfc, request.metodo_pago, request.forma_pago)
-    # validate_request found nothing: compute directly (prepare_cfdi would validate a second time)
-    return Prepared(compute_cfdi(request=request), (), request.receiver.rfc, request.metodo_pago, request.forma_pago)
+    return Prepared(computed, (), request.receiver.rfc, request.metodo_pago, request.forma_pago)
 
 
 def prepare_ingreso(row: dict[str, Any], config: TenantCfdiConfig, *, fecha: dt.datetime,

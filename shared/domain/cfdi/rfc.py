@@ -10,6 +10,7 @@ XAXX010101000 / XEXX010101000 do not carry a valid check digit and are accepted 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 import re
 from enum import StrEnum
 
@@ -68,6 +69,12 @@ def check_digit(*, rfc_without_digit: str) -> str:
 
 def rfc_problem(*, rfc: str) -> RfcProblem | None:
     """None when the RFC is valid (format, date and check digit) or is a generic RFC; else what is wrong."""
+    return _rfc_problem(rfc)
+
+
+@lru_cache(maxsize=65536)
+def _rfc_problem(rfc: str) -> RfcProblem | None:
+    """Memoised: a billing run checks the issuer's RFC on every invoice and the receivers' month after month."""
     if is_generic(rfc=rfc):
         return None
     match = _RFC_RE.match(rfc)

@@ -73,7 +73,8 @@ def _decimals(value: Decimal) -> int:
 
 
 def _text(value: str | None, *, field: str, label: str, max_len: int, required: bool) -> Iterator[Rejection]:
-    if value is None or not _XML_SPACE_RE.sub(" ", value).strip(" "):
+    normalized = _XML_SPACE_RE.sub(" ", value).strip(" ") if value is not None else ""
+    if value is None or not normalized:
         if required:
             yield Rejection("missing_field", field, f"Falta {label}.")
         return
@@ -81,7 +82,7 @@ def _text(value: str | None, *, field: str, label: str, max_len: int, required: 
         yield Rejection("forbidden_character", field, f"{label} no puede contener el carácter '|'.")
     if _INVALID_XML_CHARS_RE.search(value):
         yield Rejection("forbidden_character", field, f"{label} contiene caracteres de control no permitidos.")
-    if len(_XML_SPACE_RE.sub(" ", value).strip(" ")) > max_len:
+    if len(normalized) > max_len:
         yield Rejection("too_long", field, f"{label} excede {max_len} caracteres.")
 
 
@@ -315,8 +316,7 @@ def _concept_amounts(concept: ConceptInput, f: str) -> Iterator[Rejection]:
         yield Rejection("totals_inconsistent", f"{f}.importe", "Un concepto con impuesto requiere base mayor a cero.")
 
 
-def _totals(request: CfdiRequest) -> Iterator[Rejection]:
-    computed = compute_cfdi(request=request)
+def _totals(request: CfdiRequest, computed: ComputedCfdi) -> Iterator[Rejection]:
     if request.expected_subtotal is not None and request.expected_subtotal != computed.subtotal:
         yield Rejection(
             "totals_inconsistent",
@@ -336,6 +336,13 @@ def validate_request(*, request: CfdiRequest, now: dt.datetime | None = None) ->
 
     `now` is the local time at LugarExpedicion; when given, the 72-hour window and future dates are checked.
     """
+    return check_request(request=request, now=now)[0]
+
+
+def check_request(*, request: CfdiRequest, now: dt.datetime | None = None,
+                  ) -> tuple[tuple[Rejection, ...], ComputedCfdi | None]:
+    """`validate_request`, plus the computed comprobante when there is nothing to reject (computed once: the
+    totals check needs it too)."""
     rejections = [
         *_issuer(request),
         *_receiver(request),
@@ -346,14 +353,16 @@ def validate_request(*, request: CfdiRequest, now: dt.datetime | None = None) ->
         rejections.append(Rejection("missing_field", "concepts", "El comprobante debe tener al menos un concepto."))
     concept_rejections = [r for i, c in enumerate(request.concepts) for r in _concept(c, i)]
     rejections.extend(concept_rejections)
+    computed = None
     if request.concepts and not any(r.code == "invalid_amount" for r in concept_rejections):
-        rejections.extend(_totals(request))
-    return tuple(rejections)
+        computed = compute_cfdi(request=request)
+        rejections.extend(_totals(request, computed))
+    return tuple(rejections), (None if rejections else computed)
 
 
 def prepare_cfdi(*, request: CfdiRequest, now: dt.datetime | None = None) -> ComputedCfdi:
     """Validate and compute; raises `CfdiRejected` with every rejection reason."""
-    rejections = validate_request(request=request, now=now)
-    if rejections:
+    rejections, computed = check_request(request=request, now=now)
+    if rejections or computed is None:
         raise CfdiRejected(rejections)
-    return compute_cfdi(request=request)
+    return computed
