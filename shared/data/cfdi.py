@@ -6,12 +6,13 @@ Every function runs in the caller's tenant transaction (row-level security scope
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 Row = dict[str, Any]
@@ -101,21 +102,30 @@ def sectors_to_stamp(conn: psycopg.Connection[Any], run_id: int) -> list[Row]:
 
 
 def sector_chunks(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_size: int) -> list[Row]:
-    """Id ranges [first, last] of at most `chunk_size` actionable invoices of the run in one sector."""
+    """Id ranges [first, last] of at most `chunk_size` actionable invoices of the run in one sector.
+
+    Walks the sector's accounts and looks each one's invoices of the run's period up by (account, period). The
+    OFFSET 0 fence keeps that plan even when the run's invoices are too new for the planner's statistics, which
+    would otherwise scan every invoice of the run once per sector (40 s for 40 sectors of a 400k run)."""
     return _rows(conn.execute(
         """SELECT min(id) AS first_id, max(id) AS last_id, count(*)::int AS invoices FROM (
                SELECT i.id, (row_number() OVER (ORDER BY i.id) - 1) / %s AS n
-               FROM tomas t JOIN accounts a ON a.toma_id = t.id
-               JOIN invoices i ON i.account_id = a.id AND i.tenant_id = a.tenant_id
+               FROM billing_runs r
+               JOIN tomas t ON t.sector_id = %s
+               JOIN accounts a ON a.toma_id = t.id
+               CROSS JOIN LATERAL (
+                   SELECT i.id, i.billing_run_id, i.status FROM invoices i
+                   WHERE i.account_id = a.id AND i.period = r.period AND i.tenant_id = a.tenant_id
+                   OFFSET 0) i
                LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
-               WHERE t.sector_id = %s AND i.billing_run_id = %s AND i.status = 'issued'
+               WHERE r.id = %s AND i.billing_run_id = r.id AND i.status = 'issued'
                  AND (d.id IS NULL OR d.status = ANY(%s))) x
            GROUP BY n ORDER BY n""", (chunk_size, sector_id, run_id, list(ACTIONABLE))))
 
 
 # ---------------------------------------------------------------- chunk read
 
-CHUNK_SQL = """
+INVOICE_ROWS_SQL = """
 SELECT i.id, i.account_id, i.period, i.serie, i.folio::text AS folio, i.subtotal, i.tax_total, i.total,
        a.account_number, p.rfc, p.person_type, p.legal_name, p.first_name, p.paternal_surname, p.maternal_surname,
        p.regimen_fiscal, p.uso_cfdi, p.fiscal_postal_code,
@@ -123,24 +133,51 @@ SELECT i.id, i.account_id, i.period, i.serie, i.folio::text AS folio, i.subtotal
        (SELECT json_agg(json_build_array(l.line_no, l.code, l.description, l.quantity::text, l.unit_price::text,
                                          l.amount::text, l.tax_rate::text, l.tax_amount::text) ORDER BY l.line_no)
         FROM invoice_lines l WHERE l.invoice_id = i.id) AS lines
-FROM invoices i
+FROM {invoices} i
 JOIN accounts a ON a.id = i.account_id
 JOIN persons p ON p.id = a.person_id
 JOIN tomas t ON t.id = a.toma_id
 LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
-WHERE i.billing_run_id = %s AND i.status = 'issued' AND t.sector_id = %s AND i.id BETWEEN %s AND %s
-  AND (d.id IS NULL OR d.status = ANY(%s))
+"""
+"""Invoices with receiver, lines (JSON, amounts as text) and existing Ingreso: `{invoices}` is the invoice source."""
+
+_CHUNK_INVOICES = "(SELECT * FROM invoices WHERE id BETWEEN %(first)s AND %(last)s OFFSET 0)"
+CHUNK_SQL = INVOICE_ROWS_SQL.format(invoices=_CHUNK_INVOICES) + """
+WHERE i.billing_run_id = %(run)s AND i.status = 'issued' AND t.sector_id = %(sector)s
+  AND (d.id IS NULL OR d.status = ANY(%(actionable)s))
 ORDER BY i.id
 """
 
 
 def chunk_invoices(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, first_id: int,
                    last_id: int) -> list[Row]:
-    """Invoices, lines (JSON, amounts as text) and receivers of one chunk, with their existing Ingreso if any."""
-    return _rows(conn.execute(CHUNK_SQL, (run_id, sector_id, first_id, last_id, list(ACTIONABLE))))
+    """Invoices, lines (JSON, amounts as text) and receivers of one chunk, with their existing Ingreso if any.
+    The chunk is read by primary-key range (the OFFSET 0 fence keeps that plan while the run's invoices are too
+    new for the planner's statistics)."""
+    return _rows(conn.execute(CHUNK_SQL, {"first": first_id, "last": last_id, "run": run_id, "sector": sector_id,
+                                          "actionable": list(ACTIONABLE)}))
 
 
 # ---------------------------------------------------------------- chunk writes
+
+_DOC_TYPES = ("uuid", "int8", "int8", "int8", "text", "text", "text", "text", "text", "text", "text", "text",
+              "numeric", "timestamp", "bytea", "uuid[]", "text", "timestamptz", "text", "text")
+_OUTCOME_TYPES = ("int8", "text", "uuid", "bytea", "timestamp", "text", "text", "int4")
+
+
+def _uuid(value: Any) -> UUID | None:
+    return value if value is None or isinstance(value, UUID) else UUID(str(value))
+
+
+def _copy_binary(conn: psycopg.Connection[Any], table: str, types: Sequence[str],
+                 rows: Iterable[Sequence[Any]]) -> None:
+    """Binary COPY into a temp table: the XML goes as raw bytes, not hex-escaped text (half the bytes, no
+    decoding on the server)."""
+    statement = sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table))
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.set_types(list(types))
+        for r in rows:
+            copy.write_row(r)
 
 def resign_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[int, bytes, Any, Any]]) -> None:
     """Replace the signed XML of documents the PAC never stamped (their Fecha went out of the 72-hour window):
@@ -164,21 +201,20 @@ def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ..
         return {}
     conn.execute(
         """CREATE TEMP TABLE IF NOT EXISTS tmp_cfdi_docs (
-               tenant_id uuid, invoice_id bigint, account_id bigint, billing_run_id bigint, kind char(1),
+               tenant_id uuid, invoice_id bigint, account_id bigint, billing_run_id bigint, kind text,
                purpose text, serie text, folio text, status text, metodo_pago text, forma_pago text,
                receiver_rfc text, total numeric, fecha timestamp, signed_xml bytea, related_uuids uuid[],
-               rejections jsonb, signed_at timestamptz, incidence_code text, incidence_message text
+               rejections text, signed_at timestamptz, incidence_code text, incidence_message text
            ) ON COMMIT DELETE ROWS""")
     conn.execute("TRUNCATE tmp_cfdi_docs")
-    with conn.cursor() as cur, cur.copy("COPY tmp_cfdi_docs FROM STDIN") as copy:
-        for r in rows:
-            copy.write_row(r)
+    _copy_binary(conn, "tmp_cfdi_docs", _DOC_TYPES, (
+        (_uuid(r[0]), *r[1:15], [_uuid(u) for u in r[15]], *r[16:]) for r in rows))
     cur = conn.execute(
         """INSERT INTO cfdi_documents (tenant_id, invoice_id, account_id, billing_run_id, kind, purpose, serie, folio,
                                        status, metodo_pago, forma_pago, receiver_rfc, total, fecha, signed_xml,
                                        related_uuids, rejections, signed_at, incidence_code, incidence_message)
            SELECT tenant_id, invoice_id, account_id, billing_run_id, kind, purpose, serie, folio, status, metodo_pago,
-                  forma_pago, receiver_rfc, total, fecha, signed_xml, related_uuids, rejections, signed_at,
+                  forma_pago, receiver_rfc, total, fecha, signed_xml, related_uuids, rejections::jsonb, signed_at,
                   incidence_code, incidence_message
            FROM tmp_cfdi_docs
            ON CONFLICT (tenant_id, invoice_id, kind, purpose) DO NOTHING
@@ -201,9 +237,7 @@ def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...
                incidence_message text, attempts integer
            ) ON COMMIT DELETE ROWS""")
     conn.execute("TRUNCATE tmp_cfdi_outcomes")
-    with conn.cursor() as cur, cur.copy("COPY tmp_cfdi_outcomes FROM STDIN") as copy:
-        for r in rows:
-            copy.write_row(r)
+    _copy_binary(conn, "tmp_cfdi_outcomes", _OUTCOME_TYPES, ((r[0], r[1], _uuid(r[2]), *r[3:]) for r in rows))
     cur = conn.execute(
         """UPDATE cfdi_documents d SET
                status = o.status,

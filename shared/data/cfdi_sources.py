@@ -8,9 +8,9 @@ from typing import Any
 
 import psycopg
 
-from shared.data.cfdi import CHUNK_SQL, Row, _one, _rows
+from shared.data.cfdi import INVOICE_ROWS_SQL, Row, _one, _rows
 
-_SINGLE_SQL = CHUNK_SQL.split("WHERE i.billing_run_id")[0] + "WHERE i.id = %s"
+_SINGLE_SQL = INVOICE_ROWS_SQL.format(invoices="invoices") + "WHERE i.id = %s"
 
 
 def invoice_with_lines(conn: psycopg.Connection[Any], invoice_id: int) -> Row | None:
