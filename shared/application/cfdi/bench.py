@@ -47,8 +47,10 @@ def _init_worker(csd: BenchCsd, pac_url: str, pac_workers: int) -> None:
 def _chunk(job: tuple[str, int, int, int, int]) -> tuple[dict[str, int], dict[str, float]]:
     tenant_id, run_id, sector_id, first_id, last_id = job
     timings: dict[str, float] = {}
+    cpu = time.process_time()
     counts = stamping.stamp_chunk(tenant_id=tenant_id, run_id=run_id, sector_id=sector_id, first_id=first_id,
                                   last_id=last_id, services=_worker_services, timings=timings)
+    timings["worker_cpu"] = time.process_time() - cpu  # every thread of the worker process
     return counts, timings
 
 
