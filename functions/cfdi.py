@@ -1,4 +1,5 @@
-"""Durable stamping of a billing run: run orchestrator → one sub-orchestrator per sector → chunk activities.
+"""Durable stamping of a billing run: run orchestrator (one planning activity for the whole run) → one
+sub-orchestrator per sector with its chunks → chunk activities.
 
 Start it right after issuing, with the durable client (`start_stamp_orchestration`) or as a sub-orchestration
 `cfdi_stamp_run_orchestrator` with input {"tenant_id", "run_id"}. Activities receive ids and counts only. A chunk
@@ -40,12 +41,12 @@ async def start_stamp_orchestration(client: df.DurableOrchestrationClient, tenan
 @bp.orchestration_trigger(context_name="context", orchestration=RUN_ORCHESTRATOR)
 def cfdi_stamp_run_orchestrator(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
     job = context.get_input()
-    sectors = yield context.call_activity("cfdi_list_sectors", job)
-    context.set_custom_status({"stage": "stamping", "sectors": len(sectors)})
+    plan = yield context.call_activity("cfdi_plan_run", job)
+    context.set_custom_status({"stage": "stamping", "sectors": len(plan)})
     results = yield context.task_all([
-        context.call_sub_orchestrator(SECTOR_ORCHESTRATOR, {**job, "sector_id": s},
+        context.call_sub_orchestrator(SECTOR_ORCHESTRATOR, {**job, "sector_id": int(s), "chunks": chunks},
                                       instance_id=f"{context.instance_id}:s{s}")
-        for s in sectors])
+        for s, chunks in plan.items()])
     failed = [r["sector_id"] for r in results if r.get("failed")]
     summary = yield context.call_activity("cfdi_finish_run", {**job, "failed_sectors": failed})
     context.set_custom_status({"stage": "done", "status": summary.get("status")})
@@ -55,7 +56,7 @@ def cfdi_stamp_run_orchestrator(context: df.DurableOrchestrationContext):  # typ
 @bp.orchestration_trigger(context_name="context", orchestration=SECTOR_ORCHESTRATOR)
 def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
     job = context.get_input()
-    chunks = yield context.call_activity("cfdi_plan_sector", job)
+    chunks = job["chunks"]
     retry = df.RetryOptions(first_retry_interval_in_milliseconds=int(job.get("retry_ms", 5000)),
                             max_number_of_attempts=int(job.get("attempts", 3)))
     retry.backoff_coefficient = 2.0
@@ -74,15 +75,11 @@ def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # 
     return result
 
 
-@bp.activity_trigger(input_name="job", activity="cfdi_list_sectors")
-def cfdi_list_sectors(job: dict[str, Any]) -> list[int]:
-    return stamping.list_sectors(job["tenant_id"], int(job["run_id"]))
-
-
-@bp.activity_trigger(input_name="job", activity="cfdi_plan_sector")
-def cfdi_plan_sector(job: dict[str, Any]) -> list[list[int]]:
-    return stamping.plan_sector(job["tenant_id"], int(job["run_id"]), int(job["sector_id"]),
-                                int(job.get("chunk_size", stamping.CHUNK_SIZE)))
+@bp.activity_trigger(input_name="job", activity="cfdi_plan_run")
+def cfdi_plan_run(job: dict[str, Any]) -> dict[str, list[list[int]]]:
+    """{sector_id (as text: JSON keys): chunks} of what is still to stamp."""
+    plan = stamping.plan_run(job["tenant_id"], int(job["run_id"]), int(job.get("chunk_size", stamping.CHUNK_SIZE)))
+    return {str(sector): chunks for sector, chunks in plan.items()}
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_stamp_chunk")

@@ -91,36 +91,19 @@ def run_counters(conn: psycopg.Connection[Any], run_id: int) -> Row:
 
 # ---------------------------------------------------------------- chunk plan
 
-def sectors_to_stamp(conn: psycopg.Connection[Any], run_id: int) -> list[Row]:
-    """Sectors with issued invoices of the run whose Ingreso is missing or not final, with counts."""
+def run_chunks(conn: psycopg.Connection[Any], *, run_id: int, chunk_size: int) -> list[Row]:
+    """Per sector, id ranges [first, last] of at most `chunk_size` issued invoices of the run whose Ingreso is
+    missing or not final: one pass over the run's invoices (sector_id, first_id, last_id, invoices)."""
     return _rows(conn.execute(
-        """SELECT t.sector_id, count(*)::int AS invoices FROM invoices i
-           JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
-           LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
-           WHERE i.billing_run_id = %s AND i.status = 'issued' AND (d.id IS NULL OR d.status = ANY(%s))
-           GROUP BY t.sector_id ORDER BY t.sector_id""", (run_id, list(ACTIONABLE))))
-
-
-def sector_chunks(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_size: int) -> list[Row]:
-    """Id ranges [first, last] of at most `chunk_size` actionable invoices of the run in one sector.
-
-    Walks the sector's accounts and looks each one's invoices of the run's period up by (account, period). The
-    OFFSET 0 fence keeps that plan even when the run's invoices are too new for the planner's statistics, which
-    would otherwise scan every invoice of the run once per sector (40 s for 40 sectors of a 400k run)."""
-    return _rows(conn.execute(
-        """SELECT min(id) AS first_id, max(id) AS last_id, count(*)::int AS invoices FROM (
-               SELECT i.id, (row_number() OVER (ORDER BY i.id) - 1) / %s AS n
-               FROM billing_runs r
-               JOIN tomas t ON t.sector_id = %s
-               JOIN accounts a ON a.toma_id = t.id
-               CROSS JOIN LATERAL (
-                   SELECT i.id, i.billing_run_id, i.status FROM invoices i
-                   WHERE i.account_id = a.id AND i.period = r.period AND i.tenant_id = a.tenant_id
-                   OFFSET 0) i
+        """SELECT sector_id, min(id) AS first_id, max(id) AS last_id, count(*)::int AS invoices FROM (
+               SELECT t.sector_id, i.id,
+                      (row_number() OVER (PARTITION BY t.sector_id ORDER BY i.id) - 1) / %s AS n
+               FROM invoices i
+               JOIN accounts a ON a.id = i.account_id AND a.tenant_id = i.tenant_id
+               JOIN tomas t ON t.id = a.toma_id
                LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
-               WHERE r.id = %s AND i.billing_run_id = r.id AND i.status = 'issued'
-                 AND (d.id IS NULL OR d.status = ANY(%s))) x
-           GROUP BY n ORDER BY n""", (chunk_size, sector_id, run_id, list(ACTIONABLE))))
+               WHERE i.billing_run_id = %s AND i.status = 'issued' AND (d.id IS NULL OR d.status = ANY(%s))) x
+           GROUP BY sector_id, n ORDER BY sector_id, n""", (chunk_size, run_id, list(ACTIONABLE))))
 
 
 # ---------------------------------------------------------------- chunk read

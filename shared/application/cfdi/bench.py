@@ -71,8 +71,8 @@ def bench_cfdi(tenant_id: UUID | str, run_id: int, *, csd: BenchCsd, pac_url: st
     started = time.perf_counter()
     stamping.start_stamping(tenant_id, run_id)
     jobs = [(str(tenant_id), run_id, sector, first, last)
-            for sector in stamping.list_sectors(tenant_id, run_id)
-            for first, last, _n in stamping.plan_sector(tenant_id, run_id, sector, chunk_size)]
+            for sector, chunks in stamping.plan_run(tenant_id, run_id, chunk_size).items()
+            for first, last, _n in chunks]
     plan_seconds = time.perf_counter() - started
     totals: dict[str, int] = {}
     phases: dict[str, float] = {}

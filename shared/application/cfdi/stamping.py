@@ -55,20 +55,18 @@ def start_stamping(tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
     return {"instance_id": instance_id, "input": {"tenant_id": str(tenant_id), "run_id": run_id, "round": round_no}}
 
 
-def list_sectors(tenant_id: UUID | str, run_id: int) -> list[int]:
-    """Sectors with invoices still to stamp (none under the on_payment model: those are stamped when paid)."""
+def plan_run(tenant_id: UUID | str, run_id: int, chunk_size: int = CHUNK_SIZE) -> dict[int, list[list[int]]]:
+    """{sector_id: [[first_id, last_id, invoices], ...]} of the invoices still to stamp, in one query (none under
+    the on_payment model: those are stamped when paid)."""
     config = load_config(tenant_id)
     if config.model is not InvoicingModel.AT_BILLING:
-        return []
+        return {}
+    plan: dict[int, list[list[int]]] = {}
     with tenant_transaction(tenant_id) as conn:
-        return [int(r["sector_id"]) for r in data.sectors_to_stamp(conn, run_id)]
-
-
-def plan_sector(tenant_id: UUID | str, run_id: int, sector_id: int, chunk_size: int = CHUNK_SIZE) -> list[list[int]]:
-    """[[first_id, last_id, invoices], ...] of the sector's invoices still to stamp."""
-    with tenant_transaction(tenant_id) as conn:
-        return [[int(r["first_id"]), int(r["last_id"]), int(r["invoices"])]
-                for r in data.sector_chunks(conn, run_id=run_id, sector_id=sector_id, chunk_size=chunk_size)]
+        for r in data.run_chunks(conn, run_id=run_id, chunk_size=chunk_size):
+            plan.setdefault(int(r["sector_id"]), []).append([int(r["first_id"]), int(r["last_id"]),
+                                                             int(r["invoices"])])
+    return plan
 
 
 def finish_run(tenant_id: UUID | str, run_id: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -255,8 +253,8 @@ def stamp_run_inline(tenant_id: UUID | str, run_id: int, *, services: CfdiServic
     PAC outage is left for the next round; the others continue."""
     start_stamping(tenant_id, run_id)
     unavailable = 0
-    for sector_id in list_sectors(tenant_id, run_id):
-        for first_id, last_id, _n in plan_sector(tenant_id, run_id, sector_id, chunk_size):
+    for sector_id, chunks in plan_run(tenant_id, run_id, chunk_size).items():
+        for first_id, last_id, _n in chunks:
             try:
                 counts = stamp_chunk(tenant_id=tenant_id, run_id=run_id, sector_id=sector_id, first_id=first_id,
                                      last_id=last_id, services=services, timings=timings, now=now)

@@ -10,9 +10,9 @@ XAXX010101000 / XEXX010101000 do not carry a valid check digit and are accepted 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 from shared.domain.cfdi.catalogs import GENERIC_RFCS
 
