@@ -32,6 +32,7 @@ from shared.application.cfdi.bench import BenchCsd, bench_cfdi
 from shared.application.cfdi.bill import bill_data
 from shared.application.cfdi.services import CfdiServices, use_services
 from shared.application.cfdi.stamping import load_config, stamp_run_inline
+from shared.data import cfdi as cfdi_data
 from shared.data import db
 
 cfdi_app = typer.Typer(help="CFDI 4.0: timbrado, cancelación, estado ante el SAT y recibo PDF.", no_args_is_help=True)
@@ -177,10 +178,10 @@ def write_sample(tenant_id: UUID, out: Path, invoice_id: int | None = None) -> d
     written: dict[str, Any] = {"invoice_id": invoice_id, "pdf": str(pdf_path)}
     if doc is not None and doc["uuid"] is not None:
         with db.tenant_transaction(tenant_id) as conn:
-            xml = conn.execute("SELECT stamped_xml FROM cfdi_documents WHERE id = %s", (doc["id"],)).fetchone()
-        if xml and xml[0]:
+            xml = cfdi_data.stamped_xml(conn, int(doc["id"]))
+        if xml:
             xml_path = out / f"{str(doc['uuid']).upper()}.xml"
-            xml_path.write_bytes(bytes(xml[0]))
+            xml_path.write_bytes(xml)
             written["xml"] = str(xml_path)
     return written
 

@@ -145,7 +145,7 @@ def chunk_invoices(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int
 
 _DOC_TYPES = ("uuid", "int8", "int8", "int8", "text", "text", "text", "text", "text", "text", "text", "text",
               "numeric", "timestamp", "bytea", "uuid[]", "text", "timestamptz", "text", "text")
-_OUTCOME_TYPES = ("int8", "text", "uuid", "bytea", "timestamp", "text", "text", "int4")
+_OUTCOME_TYPES = ("int8", "text", "uuid", "bytea", "timestamp", "text", "text", "int4", "bytea", "int4", "int4")
 
 
 def _uuid(value: Any) -> UUID | None:
@@ -205,28 +205,58 @@ def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ..
     return {(r[1], r[2], r[3]): int(r[0]) for r in cur.fetchall()}
 
 
+def stamp_insertion(signed: bytes, stamped: bytes) -> tuple[int, bytes] | None:
+    """(offset, inserted bytes) when `stamped` is exactly `signed` with one run of bytes inserted, else None."""
+    growth = len(stamped) - len(signed)
+    if growth <= 0:
+        return None
+    at = stamped.rfind(b"</cfdi:Comprobante>") - growth  # where a PAC puts the Complemento: tried first
+    if at < 0 or stamped[:at] != signed[:at] or stamped[at + growth:] != signed[at:]:
+        at = _common_prefix(signed, stamped)
+        if stamped[at + growth:] != signed[at:]:
+            return None
+    return at, stamped[at:at + growth]
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:  # binary search over slice comparisons (memcmp), not a loop over bytes
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
 def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> int:
     """Apply PAC outcomes in one statement.
 
     rows: (doc id, status, uuid | None, stamped_xml | None, fecha_timbrado | None, incidence_code | None,
-           incidence_message | None, attempts added)
-    A stamped document drops its signed_xml (the stamped XML contains it byte for byte).
+           incidence_message | None, attempts added, signed_xml that was sent | None)
+    A stamped answer that is the sent XML plus one insertion is stored as that insertion (migration 0015); the
+    guard on the signed XML's length leaves the row for the next round (which recovers it with `stamped`) should
+    the stored signed XML not be the one that was sent. Any other answer replaces signed_xml with the whole
+    stamped XML.
     """
     if not rows:
         return 0
     conn.execute(
         """CREATE TEMP TABLE IF NOT EXISTS tmp_cfdi_outcomes (
                id bigint, status text, uuid uuid, stamped_xml bytea, fecha_timbrado timestamp, incidence_code text,
-               incidence_message text, attempts integer
+               incidence_message text, attempts integer, stamp_insert bytea, stamp_insert_at integer,
+               signed_length integer
            ) ON COMMIT DELETE ROWS""")
     conn.execute("TRUNCATE tmp_cfdi_outcomes")
-    _copy_binary(conn, "tmp_cfdi_outcomes", _OUTCOME_TYPES, ((r[0], r[1], _uuid(r[2]), *r[3:]) for r in rows))
+    _copy_binary(conn, "tmp_cfdi_outcomes", _OUTCOME_TYPES, (_outcome_row(r) for r in rows))
     cur = conn.execute(
         """UPDATE cfdi_documents d SET
                status = o.status,
                uuid = coalesce(o.uuid, d.uuid),
                stamped_xml = coalesce(o.stamped_xml, d.stamped_xml),
-               signed_xml = CASE WHEN o.status = 'stamped' THEN NULL ELSE d.signed_xml END,
+               stamp_insert = coalesce(o.stamp_insert, d.stamp_insert),
+               stamp_insert_at = coalesce(o.stamp_insert_at, d.stamp_insert_at),
+               signed_xml = CASE WHEN o.status = 'stamped' AND o.stamp_insert IS NULL THEN NULL ELSE d.signed_xml END,
                fecha_timbrado = coalesce(o.fecha_timbrado, d.fecha_timbrado),
                stamped_at = CASE WHEN o.status = 'stamped' THEN now() ELSE d.stamped_at END,
                incidence_code = o.incidence_code,
@@ -234,8 +264,18 @@ def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...
                attempts = d.attempts + o.attempts,
                updated_at = now()
            FROM tmp_cfdi_outcomes o
-           WHERE d.id = o.id AND d.status IN ('pending', 'signed', 'failed_retryable')""")
+           WHERE d.id = o.id AND d.status IN ('pending', 'signed', 'failed_retryable')
+             AND (o.stamp_insert IS NULL OR octet_length(d.signed_xml) = o.signed_length)""")
     return cur.rowcount
+
+
+def _outcome_row(r: Sequence[Any]) -> tuple[Any, ...]:
+    doc_id, status, uuid, stamped, fecha_timbrado, code, message, attempts, sent = r
+    insertion = stamp_insertion(sent, stamped) if stamped is not None and sent is not None else None
+    if insertion is None:
+        return (doc_id, status, _uuid(uuid), stamped, fecha_timbrado, code, message, attempts, None, None, None)
+    at, inserted = insertion
+    return (doc_id, status, _uuid(uuid), None, fecha_timbrado, code, message, attempts, inserted, at, len(sent))
 
 
 # ---------------------------------------------------------------- single documents
@@ -248,14 +288,14 @@ DOC_COLUMNS = """d.id, d.tenant_id, d.invoice_id, d.account_id, d.billing_run_id
 
 def document(conn: psycopg.Connection[Any], doc_id: int, *, with_xml: bool = False,
              for_update: bool = False) -> Row | None:
-    extra = ", d.signed_xml, d.stamped_xml" if with_xml else ""
+    extra = ", d.signed_xml, cfdi_stamped_xml(d) AS stamped_xml" if with_xml else ""
     lock = " FOR UPDATE" if for_update else ""
     return _one(conn.execute(f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.id = %s{lock}", (doc_id,)))
 
 
 def document_by_key(conn: psycopg.Connection[Any], *, invoice_id: int | None, kind: str, purpose: str,
                     with_xml: bool = False) -> Row | None:
-    extra = ", d.signed_xml, d.stamped_xml" if with_xml else ""
+    extra = ", d.signed_xml, cfdi_stamped_xml(d) AS stamped_xml" if with_xml else ""
     return _one(conn.execute(
         f"""SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d
             WHERE d.invoice_id IS NOT DISTINCT FROM %s AND d.kind = %s AND d.purpose = %s""",
@@ -264,7 +304,7 @@ def document_by_key(conn: psycopg.Connection[Any], *, invoice_id: int | None, ki
 
 def document_by_uuid(conn: psycopg.Connection[Any], uuid: str, *, with_xml: bool = False,
                      for_update: bool = False) -> Row | None:
-    extra = ", d.signed_xml, d.stamped_xml" if with_xml else ""
+    extra = ", d.signed_xml, cfdi_stamped_xml(d) AS stamped_xml" if with_xml else ""
     lock = " FOR UPDATE" if for_update else ""
     return _one(conn.execute(f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.uuid = %s{lock}",
                              (uuid,)))
@@ -310,7 +350,7 @@ def unpublished(conn: psycopg.Connection[Any], *, run_id: int, first_id: int, la
 
 
 def stamped_xml(conn: psycopg.Connection[Any], doc_id: int) -> bytes | None:
-    row = conn.execute("SELECT stamped_xml FROM cfdi_documents WHERE id = %s", (doc_id,)).fetchone()
+    row = conn.execute("SELECT cfdi_stamped_xml(d) FROM cfdi_documents d WHERE d.id = %s", (doc_id,)).fetchone()
     return bytes(row[0]) if row and row[0] is not None else None
 
 

@@ -183,7 +183,8 @@ def docs(world: World, where: str = "true") -> list[dict[str, Any]]:
     with world.owner() as conn:
         cur = conn.execute(f"SELECT id, invoice_id, kind, purpose, status, uuid::text, incidence_code, "
                            f"incidence_message, attempts, signed_xml IS NOT NULL AS has_signed, "
-                           f"stamped_xml IS NOT NULL AS has_stamped, related_uuids::text[] AS related, "
-                           f"xml_blob, pdf_blob FROM cfdi_documents WHERE {where} ORDER BY id")
+                           f"cfdi_stamped_xml(d) IS NOT NULL AS has_stamped, stamp_insert IS NOT NULL AS stored_as_insert, "
+                           f"related_uuids::text[] AS related, xml_blob, pdf_blob FROM cfdi_documents d "
+                           f"WHERE {where} ORDER BY id")
         cols = [c.name for c in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

@@ -22,7 +22,7 @@ NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "pago20": "http://www.sat.gob.mx/Pa
 
 def xml_of(world: World, doc_id: int) -> etree._Element:
     with world.owner() as conn:
-        return etree.fromstring(bytes(conn.execute("SELECT stamped_xml FROM cfdi_documents WHERE id = %s",
+        return etree.fromstring(bytes(conn.execute("SELECT cfdi_stamped_xml(d) FROM cfdi_documents d WHERE id = %s",
                                                    (doc_id,)).fetchone()[0]))
 
 

@@ -20,8 +20,8 @@ NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "tfd": "http://www.sat.gob.mx/Timbr
 
 def stamped_xml(world, invoice_id: int) -> bytes:  # type: ignore[no-untyped-def]
     with world.owner() as conn:
-        return bytes(conn.execute("SELECT stamped_xml FROM cfdi_documents WHERE invoice_id = %s AND kind = 'I'",
-                                  (invoice_id,)).fetchone()[0])
+        return bytes(conn.execute("SELECT cfdi_stamped_xml(d) FROM cfdi_documents d "
+                                  "WHERE invoice_id = %s AND kind = 'I'", (invoice_id,)).fetchone()[0])
 
 
 def test_happy_path_stamps_every_invoice_once(fresh_db: TestDatabase, services: CfdiServices,
@@ -34,7 +34,10 @@ def test_happy_path_stamps_every_invoice_once(fresh_db: TestDatabase, services: 
     rows = docs(world)
     assert {r["status"] for r in rows} == {"stamped"}
     assert len({r["uuid"] for r in rows}) == 5
-    assert not any(r["has_signed"] for r in rows) and all(r["has_stamped"] for r in rows)
+    # stored as the signed XML plus the PAC's insertion, which splice back into exactly what the PAC answered
+    assert all(r["has_signed"] and r["stored_as_insert"] and r["has_stamped"] for r in rows)
+    answers = {stamp.uuid.lower(): stamp.xml for stamp in simulator._state.stamps_by_uuid.values()}
+    assert all(stamped_xml(world, r["invoice_id"]) == answers[r["uuid"]] for r in rows)
     # The stamped XML is a valid CFDI whose TFD carries the stored UUID; público en general has InformacionGlobal.
     for row in rows:
         xml = stamped_xml(world, row["invoice_id"])

@@ -22,10 +22,12 @@ class Outcome:
     fecha_timbrado: dt.datetime | None = None
     code: str | None = None
     message: str | None = None
+    sent_xml: bytes | None = None  # the signed bytes the PAC stamped (the stamped XML is stored relative to them)
 
     def row(self) -> tuple[Any, ...]:
-        sent = 0 if self.status == "signed" else 1
-        return (self.doc_id, self.status, self.uuid, self.xml, self.fecha_timbrado, self.code, self.message, sent)
+        attempts = 0 if self.status == "signed" else 1
+        return (self.doc_id, self.status, self.uuid, self.xml, self.fecha_timbrado, self.code, self.message,
+                attempts, self.sent_xml)
 
 
 def fecha_timbrado(value: str | None) -> dt.datetime | None:
@@ -54,7 +56,7 @@ def send_all(services: CfdiServices, jobs: list[tuple[int, bytes]]) -> list[Outc
         except PacPermanentError as exc:
             return Outcome(doc_id, "rejected", code=exc.incidence.code, message=exc.incidence.message)
         return Outcome(doc_id, "stamped", uuid=result.uuid, xml=result.xml,
-                       fecha_timbrado=fecha_timbrado(result.fecha_timbrado))
+                       fecha_timbrado=fecha_timbrado(result.fecha_timbrado), sent_xml=xml)
 
     workers = max(1, min(services.workers, len(jobs)))
     if workers == 1:

@@ -115,7 +115,7 @@ def _refresh_stale(stale: list[dict[str, Any]], *, config: TenantCfdiConfig, ser
                 raise PacUnavailable(f"cannot confirm document {doc_id}: {exc.incidence.code}") from exc
         else:
             recovered.append(Outcome(doc_id, "stamped", uuid=found.uuid, xml=found.xml,
-                                     fecha_timbrado=fecha_timbrado(found.fecha_timbrado)))
+                                     fecha_timbrado=fecha_timbrado(found.fecha_timbrado), sent_xml=xml))
             continue
         prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
         if prepared.computed is None:  # the receiver's data changed meanwhile: the next round rejects it cleanly
