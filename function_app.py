@@ -7,6 +7,7 @@ import azure.functions as func
 
 from functions import billing, cfdi, http_api, outbox, payments, privacy
 from shared.platform.config import get_settings
+from shared.platform.gc_tuning import tune_for_batch_work
 from shared.platform.logging import configure_logging
 from shared.platform.telemetry import setup_telemetry
 
@@ -16,3 +17,5 @@ setup_telemetry()
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (http_api.bp, outbox.bp, billing.bp, payments.bp, privacy.bp, cfdi.bp):
     app.register_functions(blueprint)
+
+tune_for_batch_work()  # last: everything imported so far is long-lived

@@ -192,8 +192,10 @@ def simulator(port: Annotated[int, typer.Option("--port")] = 0,
     """Run the local PAC simulator in this process; prints its URL. Every n-th document gets the full PAC check
     (XSD, cadena, Sello), the rest the structural checks (`--full-check-every`, for load tests only)."""
     from fakes.pac_simulator import PacSimulator
+    from shared.platform.gc_tuning import tune_for_batch_work
 
     sim = PacSimulator(port=port, max_age_hours=72, full_check_every=full_check_every).start()
+    tune_for_batch_work()
     print(sim.url, flush=True)
     try:
         while True:

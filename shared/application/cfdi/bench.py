@@ -24,6 +24,7 @@ from shared.adapters.pac import FinkokClient, RetryPolicy
 from shared.application.cfdi import stamping
 from shared.application.cfdi.services import CfdiServices
 from shared.data import db
+from shared.platform.gc_tuning import tune_for_batch_work
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def _init_worker(csd: BenchCsd, pac_url: str, pac_workers: int) -> None:
     client = FinkokClient(base_url=pac_url, username="demo", password="demo", timeout=30.0,  # noqa: S106
                           retry=RetryPolicy(attempts=3, base_delay=0.2))
     _worker_services = CfdiServices(signer=signer, pac=client, workers=pac_workers)
+    tune_for_batch_work()  # as function_app.py does in the Functions worker
 
 
 def _chunk(job: tuple[str, int, int, int, int]) -> tuple[dict[str, int], dict[str, float]]:
