@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,29 +37,54 @@ def fecha_timbrado(value: str | None) -> dt.datetime | None:
         return None
 
 
-def send_all(services: CfdiServices, jobs: list[tuple[int, bytes]]) -> list[Outcome]:
-    """Stamp signed documents concurrently. After the first retryable failure (the client has already retried
-    with backoff) the breaker opens: documents not yet sent stay 'signed'."""
-    if not jobs:
-        return []
-    breaker = threading.Event()
+class PacSender:
+    """Sends signed documents to the PAC on a thread pool while the caller goes on (signing the next batch: RSA
+    releases the GIL). After the first retryable failure (the client has already retried with backoff) the breaker
+    opens and documents not yet sent stay 'signed'. `results()` waits for everything and returns the outcomes in
+    submission order."""
 
-    def one(job: tuple[int, bytes]) -> Outcome:
+    def __init__(self, services: CfdiServices) -> None:
+        self._services = services
+        self._breaker = threading.Event()
+        self._pool = ThreadPoolExecutor(services.workers, thread_name_prefix="pac") if services.workers > 1 else None
+        self._pending: list[Future[Outcome] | Outcome] = []
+
+    def submit(self, jobs: list[tuple[int, bytes]]) -> PacSender:
+        for job in jobs:
+            self._pending.append(self._pool.submit(self._one, job) if self._pool is not None else self._one(job))
+        return self
+
+    def results(self) -> list[Outcome]:
+        try:
+            return [p.result() if isinstance(p, Future) else p for p in self._pending]
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+
+    def abandon(self) -> None:
+        """Stop sending and wait for the calls in flight (the caller failed: what they stamped is recovered by the
+        next round, whose `stamp` of the same bytes gets 307 and fetches the stamp with `stamped`)."""
+        self._breaker.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _one(self, job: tuple[int, bytes]) -> Outcome:
         doc_id, xml = job
-        if breaker.is_set():
+        if self._breaker.is_set():
             return Outcome(doc_id, "signed")
         try:
-            result = services.pac.stamp(xml)
+            result = self._services.pac.stamp(xml)
         except PacRetryableError as exc:
-            breaker.set()
+            self._breaker.set()
             return Outcome(doc_id, "failed_retryable", code=exc.incidence.code, message=exc.incidence.message)
         except PacPermanentError as exc:
             return Outcome(doc_id, "rejected", code=exc.incidence.code, message=exc.incidence.message)
         return Outcome(doc_id, "stamped", uuid=result.uuid, xml=result.xml,
                        fecha_timbrado=fecha_timbrado(result.fecha_timbrado), sent_xml=xml)
 
-    workers = max(1, min(services.workers, len(jobs)))
-    if workers == 1:
-        return [one(j) for j in jobs]
-    with ThreadPoolExecutor(workers, thread_name_prefix="pac") as pool:
-        return list(pool.map(one, jobs))
+
+def send_all(services: CfdiServices, jobs: list[tuple[int, bytes]]) -> list[Outcome]:
+    """Stamp signed documents concurrently and wait for all of them (see `PacSender`)."""
+    if not jobs:
+        return []
+    return PacSender(services).submit(jobs).results()

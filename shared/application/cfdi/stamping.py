@@ -2,10 +2,11 @@
 
 Per chunk (`stamp_chunk`):
 1. one SELECT reads the chunk's issued invoices with lines and receivers, and any Ingreso already started;
-2. new invoices are validated (rejected with reasons, before the PAC) or built and signed on the native fast path;
-3. the signed XML of every new document is committed (status 'signed') BEFORE any PAC call (COPY + one INSERT);
-4. documents are sent concurrently (thread pool); a document signed in an earlier round is re-sent as is, never
-   re-signed (the client recovers 307 with `stamped`);
+2. documents signed in an earlier round are re-sent as they are, never re-signed (the client recovers 307 with
+   `stamped`); only one whose Fecha left the 72-hour window is signed again, after the PAC confirms it has no stamp;
+3. new invoices are validated (rejected with reasons, before the PAC) or built and signed on the native fast path,
+   in batches of SIGN_BATCH: each batch's signed XML is committed (status 'signed') BEFORE any of its PAC calls
+   (COPY + one INSERT), then goes to the PAC thread pool while the next batch is signed;
 5. outcomes are written in one statement: stamped (UUID + XML), failed_retryable (incidence) or rejected;
 6. over-estimate credits of newly stamped invoices become Egresos related to the original UUID(s).
 A PAC outage opens a breaker: the rest of the chunk stays 'signed' (pending) and `PacUnavailable` is raised after
@@ -25,7 +26,7 @@ from uuid import UUID
 from shared.adapters.pac import PacRetryableError
 from shared.adapters.pac.incidences import NOT_STAMPED_YET
 from shared.application.cfdi import mapping
-from shared.application.cfdi.pac_calls import Outcome, fecha_timbrado, send_all
+from shared.application.cfdi.pac_calls import Outcome, PacSender, fecha_timbrado
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.setup import load_config, services_of
 from shared.application.cfdi.tenant_config import TenantCfdiConfig, tenant_config
@@ -37,6 +38,9 @@ from shared.platform.metrics import cfdi_stamped_total, cfdi_stamping_failures_t
 
 log = logging.getLogger(__name__)
 CHUNK_SIZE = 1000
+SIGN_BATCH = 250
+"""New documents are signed and committed in batches of this size; each batch goes to the PAC while the next one
+is being signed."""
 
 
 class PacUnavailable(RuntimeError):
@@ -178,20 +182,34 @@ def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id:
     services = services or services_of(config)
     fecha = mapping.local_now(now)
     signed_at = dt.datetime.now(dt.UTC)
-    batch = _sign_new(rows, tenant_id=tenant_id, run_id=run_id, config=config, services=services, fecha=fecha,
+    existing = [r for r in rows if r["doc_id"] is not None]
+    new = [r for r in rows if r["doc_id"] is None]
+    batch = _sign_new(existing, tenant_id=tenant_id, run_id=run_id, config=config, services=services, fecha=fecha,
                       signed_at=signed_at)
-    new_rows, new_xml, jobs, stale, invalid = batch.rows, batch.xml, batch.jobs, batch.stale, batch.invalid
-    recovered, resigned = _refresh_stale(stale, config=config, services=services, fecha=fecha, signed_at=signed_at)
-    jobs += [(doc_id, xml) for doc_id, xml, _f, _s in resigned]
+    recovered, resigned = _refresh_stale(batch.stale, config=config, services=services, fecha=fecha,
+                                         signed_at=signed_at)
+    jobs = batch.jobs + [(doc_id, xml) for doc_id, xml, _f, _s in resigned]
+    resent, invalid = len(jobs), 0
+    if resigned:
+        with tenant_transaction(tenant_id) as conn:  # committed before the first PAC call
+            data.resign_documents(conn, resigned)
+    sender = PacSender(services).submit(jobs)
     clock.lap("sign")
-    resent = len(jobs)
-    with tenant_transaction(tenant_id) as conn:  # committed before the first PAC call
-        data.resign_documents(conn, resigned)
-        inserted = data.insert_documents(conn, new_rows)
-    jobs += [(inserted[(invoice_id, "I", "invoice")], xml) for invoice_id, xml in new_xml.items()
-             if (invoice_id, "I", "invoice") in inserted]
-    clock.lap("persist_signed")
-    outcomes = recovered + send_all(services, jobs)
+    try:
+        for start in range(0, len(new), SIGN_BATCH):  # sign batch k+1 while the PAC stamps batch k
+            signed = _sign_new(new[start:start + SIGN_BATCH], tenant_id=tenant_id, run_id=run_id, config=config,
+                               services=services, fecha=fecha, signed_at=signed_at)
+            invalid += signed.invalid
+            clock.lap("sign")
+            with tenant_transaction(tenant_id) as conn:  # committed before the batch's first PAC call
+                inserted = data.insert_documents(conn, signed.rows)
+            sender.submit([(inserted[(invoice_id, "I", "invoice")], xml) for invoice_id, xml in signed.xml.items()
+                           if (invoice_id, "I", "invoice") in inserted])
+            clock.lap("persist_signed")
+    except BaseException:
+        sender.abandon()
+        raise
+    outcomes = recovered + sender.results()
     clock.lap("pac")
     with tenant_transaction(tenant_id) as conn:
         data.record_outcomes(conn, [o.row() for o in outcomes if o.status != "signed"])
