@@ -33,6 +33,7 @@ from shared.domain.cfdi.catalogs import (
     USOS_CFDI,
 )
 from shared.domain.cfdi.models import CfdiRequest, ComputedCfdi, ConceptInput, GlobalInformation
+from shared.domain.cfdi.native import normalize_space
 from shared.domain.cfdi.rfc import PersonType, RfcProblem, is_generic, person_type, rfc_problem
 
 MAX_AGE = dt.timedelta(hours=72)  # PAC window between Fecha and stamping (Finkok 401)
@@ -42,7 +43,6 @@ _CLAVE_PROD_SERV_RE = re.compile(r"^[0-9]{8}$")
 _CLAVE_UNIDAD_RE = re.compile(r"^[A-Z0-9]{1,3}$")
 # Characters XML 1.0 cannot carry (C0 controls except tab/newline/CR, surrogates, U+FFFE/U+FFFF).
 _INVALID_XML_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_XML_SPACE_RE = re.compile("[ \t\n\r]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ def _decimals(value: Decimal) -> int:
 
 
 def _text(value: str | None, *, field: str, label: str, max_len: int, required: bool) -> Iterator[Rejection]:
-    normalized = _XML_SPACE_RE.sub(" ", value).strip(" ") if value is not None else ""
+    normalized = normalize_space(value) if value is not None else ""
     if value is None or not normalized:
         if required:
             yield Rejection("missing_field", field, f"Falta {label}.")
