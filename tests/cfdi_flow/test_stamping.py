@@ -132,3 +132,14 @@ def test_invalid_receivers_are_rejected_with_reasons_and_the_sector_continues(
     assert reasons[0]["field"] == "receiver.uso_cfdi" and "605" in reasons[0]["message"]
     assert simulator.stats()["stamp"] == 2  # rejected invoices never reached the PAC
     assert json.dumps(reasons, ensure_ascii=False)
+
+
+def test_chunks_reuse_the_pac_threads_and_their_connections(fresh_db: TestDatabase, services: CfdiServices,
+                                                            simulator: PacSimulator) -> None:
+    """Five chunks of two invoices each: the PAC is reached through at most `workers` keep-alive connections."""
+    world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 10])
+    summary = stamp_run_inline(world.tenant_id, world.run_id, services=services, chunk_size=2)
+    assert summary["stamped"] == 10
+    connections = services.pac._http._all  # type: ignore[attr-defined]
+    assert 1 <= len(connections) <= services.workers
+    assert all(c.sock.fileno() != -1 for c in connections)

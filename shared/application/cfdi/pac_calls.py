@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,7 @@ class PacSender:
     def __init__(self, services: CfdiServices) -> None:
         self._services = services
         self._breaker = threading.Event()
-        self._pool = ThreadPoolExecutor(services.workers, thread_name_prefix="pac") if services.workers > 1 else None
+        self._pool = services.pac_pool() if services.workers > 1 else None
         self._pending: list[Future[Outcome] | Outcome] = []
 
     def submit(self, jobs: list[tuple[int, bytes]]) -> PacSender:
@@ -55,18 +55,16 @@ class PacSender:
         return self
 
     def results(self) -> list[Outcome]:
-        try:
-            return [p.result() if isinstance(p, Future) else p for p in self._pending]
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown()
+        return [p.result() if isinstance(p, Future) else p for p in self._pending]
 
     def abandon(self) -> None:
         """Stop sending and wait for the calls in flight (the caller failed: what they stamped is recovered by the
         next round, whose `stamp` of the same bytes gets 307 and fetches the stamp with `stamped`)."""
         self._breaker.set()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        futures = [p for p in self._pending if isinstance(p, Future)]
+        for future in futures:
+            future.cancel()
+        wait(futures)
 
     def _one(self, job: tuple[int, bytes]) -> Outcome:
         doc_id, xml = job

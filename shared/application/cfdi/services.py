@@ -10,7 +10,8 @@ simulator's URL, or empty for Finkok's demo/production host by ENVIRONMENT) with
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from shared.adapters.csd import (
     SECRET_CERTIFICATE,
@@ -31,6 +32,17 @@ class CfdiServices:
     signer: CfdiSigner
     pac: PacClient
     workers: int = PAC_WORKERS
+    _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False, compare=False)
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def pac_pool(self) -> ThreadPoolExecutor:
+        """The threads that call the PAC, one pool per services object for the life of the process: each thread
+        keeps its keep-alive connection from chunk to chunk (a pool per chunk opened new connections, TLS
+        handshakes included, every chunk and left the old ones open)."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="pac")
+            return self._pool
 
 
 class SignerRfcMismatch(RuntimeError):
