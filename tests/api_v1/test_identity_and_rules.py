@@ -114,6 +114,21 @@ def test_answer_due_is_a_business_day_with_exactly_20_business_days_between(rece
     assert sum(arco.is_business_day(day=d) for d in days) == arco.ANSWER_BUSINESS_DAYS
 
 
+def test_the_answer_term_is_extended_once_by_ten_business_days_before_it_ends() -> None:
+    due = date(2026, 4, 13)  # Monday
+    new = arco.extended_due(status="received", due_on=due, already_extended=False, today=date(2026, 4, 10))
+    assert new == date(2026, 4, 27)  # ten business days after the original due date
+    assert arco.extended_due(status="identity_verified", due_on=due, already_extended=False, today=due,
+                             extra_holidays=[date(2026, 4, 20)]) == date(2026, 4, 28)
+    for status, extended, today, reason in [("received", True, date(2026, 4, 1), "already_extended"),
+                                            ("completed", False, date(2026, 4, 1), "closed"),
+                                            ("denied", False, date(2026, 4, 1), "closed"),
+                                            ("received", False, date(2026, 4, 14), "term_ended")]:
+        with pytest.raises(arco.ExtensionRefused) as refused:
+            arco.extended_due(status=status, due_on=due, already_extended=extended, today=today)
+        assert refused.value.reason == reason
+
+
 def test_retention_runs_five_years_from_the_last_fiscal_record() -> None:
     assert arco.retain_until(blocked_on=date(2026, 5, 1), last_fiscal_record=date(2026, 4, 1)) == date(2031, 4, 1)
     assert arco.retain_until(blocked_on=date(2026, 5, 1), last_fiscal_record=None) == date(2026, 5, 1)

@@ -88,6 +88,28 @@ def test_access_request_exports_everything_about_the_person(fresh_client, fresh_
     assert fresh_client.get(f"/api/v1/arco-requests/{req['id']}/export", headers=other).status_code == 404
 
 
+def test_operators_extend_the_answer_term_once_with_a_reason(fresh_client, fresh_world: World, auth: Token):
+    me = auth("customer", person=fresh_world.a.person_id)
+    op = auth("operator")
+    req = _file(fresh_client, me, fresh_world.a.person_id, arco_right="access")
+    url = f"/api/v1/arco-requests/{req['id']}/extend"
+    assert fresh_client.post(url, json={"reason": "Yo decido"}, headers=me).status_code == 403
+    assert problem(fresh_client.post(url, json={"reason": ""}, headers=op))["status"] == 422
+    r = fresh_client.post(url, json={"reason": "Se requiere consultar el archivo histórico de la toma."}, headers=op)
+    assert r.status_code == 200, r.text
+    extended = r.json()
+    old, new = date.fromisoformat(req["due_on"]), date.fromisoformat(extended["due_on"])
+    assert 14 <= (new - old).days <= 18  # ten business days (two weekends, maybe a rest day)
+    assert extended["extended_at"] and extended["extension_reason"].startswith("Se requiere")
+    again = fresh_client.post(url, json={"reason": "Otra vez"}, headers=op)
+    assert again.status_code == 409 and problem(again)["code"] == "extension_already_extended"
+    assert fresh_client.get(f"/api/v1/arco-requests/{req['id']}", headers=me).json()["due_on"] == extended["due_on"]
+    closed = _file(fresh_client, me, fresh_world.a.person_id, arco_right="access")
+    _grant(fresh_client, op, closed["id"])
+    late = fresh_client.post(f"/api/v1/arco-requests/{closed['id']}/extend", json={"reason": "Tarde"}, headers=op)
+    assert late.status_code == 409 and problem(late)["code"] == "extension_closed"
+
+
 def test_rectification_is_versioned_with_its_evidence(fresh_client, fresh_world: World, auth: Token):
     me = auth("customer", person=fresh_world.a.person_id)
     op = auth("operator")

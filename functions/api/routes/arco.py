@@ -1,5 +1,6 @@
 """ARCO requests (LGPDPPSO): access, rectification, cancellation (blocking) and opposition, with the legal clock
-(answer due in 20 business days). Customers file and follow their own; operators verify identity and resolve."""
+(answer due in 20 business days, extendable once by 10). Customers file and follow their own; operators verify
+identity, extend the term and resolve."""
 
 from __future__ import annotations
 
@@ -70,7 +71,9 @@ class ArcoOut(Out):
     purposes: list[str]
     evidence: list[Any]
     received_at: LocalDateTime
-    due_on: date = Field(description="Fecha local límite de respuesta (20 días hábiles)")
+    due_on: date = Field(description="Fecha local límite de respuesta (20 días hábiles, 30 si se amplió)")
+    extended_at: LocalDateTime | None = None
+    extension_reason: str | None = None
     identity_verified_at: LocalDateTime | None
     resolved_at: LocalDateTime | None
     resolution: str | None
@@ -80,6 +83,10 @@ class ArcoOut(Out):
 class ResolveIn(BaseModel):
     decision: Literal["granted", "denied"]
     resolution: LongText
+
+
+class ExtendIn(BaseModel):
+    reason: LongText = Field(description="Justificación que se notifica al titular")
 
 
 class ExportOut(BaseModel):
@@ -116,6 +123,13 @@ def get_request(*, p: Caller, request_id: IdPath) -> dict[str, Any]:
 @router.post("/{request_id}/verify-identity", response_model=ArcoOut, summary="Record the titular's identity check")
 def verify_identity(*, p: Caller, request_id: IdPath) -> dict[str, Any]:
     result: dict[str, Any] = run(p, arco.verify_identity, request_id=request_id)
+    return result
+
+
+@router.post("/{request_id}/extend", response_model=ArcoOut,
+             summary="Extend the answer term once by 10 business days, with the justification for the titular")
+def extend(*, p: Caller, request_id: IdPath, body: ExtendIn) -> dict[str, Any]:
+    result: dict[str, Any] = run(p, arco.extend, request_id=request_id, reason=body.reason)
     return result
 
 

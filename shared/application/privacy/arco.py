@@ -22,10 +22,12 @@ from shared.data.queries import privacy as q
 from shared.data.queries._base import Conn, Row
 from shared.domain.casework.arco import (
     PURPOSES,
+    ExtensionRefused,
     InvalidArcoStep,
     InvalidRectification,
     answer_due,
     check_step,
+    extended_due,
     rectification_changes,
     retain_until,
 )
@@ -103,6 +105,28 @@ def verify_identity(conn: Conn, p: Principal, *, request_id: int) -> Row:
     _step(row, "identity_verified")
     return q.update_request(conn, request_id=request_id, changes={
         "status": "identity_verified", "identity_verified_at": datetime.now(UTC), "identity_verified_by": p.subject})
+
+
+_EXTENSION_REFUSALS = {
+    "already_extended": "El plazo de respuesta ya se amplió una vez; no puede ampliarse de nuevo.",
+    "closed": "La solicitud ya fue resuelta; no hay plazo que ampliar.",
+    "term_ended": "El plazo de respuesta ya venció; la ampliación debe notificarse dentro de él.",
+}
+
+
+def extend(conn: Conn, p: Principal, *, request_id: int, reason: str) -> Row:
+    """Extend the answer term once by 10 business days (LGPDPPSO art. 51), with the justification that is notified
+    to the titular."""
+    p.require(ARCO_MANAGE)
+    row = get_request(conn, p, request_id=request_id, lock=True)
+    now = datetime.now(UTC)
+    try:
+        due = extended_due(status=row["status"], due_on=row["due_on"], already_extended=row["extended_at"] is not None,
+                           today=now.astimezone(LOCAL).date(), extra_holidays=_extra_holidays(conn))
+    except ExtensionRefused as refused:
+        raise Conflict(f"extension_{refused.reason}", _EXTENSION_REFUSALS[refused.reason]) from refused
+    return q.update_request(conn, request_id=request_id, changes={
+        "due_on": due, "extended_at": now, "extended_by": p.subject, "extension_reason": reason})
 
 
 def resolve(conn: Conn, p: Principal, *, request_id: int, decision: str, resolution: str) -> Row:

@@ -38,8 +38,8 @@ def insert_request(conn: Conn, *, tenant_id: Any, data: dict[str, Any]) -> Row:
     return row
 
 
-_UPDATABLE = frozenset({"status", "identity_verified_at", "identity_verified_by", "resolved_at", "resolved_by",
-                        "resolution", "result"})
+_UPDATABLE = frozenset({"status", "due_on", "extended_at", "extended_by", "extension_reason", "identity_verified_at",
+                        "identity_verified_by", "resolved_at", "resolved_by", "resolution", "result"})
 
 
 def update_request(conn: Conn, *, request_id: int, changes: dict[str, Any]) -> Row:

@@ -1,9 +1,10 @@
 """ARCO requests (LGPDPPSO): the legal clock in business days, and retention of blocked data.
 
-The answer is due within 20 business days counted from the day after receipt (extendable once, by the same
-term). Business days exclude Saturdays, Sundays, the mandatory rest days of the Ley Federal del Trabajo (art. 74)
-and any day the responsible body declares non-working (`extra_holidays`). Blocked data are kept while fiscal
-records must be kept (CFF art. 30: 5 years) and erased afterwards.
+The answer is due within 20 business days counted from the day after receipt; the term may be extended once, by up
+to 10 business days, with a justification notified to the titular before it ends (LGPDPPSO art. 51). Business days
+exclude Saturdays, Sundays, the mandatory rest days of the Ley Federal del Trabajo (art. 74) and any day the
+responsible body declares non-working (`extra_holidays`). Blocked data are kept while fiscal records must be kept
+(CFF art. 30: 5 years) and erased afterwards.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 RIGHTS = ("access", "rectification", "cancellation", "opposition")
 STATUSES = ("received", "identity_verified", "granted", "denied", "completed")
 ANSWER_BUSINESS_DAYS = 20
+EXTENSION_BUSINESS_DAYS = 10
 FISCAL_RETENTION_YEARS = 5
 PURPOSES = ("whatsapp_notices", "email_notices", "sms_notices", "surveys", "marketing")
 # Fields a rectification may change (identity and contact data; never keys or fiscal history).
@@ -69,6 +71,27 @@ def add_business_days(*, start: date, days: int, extra_holidays: Iterable[date] 
 
 def answer_due(*, received_on: date, extra_holidays: Iterable[date] = ()) -> date:
     return add_business_days(start=received_on, days=ANSWER_BUSINESS_DAYS, extra_holidays=extra_holidays)
+
+
+class ExtensionRefused(ValueError):
+    """The answer term cannot be extended: `reason` is 'already_extended', 'closed' or 'term_ended'."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def extended_due(*, status: str, due_on: date, already_extended: bool, today: date,
+                 extra_holidays: Iterable[date] = ()) -> date:
+    """The new answer date of a request whose term is extended today; raises ExtensionRefused when the request was
+    extended before, is already answered, or its term has ended (the extension must be notified within it)."""
+    if already_extended:
+        raise ExtensionRefused("already_extended")
+    if status not in ("received", "identity_verified"):
+        raise ExtensionRefused("closed")
+    if today > due_on:
+        raise ExtensionRefused("term_ended")
+    return add_business_days(start=due_on, days=EXTENSION_BUSINESS_DAYS, extra_holidays=extra_holidays)
 
 
 def retain_until(*, blocked_on: date, last_fiscal_record: date | None) -> date:
