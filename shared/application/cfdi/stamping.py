@@ -7,8 +7,8 @@ Per chunk (`stamp_chunk`):
 3. new invoices are validated (rejected with reasons, before the PAC) or built and signed on the native fast path,
    in batches of SIGN_BATCH: each batch's signed XML is committed (status 'signed') BEFORE any of its PAC calls
    (COPY + one INSERT), then goes to the PAC thread pool while the next batch is signed;
-5. outcomes are written in one statement: stamped (UUID + XML), failed_retryable (incidence) or rejected;
-6. over-estimate credits of newly stamped invoices become Egresos related to the original UUID(s).
+4. outcomes are written in one statement: stamped (UUID + XML), failed_retryable (incidence) or rejected;
+5. over-estimate credits of newly stamped invoices become Egresos related to the original UUID(s).
 A PAC outage opens a breaker: the rest of the chunk stays 'signed' (pending) and `PacUnavailable` is raised after
 everything is saved, so the durable retry (or a later round) re-sends exactly the same bytes.
 """
@@ -128,28 +128,33 @@ def _refresh_stale(stale: list[dict[str, Any]], *, config: TenantCfdiConfig, ser
     return recovered, resigned
 
 
+def _sort_existing(rows: list[dict[str, Any]], *, fecha: dt.datetime,
+                   ) -> tuple[list[tuple[int, bytes]], list[dict[str, Any]]]:
+    """Documents started in an earlier round: (re-sends of their signed bytes as they are, those too old to stamp)."""
+    resend: list[tuple[int, bytes]] = []
+    stale: list[dict[str, Any]] = []
+    for row in rows:
+        if row["signed_xml"] is None:
+            continue
+        if _too_old_to_stamp(row["doc_fecha"], fecha):
+            stale.append(row)
+        else:
+            resend.append((int(row["doc_id"]), bytes(row["signed_xml"])))
+    return resend, stale
+
+
 @dataclass
 class _Signed:
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # new documents (signed or rejected)
     xml: dict[int, bytes] = field(default_factory=dict)  # invoice id -> signed XML of the new documents
-    jobs: list[tuple[int, bytes]] = field(default_factory=list)  # existing documents to send again as they are
-    stale: list[dict[str, Any]] = field(default_factory=list)  # existing documents too old to stamp
     invalid: int = 0
 
 
 def _sign_new(rows: list[dict[str, Any]], *, tenant_id: UUID | str, run_id: int, config: TenantCfdiConfig,
               services: CfdiServices, fecha: dt.datetime, signed_at: dt.datetime) -> _Signed:
-    """Build and sign the chunk's new Ingresos (invalid ones become rejected documents with their reasons) and sort
-    the existing documents into re-sends and stale ones."""
+    """Build and sign new Ingresos; invalid ones become rejected documents with their reasons."""
     out = _Signed()
     for row in rows:
-        if row["doc_id"] is not None:
-            if row["signed_xml"] is not None:
-                if _too_old_to_stamp(row["doc_fecha"], fecha):
-                    out.stale.append(row)
-                else:
-                    out.jobs.append((int(row["doc_id"]), bytes(row["signed_xml"])))
-            continue
         prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
         base = (str(tenant_id), row["id"], row["account_id"], run_id, "I", "invoice", row["serie"], row["folio"])
         if prepared.computed is None:
@@ -182,13 +187,10 @@ def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id:
     services = services or services_of(config)
     fecha = mapping.local_now(now)
     signed_at = dt.datetime.now(dt.UTC)
-    existing = [r for r in rows if r["doc_id"] is not None]
+    resend, stale = _sort_existing([r for r in rows if r["doc_id"] is not None], fecha=fecha)
     new = [r for r in rows if r["doc_id"] is None]
-    batch = _sign_new(existing, tenant_id=tenant_id, run_id=run_id, config=config, services=services, fecha=fecha,
-                      signed_at=signed_at)
-    recovered, resigned = _refresh_stale(batch.stale, config=config, services=services, fecha=fecha,
-                                         signed_at=signed_at)
-    jobs = batch.jobs + [(doc_id, xml) for doc_id, xml, _f, _s in resigned]
+    recovered, resigned = _refresh_stale(stale, config=config, services=services, fecha=fecha, signed_at=signed_at)
+    jobs = resend + [(doc_id, xml) for doc_id, xml, _f, _s in resigned]
     resent, invalid = len(jobs), 0
     if resigned:
         with tenant_transaction(tenant_id) as conn:  # committed before the first PAC call
