@@ -89,9 +89,10 @@ class _Connection(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return  # the client gave up (e.g. a simulated timeout): nothing to answer
+        connection = "" if keep_alive else "Connection: close\r\n"
         head = (f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}\r\n"
                 f"Content-Type: {reply.content_type}\r\nContent-Length: {len(reply.body)}\r\n"
-                f"{'' if keep_alive else 'Connection: close' + chr(13) + chr(10)}\r\n").encode("latin-1")
+                f"{connection}\r\n").encode("latin-1")
         transport.write(head + reply.body)
         if not keep_alive:
             transport.close()

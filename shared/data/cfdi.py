@@ -280,6 +280,8 @@ def _outcome_row(r: Sequence[Any]) -> tuple[Any, ...]:
 
 # ---------------------------------------------------------------- single documents
 
+_XML_COLUMNS = ", d.signed_xml, cfdi_stamped_xml(d) AS stamped_xml"  # read the stamped XML only through it
+
 DOC_COLUMNS = """d.id, d.tenant_id, d.invoice_id, d.account_id, d.billing_run_id, d.payment_id, d.kind, d.purpose,
     d.serie, d.folio, d.status, d.metodo_pago, d.forma_pago, d.receiver_rfc, d.total, d.fecha, d.uuid,
     d.fecha_timbrado, d.related_uuids, d.incidence_code, d.incidence_message, d.rejections, d.attempts, d.xml_blob,
@@ -288,14 +290,14 @@ DOC_COLUMNS = """d.id, d.tenant_id, d.invoice_id, d.account_id, d.billing_run_id
 
 def document(conn: psycopg.Connection[Any], doc_id: int, *, with_xml: bool = False,
              for_update: bool = False) -> Row | None:
-    extra = ", d.signed_xml, cfdi_stamped_xml(d) AS stamped_xml" if with_xml else ""
+    extra = _XML_COLUMNS if with_xml else ""
     lock = " FOR UPDATE" if for_update else ""
     return _one(conn.execute(f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.id = %s{lock}", (doc_id,)))
 
 
 def document_by_key(conn: psycopg.Connection[Any], *, invoice_id: int | None, kind: str, purpose: str,
                     with_xml: bool = False) -> Row | None:
-    extra = ", d.signed_xml, cfdi_stamped_xml(d) AS stamped_xml" if with_xml else ""
+    extra = _XML_COLUMNS if with_xml else ""
     return _one(conn.execute(
         f"""SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d
             WHERE d.invoice_id IS NOT DISTINCT FROM %s AND d.kind = %s AND d.purpose = %s""",
@@ -304,7 +306,7 @@ def document_by_key(conn: psycopg.Connection[Any], *, invoice_id: int | None, ki
 
 def document_by_uuid(conn: psycopg.Connection[Any], uuid: str, *, with_xml: bool = False,
                      for_update: bool = False) -> Row | None:
-    extra = ", d.signed_xml, cfdi_stamped_xml(d) AS stamped_xml" if with_xml else ""
+    extra = _XML_COLUMNS if with_xml else ""
     lock = " FOR UPDATE" if for_update else ""
     return _one(conn.execute(f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.uuid = %s{lock}",
                              (uuid,)))
