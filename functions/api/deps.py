@@ -12,18 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from functions.api.auth import authenticate
-from functions.api.problems import ProblemError
+from functions.api.problems import ProblemError, problem_for
 from shared.application.access.errors import UseCaseError
 from shared.application.access.principal import Principal
 from shared.data.db import tenant_transaction
-from shared.data.queries._base import Conn
+from shared.data.sql import Conn
 
 _bearer = HTTPBearer(auto_error=False, description="JWT firmado por SUPRA (roles: customer, operator, "
                                                    "billing_admin, admin)")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Clave de API de una integración")
-
-_STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid": 422, "unauthenticated": 401}
-
 
 async def current_principal(request: Request,
                             bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
@@ -43,7 +40,7 @@ IdempotencyKey = Annotated[str | None, Header(
 
 
 def to_problem(error: UseCaseError) -> ProblemError:
-    return ProblemError(_STATUS.get(error.kind, 422), error.code, error.detail_es)
+    return problem_for(error)
 
 
 MAX_ID = 2**63 - 1

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.domain.errors import SupraError
 from shared.platform import context
 
 PROBLEM_JSON = "application/problem+json"
@@ -21,6 +22,10 @@ _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not 
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 _DETAILS_ES = {404: "El recurso solicitado no existe.", 405: "Método no permitido para este recurso.",
                401: "Se requiere autenticación.", 403: "No tiene permiso para esta operación."}
+
+
+# The one place an error kind becomes an HTTP status.
+STATUS_BY_KIND = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid": 422, "unauthenticated": 401}
 
 
 class ProblemError(Exception):
@@ -52,7 +57,18 @@ def problem_response(status: int, code: str, detail: str, *, title: str | None =
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_for(error: SupraError) -> ProblemError:
+    """The problem+json answer for a business error: status from its kind, its code and Spanish detail."""
+    return ProblemError(STATUS_BY_KIND.get(error.kind, 422), error.code, error.detail_es)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SupraError)
+    async def _business(request: Request, exc: SupraError) -> JSONResponse:
+        problem = problem_for(exc)
+        return problem_response(problem.status, problem.code, problem.detail, title=problem.title,
+                                instance=request.url.path)
+
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(exc.status, exc.code, exc.detail, title=exc.title, instance=request.url.path,

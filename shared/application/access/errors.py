@@ -1,42 +1,13 @@
-"""Errors use cases raise; each has a stable `code` and a Spanish `detail_es` for the person."""
+"""Errors use cases raise: the domain's error kinds (`shared.domain.errors`), re-exported for the application."""
 
 from __future__ import annotations
 
+from shared.domain.errors import Conflict, Forbidden, Invalid, NotFound, SupraError, Unauthenticated
 
-class UseCaseError(Exception):
-    kind = "invalid"
+UseCaseError = SupraError
 
-    def __init__(self, code: str, detail_es: str) -> None:
-        super().__init__(code)
-        self.code, self.detail_es = code, detail_es
-
-
-class NotFound(UseCaseError):
-    """The resource does not exist, or the caller may not know it exists (customers get this, never Forbidden)."""
-
-    kind = "not_found"
-
-
-class Forbidden(UseCaseError):
-    """The caller's role lacks the permission for this operation (independent of any particular resource)."""
-
-    kind = "forbidden"
-
-
-class Conflict(UseCaseError):
-    """The resource's current state does not allow the operation."""
-
-    kind = "conflict"
-
-
-class Invalid(UseCaseError):
-    """The request is well-formed but breaks a business rule (check digit, workflow, dates)."""
-
-    kind = "invalid"
-
-
-class Unauthenticated(UseCaseError):
-    kind = "unauthenticated"
+__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "SupraError", "Unauthenticated", "UseCaseError",
+           "not_found"]
 
 
 def not_found(what_es: str) -> NotFound:
