@@ -82,8 +82,8 @@ def prepare(owner_url: str, accounts: int) -> dict[str, Any]:
 
 def explain(app_url: str, tenant_id: str, account_id: int, person_id: int) -> dict[str, str]:
     """EXPLAIN ANALYZE of both reads as the application role, under RLS and the customer scope."""
-    from shared.data.queries import accounts as accounts_q
-    from shared.data.queries import invoices as invoices_q
+    from shared.data.records import accounts as accounts_q
+    from shared.data.records import invoices as invoices_q
 
     plans: dict[str, str] = {}
     captured: list[str] = []

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -31,11 +30,11 @@ from shared.application.seeding.reference import (
     seed_reference,
 )
 from shared.application.seeding.synthetic import SeedFailed, TenantAlreadySeeded, TenantMissing, seed_synthetic
+from shared.domain.timezone import UTILITY_TZ
 from shared.platform.config import get_settings
 
 USAGE_ERROR = 2
 FAILURE = 1
-UTILITY_TIME_ZONE = ZoneInfo("America/Mexico_City")
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -45,7 +44,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def _until(text: str | None) -> dt.date:
     if text is None:
-        return dt.datetime.now(UTILITY_TIME_ZONE).date().replace(day=1)
+        return dt.datetime.now(UTILITY_TZ).date().replace(day=1)
     if re.fullmatch(r"\d{4}-\d{2}", text):
         try:
             return dt.date.fromisoformat(f"{text}-01")

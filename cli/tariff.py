@@ -12,15 +12,14 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 
 from shared.domain.tariffs.operations import InvalidConsumption, TariffNotInForce, UmaValueRequired, quote
 from shared.domain.tariffs.schema import InvalidTariffSchedule, parse_schedule
+from shared.domain.timezone import UTILITY_TZ
 
 USAGE_ERROR = 2
-UTILITY_TIME_ZONE = ZoneInfo("America/Mexico_City")
 
 tariff_app = typer.Typer(help="Tariff schedules: quote a consumption with a tariff JSON file.", no_args_is_help=True)
 
@@ -66,7 +65,7 @@ def quote_command(
     consumption = _decimal(m3, "--m3")
     uma = _decimal(uma_value, "--uma-value") if uma_value is not None else None
     if on is None:
-        quote_date = datetime.now(UTILITY_TIME_ZONE).date()
+        quote_date = datetime.now(UTILITY_TZ).date()
     else:
         try:
             quote_date = date.fromisoformat(on)

@@ -38,13 +38,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from fakes.async_http import AsyncHttpServer, Reply
 from shared.adapters.pac import soap
 from shared.adapters.pac.checks import NS_CFDI, CfdiCheckError, check_cfdi, check_structure, warm_up
+from shared.domain.timezone import UTILITY_TZ
 
 NS_TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -53,7 +53,6 @@ TFD_SCHEMA_LOCATION = (
 )
 SIM_RFC_PROV_CERTIF = "CVD110412TF6"  # the RfcProvCertif Finkok's demo environment shows
 SIM_NO_CERTIFICADO_SAT = "30001000000500003456"
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
 _MESSAGES = {
     "300": "Usuario o contraseña inválidos",
@@ -118,7 +117,7 @@ class PacSimulator:
         self.include_xml_on_duplicate = include_xml_on_duplicate
         self.full_check_every = full_check_every
         self._received = 0
-        self._clock = clock or (lambda: dt.datetime.now(MEXICO_CITY).replace(tzinfo=None, microsecond=0))
+        self._clock = clock or (lambda: dt.datetime.now(UTILITY_TZ).replace(tzinfo=None, microsecond=0))
         self._server = AsyncHttpServer(self.route, host=host, port=port)
 
     # ---------------------------------------------------------------------------------------------- lifecycle

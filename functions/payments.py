@@ -7,7 +7,6 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -15,12 +14,12 @@ import azure.functions as func
 from shared.adapters import storage
 from shared.application.payments import apply, collections, intake, poison, reconcile
 from shared.application.payments.ledger import all_tenants
+from shared.domain.timezone import UTILITY_TZ
 from shared.platform.config import get_settings
 from shared.platform.metrics import queue_jobs_completed_total, queue_jobs_failed_total
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
 
 def _enqueue(message: dict[str, Any]) -> None:
@@ -61,7 +60,7 @@ def payments_inbox_redrive(timer: func.TimerRequest) -> None:
                   use_monitor=True)
 def payment_plans_check(timer: func.TimerRequest) -> None:
     """Daily: broken payment plans are detected and reported, then overdue accounts go through dunning."""
-    today = datetime.now(MEXICO_CITY).date()
+    today = datetime.now(UTILITY_TZ).date()
     for tenant_id in all_tenants():
         broken = collections.detect_broken_plans(tenant_id=tenant_id, today=today)
         swept = collections.dunning_sweep(tenant_id=tenant_id, today=today)
@@ -72,7 +71,7 @@ def payment_plans_check(timer: func.TimerRequest) -> None:
 @bp.timer_trigger(arg_name="timer", schedule="0 0 11 * * *", run_on_startup=False, use_monitor=True)
 def payments_reconcile(timer: func.TimerRequest) -> None:
     """Daily at 05:00 Querétaro time: reconcile yesterday per provider and channel."""
-    day = (datetime.now(UTC).astimezone(MEXICO_CITY) - timedelta(days=1)).date()
+    day = (datetime.now(UTC).astimezone(UTILITY_TZ) - timedelta(days=1)).date()
     for tenant_id in all_tenants():
         reports = reconcile.reconcile_day(tenant_id=tenant_id, day=day)
         unbalanced = [f"{r.provider}/{r.channel}" for r in reports if not r.balanced]

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from functions.api.deps import tx
 from functions.api.problems import ProblemError
 from shared.application.access.principal import Principal
-from shared.data.queries import platform as q
-from shared.data.queries._base import Conn
+from shared.data.records import platform as q
+from shared.data.sql import Conn
 
 REPLAY_HEADER = "Idempotent-Replayed"
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-LOCAL = ZoneInfo("America/Mexico_City")
+from shared.domain.timezone import UTILITY_TZ
+
 T = TypeVar("T")
 
 
 def _local(value: datetime) -> datetime:
-    return value.astimezone(LOCAL) if value.tzinfo is not None else value
+    return value.astimezone(UTILITY_TZ) if value.tzinfo is not None else value
 
 
 LocalDateTime = Annotated[datetime, AfterValidator(_local)]

@@ -14,7 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from shared.data.queries import platform as platform_queries
+from shared.data.records import platform as platform_queries
 
 Row = dict[str, Any]
 _ACCOUNT_KEYS = {"account_number", "payment_reference", "clabe"}

@@ -15,7 +15,7 @@ from functions.api.deps import Caller, IdempotencyKey, IdPath
 from functions.api.routes.accounts import ReadingOut
 from functions.api.schemas import PROBLEM_RESPONSES
 from shared.application.customers import accounts
-from shared.data.queries._base import Conn
+from shared.data.sql import Conn
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["readings"], responses=PROBLEM_RESPONSES)
 

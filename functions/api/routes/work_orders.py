@@ -15,7 +15,7 @@ from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery, run
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page, ShortText
 from shared.application.operations import work_orders
-from shared.data.queries._base import Conn
+from shared.data.sql import Conn
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"], responses=PROBLEM_RESPONSES)
 Kind = Literal["leak_report", "meter_exchange", "inspection", "restriction", "suspension", "reconnection",

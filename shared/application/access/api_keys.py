@@ -8,8 +8,8 @@ from uuid import UUID
 from shared.application.access.errors import Invalid, not_found
 from shared.application.access.principal import API_KEYS_MANAGE, PERMISSIONS, Principal
 from shared.application.access.tokens import new_api_key
-from shared.data.queries import platform as q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import platform as q
+from shared.data.sql import Conn, Row
 
 
 def create(conn: Conn, p: Principal, *, name: str, scopes: list[str]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import jwt
 from shared.application.access.errors import Unauthenticated
 from shared.application.access.principal import PERMISSIONS, Principal, UnknownRole, permissions_for
 from shared.data import db
-from shared.data.queries import platform as q
+from shared.data.records import platform as q
 from shared.platform.config import get_settings
 from shared.platform.secrets import get_secret
 

@@ -20,7 +20,7 @@ from shared.application.billing import periods
 from shared.application.billing.policy import billing_policy, estimation_policy, parsed_schedule
 from shared.data import billing as sql
 from shared.data import db
-from shared.data.queries.platform import tenant_config
+from shared.data.records.platform import tenant_config
 from shared.domain.billing.model import AccountToBill, InvoiceDraft, PriorBill, Read
 from shared.domain.billing.operations import bill_account
 from shared.domain.readings.model import PeerAverage, Period

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("America/Mexico_City")
+from shared.domain.timezone import UTILITY_TZ
+
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -31,11 +31,11 @@ def period_end(period: date) -> date:
 
 
 def local_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return datetime.combine(day, time(0), tzinfo=UTILITY_TZ).astimezone(UTC)
 
 
 def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
+    return moment.astimezone(UTILITY_TZ).date()
 
 
 def previous_period(today: date) -> date:

@@ -14,7 +14,7 @@ from shared.application.outbox import DomainEvent, record
 from shared.application.payments.apply import apply_account_credit
 from shared.data import billing as sql
 from shared.data import db
-from shared.data.queries.platform import tenant_config
+from shared.data.records.platform import tenant_config
 from shared.platform import context
 from shared.platform.config import get_settings
 from shared.platform.metrics import billing_run_duration_seconds

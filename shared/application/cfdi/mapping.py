@@ -16,7 +16,6 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shared.application.cfdi.tenant_config import TenantCfdiConfig
 from shared.domain.cfdi.catalogs import (
@@ -36,8 +35,8 @@ from shared.domain.cfdi.models import (
 )
 from shared.domain.cfdi.requests import credit_note_request, invoice_request
 from shared.domain.cfdi.validation import Rejection, check_request
+from shared.domain.timezone import UTILITY_TZ
 
-LOCAL_TZ = ZoneInfo("America/Mexico_City")
 ZERO = Decimal("0")
 
 
@@ -46,7 +45,7 @@ def local_now(now: dt.datetime | None = None) -> dt.datetime:
     moment = now or dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
         return moment.replace(microsecond=0)
-    return moment.astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+    return moment.astimezone(UTILITY_TZ).replace(tzinfo=None, microsecond=0)
 
 
 def _clean(value: Any) -> str | None:

@@ -30,6 +30,7 @@ from shared.domain.cfdi.models import InvoicingModel
 from shared.domain.cfdi.requests import GlobalReceipt, global_invoice_request
 from shared.domain.cfdi.satcfdi_build import PaidDocument, payment_complement
 from shared.domain.cfdi.validation import Rejection, validate_request
+from shared.domain.timezone import UTILITY_TZ
 
 CONSUMER = "cfdi-pagos"
 
@@ -165,8 +166,8 @@ def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, forma_
                  AND i.total <= (SELECT coalesce(sum(amount), 0) FROM payment_allocations
                                  WHERE invoice_id = i.id AND target = 'invoice')
                ORDER BY i.id""",
-            (dt.datetime.combine(start, dt.time(), mapping.LOCAL_TZ),
-             dt.datetime.combine(end, dt.time(), mapping.LOCAL_TZ))).fetchall()
+            (dt.datetime.combine(start, dt.time(), UTILITY_TZ),
+             dt.datetime.combine(end, dt.time(), UTILITY_TZ))).fetchall()
         rows = [sources.invoice_with_lines(conn, int(r[0])) for r in invoices]
     receipts: list[GlobalReceipt] = []
     for row in rows:

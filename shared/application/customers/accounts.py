@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -13,14 +12,14 @@ from shared.application.access.errors import Conflict, Invalid, not_found
 from shared.application.access.principal import ACCOUNTS_WRITE, READINGS_WRITE, Principal
 from shared.application.readings import vee
 from shared.data import readings as readings_sql
-from shared.data.queries import accounts as q
-from shared.data.queries import persons as persons_q
-from shared.data.queries import places as places_q
-from shared.data.queries import platform as platform_q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import accounts as q
+from shared.data.records import persons as persons_q
+from shared.data.records import places as places_q
+from shared.data.records import platform as platform_q
+from shared.data.sql import Conn, Row
 from shared.domain.identity.references import account_identifiers
+from shared.domain.timezone import UTILITY_TZ
 
-LOCAL = ZoneInfo("America/Mexico_City")
 MAX_STATEMENT_DAYS = 731
 MAX_STATEMENT_MOVEMENTS = 1000
 SELF_READ_MAX_AGE = timedelta(days=62)
@@ -68,7 +67,7 @@ def balance(conn: Conn, p: Principal, *, account_id: int) -> Row:
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LOCAL)
+    return datetime.combine(day, time(0), tzinfo=UTILITY_TZ)
 
 
 def statement(conn: Conn, p: Principal, *, account_id: int, start: date, end: date) -> dict[str, Any]:

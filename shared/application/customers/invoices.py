@@ -8,8 +8,8 @@ from typing import Any
 
 from shared.application.access.errors import not_found
 from shared.application.access.principal import Principal
-from shared.data.queries import invoices as q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import invoices as q
+from shared.data.sql import Conn, Row
 
 CENT = Decimal("0.01")
 

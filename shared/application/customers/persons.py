@@ -7,8 +7,8 @@ from typing import Any
 from shared.application.access.errors import Invalid, not_found
 from shared.application.access.principal import PERSONS_WRITE, Principal
 from shared.application.privacy.pii import persons_for
-from shared.data.queries import persons as q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import persons as q
+from shared.data.sql import Conn, Row
 from shared.domain.identity.operations import InvalidIdentifier, validate_curp, validate_rfc
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from shared.application.access.errors import not_found
 from shared.application.access.principal import PLACES_WRITE, Principal
-from shared.data.queries import places as q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import places as q
+from shared.data.sql import Conn, Row
 
 
 def list_addresses(conn: Conn, p: Principal, **filters: Any) -> list[Row]:

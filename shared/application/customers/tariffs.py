@@ -10,8 +10,8 @@ import psycopg
 
 from shared.application.access.errors import Conflict, Invalid, NotFound
 from shared.application.access.principal import TARIFFS_WRITE, Principal
-from shared.data.queries import tariffs as q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import tariffs as q
+from shared.data.sql import Conn, Row
 from shared.domain.tariffs.operations import InvalidConsumption, TariffNotInForce, UmaValueRequired, quote
 from shared.domain.tariffs.schema import InvalidTariffSchedule, TariffSchedule, parse_schedule
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from shared.application.access.errors import Invalid, not_found
 from shared.application.access.principal import CONTACTS_READ, CONTACTS_WRITE, Principal
-from shared.data.queries import accounts as accounts_q
-from shared.data.queries import casework as q
-from shared.data.queries import persons as persons_q
-from shared.data.queries import places as places_q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import accounts as accounts_q
+from shared.data.records import casework as q
+from shared.data.records import persons as persons_q
+from shared.data.records import places as places_q
+from shared.data.sql import Conn, Row
 
 
 def list_contacts(conn: Conn, p: Principal, **filters: Any) -> list[Row]:

@@ -8,10 +8,10 @@ from typing import Any
 
 from shared.application.access.errors import Conflict, Invalid, not_found
 from shared.application.access.principal import BACK_BILLING, FRAUD_READ, FRAUD_WRITE, Principal
-from shared.data.queries import accounts as accounts_q
-from shared.data.queries import casework as q
-from shared.data.queries import places as places_q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import accounts as accounts_q
+from shared.data.records import casework as q
+from shared.data.records import places as places_q
+from shared.data.sql import Conn, Row
 from shared.domain.casework.fraud import (
     BackBillingNotAllowed,
     InvalidFraudTransition,

@@ -7,10 +7,10 @@ from typing import Any
 
 from shared.application.access.errors import Conflict, Forbidden, Invalid, not_found
 from shared.application.access.principal import WORK_ORDERS_MANAGE, WORK_ORDERS_WRITE, Principal
-from shared.data.queries import accounts as accounts_q
-from shared.data.queries import casework as q
-from shared.data.queries import places as places_q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import accounts as accounts_q
+from shared.data.records import casework as q
+from shared.data.records import places as places_q
+from shared.data.sql import Conn, Row
 from shared.domain.casework.work_orders import AssigneeRequired, InvalidTransition, due_at, transition
 
 CUSTOMER_KINDS = frozenset({"leak_report", "reading_check"})

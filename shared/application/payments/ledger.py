@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from shared.data import db, payments_ledger
+from shared.data import db, ledger
 
 
 @dataclass
@@ -26,8 +26,8 @@ def check_tenant(tenant_id: UUID | str, *, limit: int = 20) -> LedgerReport:
     with db.connection() as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one consistent snapshot
         db.set_tenant(conn, tenant_id)
-        violations = payments_ledger.check(conn, limit=limit)
-        count, amount = payments_ledger.suspense_total(conn)
+        violations = ledger.check(conn, limit=limit)
+        count, amount = ledger.suspense_total(conn)
     return LedgerReport(UUID(str(tenant_id)), violations, count, Decimal(amount))
 
 

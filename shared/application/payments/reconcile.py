@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from psycopg.types.json import Jsonb
 
@@ -27,11 +26,11 @@ from shared.data import db
 from shared.data import payments as data
 from shared.domain.money import ZERO
 from shared.domain.payments.model import PaymentFact
+from shared.domain.timezone import UTILITY_TZ
 from shared.platform.metrics import payments_reconciled_total
 from shared.platform.secrets import get_secret
 
 log = logging.getLogger(__name__)
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 PROVIDERS = ("conekta", "spei")
 
 
@@ -53,8 +52,8 @@ class ChannelReconciliation:
 
 
 def day_window(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), tzinfo=MEXICO_CITY)
-    return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=MEXICO_CITY)
+    start = datetime.combine(day, time(), tzinfo=UTILITY_TZ)
+    return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=UTILITY_TZ)
 
 
 def _expected_payments(conn: Any, provider: str, since: datetime, until: datetime) -> dict[str, PaymentFact]:

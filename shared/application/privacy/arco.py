@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shared.application.access.errors import Conflict, Invalid, NotFound, not_found
 from shared.application.access.principal import ARCO_MANAGE, ARCO_REQUEST, Principal
 from shared.application.customers.persons import validate_identity, visible_person
 from shared.application.privacy.pii import audit_read
-from shared.data.queries import persons as persons_q
-from shared.data.queries import platform as platform_q
-from shared.data.queries import privacy as q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import persons as persons_q
+from shared.data.records import platform as platform_q
+from shared.data.records import privacy as q
+from shared.data.sql import Conn, Row
 from shared.domain.casework.arco import (
     PURPOSES,
     ExtensionRefused,
@@ -31,8 +30,7 @@ from shared.domain.casework.arco import (
     rectification_changes,
     retain_until,
 )
-
-LOCAL = ZoneInfo("America/Mexico_City")
+from shared.domain.timezone import UTILITY_TZ
 
 
 def _extra_holidays(conn: Conn) -> list[date]:
@@ -50,7 +48,7 @@ def list_requests(conn: Conn, p: Principal, *, person_id: int | None, status: st
                   overdue: bool, after: int | None, limit: int) -> list[Row]:
     if not p.is_staff:
         p.require(ARCO_REQUEST)
-    today = datetime.now(LOCAL).date() if overdue else None
+    today = datetime.now(UTILITY_TZ).date() if overdue else None
     return q.list_requests(conn, person_scope=p.person_scope, person_id=person_id, status=status,
                            arco_right=arco_right, overdue_on=today, after=after, limit=limit)
 
@@ -83,7 +81,7 @@ def create_request(conn: Conn, p: Principal, *, person_id: int, data: dict[str, 
     elif purposes:
         raise Invalid("purposes_only_for_opposition", "Solo una oposición lleva finalidades (purposes).")
     now = datetime.now(UTC)
-    due = answer_due(received_on=now.astimezone(LOCAL).date(), extra_holidays=_extra_holidays(conn))
+    due = answer_due(received_on=now.astimezone(UTILITY_TZ).date(), extra_holidays=_extra_holidays(conn))
     return q.insert_request(conn, tenant_id=p.tenant_id, data={
         "person_id": person_id, "arco_right": right, "channel": data["channel"], "description": data["description"],
         "requester_name": data["requester_name"], "representative": data.get("representative"),
@@ -122,7 +120,7 @@ def extend(conn: Conn, p: Principal, *, request_id: int, reason: str) -> Row:
     now = datetime.now(UTC)
     try:
         due = extended_due(status=row["status"], due_on=row["due_on"], already_extended=row["extended_at"] is not None,
-                           today=now.astimezone(LOCAL).date(), extra_holidays=_extra_holidays(conn))
+                           today=now.astimezone(UTILITY_TZ).date(), extra_holidays=_extra_holidays(conn))
     except ExtensionRefused as refused:
         raise Conflict(f"extension_{refused.reason}", _EXTENSION_REFUSALS[refused.reason]) from refused
     return q.update_request(conn, request_id=request_id, changes={
@@ -168,7 +166,7 @@ def _execute(conn: Conn, p: Principal, row: Row, now: datetime) -> dict[str, Any
         persons_q.update_person(conn, person_id=person_id, changes={**changed, "updated_at": now})
         return {"changed_fields": sorted(changed)}
     if right == "cancellation":
-        until = retain_until(blocked_on=now.astimezone(LOCAL).date(),
+        until = retain_until(blocked_on=now.astimezone(UTILITY_TZ).date(),
                              last_fiscal_record=persons_q.last_fiscal_record(conn, person_id=person_id))
         persons_q.block_person(conn, person_id=person_id, at=now, retain_until=until)
         return {"blocked": True, "retain_until": until.isoformat()}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared.data import db
-from shared.data.queries import persons as q
-from shared.data.queries import privacy as audit_q
+from shared.data.records import persons as q
+from shared.data.records import privacy as audit_q
 
 BATCH = 500
 

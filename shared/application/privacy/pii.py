@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.application.access.principal import PII_FULL, Principal
-from shared.data.queries import privacy as q
-from shared.data.queries._base import Conn, Row
+from shared.data.records import privacy as q
+from shared.data.sql import Conn, Row
 from shared.domain.identity.operations import mask_curp, mask_rfc
 
 PII_FIELDS = ("rfc", "curp", "email", "phone")

@@ -21,14 +21,15 @@ from uuid import UUID
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from shared.adapters import storage
-from shared.application.billing.periods import LOCAL_TZ, add_months, local_date
+from shared.application.billing.periods import add_months, local_date
 from shared.data import db
 from shared.data import readings as sql
 from shared.domain.readings.model import ConsumptionPeriod, Meter, MeterRead, ValidationPolicy
 from shared.domain.readings.queries import NegativeConsumption, ReadOutOfRange, consumption_between, validate_read
+from shared.domain.timezone import UTILITY_TZ
 from shared.platform.config import get_settings
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=LOCAL_TZ)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTILITY_TZ)
 MAX_BATCH = 10_000
 _MESSAGES = {
     "decimal_parsing": "el valor no es numérico",
@@ -62,7 +63,7 @@ class ReadIn(BaseModel):
     @field_validator("read_at")
     @classmethod
     def _local_when_naive(cls, v: datetime) -> datetime:
-        return v.replace(tzinfo=LOCAL_TZ) if v.tzinfo is None else v
+        return v.replace(tzinfo=UTILITY_TZ) if v.tzinfo is None else v
 
 
 RowStatus = Literal["accepted", "exception", "duplicate", "rejected"]

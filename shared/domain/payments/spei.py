@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shared.domain.money import CENT
 from shared.domain.payments.model import MalformedProviderEvent, PaymentFact, PaymentHints
 from shared.domain.payments.references import is_valid_clabe
+from shared.domain.timezone import UTILITY_TZ
 
 PROVIDER = "spei"
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 RETURN_UNKNOWN_ACCOUNT = 1
 
 
@@ -75,7 +74,7 @@ def _paid_at(payload: dict[str, Any]) -> datetime:
         day = datetime.strptime(fecha, "%Y%m%d").date()  # noqa: DTZ007 - a date only, zone added below
     except ValueError as exc:
         raise MalformedSpeiNotification("'fechaOperacion' is not a date") from exc
-    return datetime.combine(day, time(12, 0), tzinfo=MEXICO_CITY)
+    return datetime.combine(day, time(12, 0), tzinfo=UTILITY_TZ)
 
 
 def answer_for(*, payload: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.data.queries._base import Conn, Row, Where, execute, fetch_all, fetch_one, page_where, update_sql
+from shared.data.sql import Conn, Row, Where, execute, fetch_all, fetch_one, page_where, update_sql
 
 _WO_SCOPE = ("(EXISTS (SELECT 1 FROM accounts a WHERE a.id = w.account_id AND a.person_id = %(scope)s) OR "
              "(w.account_id IS NULL AND EXISTS (SELECT 1 FROM accounts a WHERE a.toma_id = w.toma_id "

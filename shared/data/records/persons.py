@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.data.queries._base import Conn, Row, Where, execute, fetch_all, fetch_one, page_where, update_sql
+from shared.data.sql import Conn, Row, Where, execute, fetch_all, fetch_one, page_where, update_sql
 
 COLUMNS = ("person_type", "first_name", "paternal_surname", "maternal_surname", "legal_name", "rfc", "curp", "email",
            "phone", "regimen_fiscal", "uso_cfdi", "fiscal_postal_code", "vulnerable")

@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.data.queries._base import Conn, Row, execute, fetch_all, fetch_one
+from shared.data.sql import Conn, Row, execute, fetch_all, fetch_one
 
 
 def tenant_config(conn: Conn) -> dict[str, Any]:

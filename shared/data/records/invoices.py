@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from shared.data.queries._base import Conn, Row, Where, fetch_all, fetch_one
+from shared.data.sql import Conn, Row, Where, fetch_all, fetch_one
 
 _COLUMNS = ("i.id, i.account_id, i.period, i.status, i.serie, i.folio, i.consumption_m3, i.estimated, "
             "i.exception_codes, i.subtotal, i.tax_total, i.total, i.due_date, i.issued_at")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.data.queries._base import Conn, Row, Where, fetch_all, fetch_one, page_where
+from shared.data.sql import Conn, Row, Where, fetch_all, fetch_one, page_where
 
 _ADDRESS_SCOPE = ("EXISTS (SELECT 1 FROM tomas t JOIN accounts a ON a.toma_id = t.id "
                   "WHERE t.address_id = ad.id AND a.person_id = %(scope)s)")

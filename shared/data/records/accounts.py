@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.data.queries._base import Conn, Row, Where, fetch_all, fetch_one, page_where
+from shared.data.sql import Conn, Row, Where, fetch_all, fetch_one, page_where
 
 _SCOPE = "a.person_id = %(scope)s"
 

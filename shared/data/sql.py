@@ -1,14 +1,38 @@
-"""Small helpers shared by the query modules: dict rows and WHERE clauses built from constant fragments."""
+"""The one set of row helpers for every data module: typed rows (`fetch_typed*`, psycopg `class_row` into a
+dataclass or NamedTuple), dict rows where a resource is passed through as JSON, and WHERE clauses built from
+constant fragments. No other module defines its own `Row`/`_rows`/`_one`."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 
 Row = dict[str, Any]
 Conn = psycopg.Connection[Any]
+Params = Mapping[str, Any] | Sequence[Any] | None
+T = TypeVar("T")
+
+
+def fetch_typed(conn: Conn, cls: type[T], query: str, params: Params = None) -> list[T]:
+    """Rows as instances of `cls` (a dataclass or NamedTuple whose fields are the selected column names)."""
+    with conn.cursor(row_factory=class_row(cls)) as cur:
+        cur.execute(query, params)  # type: ignore[arg-type]  # constant fragments, bound values
+        return cur.fetchall()
+
+
+def fetch_typed_one(conn: Conn, cls: type[T], query: str, params: Params = None) -> T | None:
+    with conn.cursor(row_factory=class_row(cls)) as cur:
+        cur.execute(query, params)  # type: ignore[arg-type]
+        return cur.fetchone()
+
+
+def fetch_dicts(cur: psycopg.Cursor[Any]) -> list[Row]:
+    """The rows left on an already executed cursor, as dicts (for statements run with `conn.execute`)."""
+    cols = [c.name for c in cur.description or ()]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 def fetch_all(conn: Conn, query: str, params: dict[str, Any] | None = None) -> list[Row]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.data.queries._base import Conn, Row, Where, execute, fetch_all, fetch_one, page_where, update_sql
+from shared.data.sql import Conn, Row, Where, execute, fetch_all, fetch_one, page_where, update_sql
 
 
 def list_requests(conn: Conn, *, person_scope: int | None, person_id: int | None, status: str | None,

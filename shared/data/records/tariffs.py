@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.data.queries._base import Conn, Row, Where, execute, fetch_all, fetch_one, page_where
+from shared.data.sql import Conn, Row, Where, execute, fetch_all, fetch_one, page_where
 
 
 def list_schedules(conn: Conn, *, tariff_class: str | None, on: date | None, name: str | None, after: int | None,
