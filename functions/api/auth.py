@@ -45,9 +45,9 @@ def authenticate(request: Request, *, bearer: str | None, api_key: str | None) -
     cid = context.correlation_id.get()
     try:
         if bearer:
-            return principal_from_token(bearer, correlation_id=cid)
+            return principal_from_token(token=bearer, correlation_id=cid)
         if api_key:
-            return principal_from_api_key(api_key, correlation_id=cid)
+            return principal_from_api_key(key=api_key, correlation_id=cid)
     except Unauthenticated as error:
         ratelimit.failed_auth.hit(ip)
         raise ProblemError(401, error.code, error.detail_es, headers=WWW_AUTHENTICATE) from error

@@ -10,12 +10,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from shared.domain.errors import Conflict, Invalid
 from shared.platform.config import get_settings
 from shared.platform.metrics import db_query_duration_seconds
 
@@ -98,6 +100,56 @@ def tenant_transaction(tenant_id: UUID | str) -> Iterator[psycopg.Connection[Any
     with connection() as conn, conn.transaction():
         set_tenant(conn, tenant_id)
         yield conn
+
+
+class AlreadyExists(Conflict):
+    """A unique constraint refused the write."""
+
+    default_code = "already_exists"
+
+
+class ConstraintViolation(Invalid):
+    """A foreign-key, check or exclusion constraint refused the write."""
+
+    default_code = "constraint_violation"
+
+
+class InvalidValue(Invalid):
+    """PostgreSQL refused a value (out of range, malformed)."""
+
+    default_code = "invalid_value"
+
+
+_open_use_case: ContextVar[tuple[str, psycopg.Connection[Any]] | None] = ContextVar("open_use_case", default=None)
+
+
+@contextmanager
+def use_case_transaction(tenant_id: UUID | str) -> Iterator[psycopg.Connection[Any]]:
+    """The transaction of one use case: `tenant_transaction`, with the integrity errors validation did not catch
+    raised as error kinds (unique → AlreadyExists; foreign key, check, exclusion → ConstraintViolation; data →
+    InvalidValue), so callers answer them as client errors, never as 500s.
+
+    A use case called while another one is open for the same tenant (an idempotent create storing its answer)
+    joins that transaction: both commit or roll back together."""
+    tenant = str(tenant_id)
+    joined = _open_use_case.get()
+    if joined is not None and joined[0] == tenant:
+        yield joined[1]
+        return
+    try:
+        with tenant_transaction(tenant) as conn:
+            token = _open_use_case.set((tenant, conn))
+            try:
+                yield conn
+            finally:
+                _open_use_case.reset(token)
+    except psycopg.errors.UniqueViolation as error:
+        raise AlreadyExists(detail_es="Ya existe un registro con esos datos.") from error
+    except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CheckViolation,
+            psycopg.errors.ExclusionViolation) as error:
+        raise ConstraintViolation(detail_es="Los datos no cumplen una regla de integridad.") from error
+    except psycopg.errors.DataError as error:
+        raise InvalidValue(detail_es="Un valor de la solicitud está fuera de rango o es inválido.") from error
 
 
 def resolve_tenant(slug: str) -> UUID | None:

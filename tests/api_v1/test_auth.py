@@ -88,7 +88,7 @@ def test_front_door_header_is_enforced_when_configured(client, world: World, as_
 def test_cli_token_issues_a_verifiable_customer_token(signing_key):
     result = CliRunner().invoke(build_app(), ["--tenant", "cea", "--role", "customer", "--person", "7"])
     assert result.exit_code == 0, result.output
-    claims = decode_token(result.output.strip())
+    claims = decode_token(token=result.output.strip())
     assert claims["tenant"] == "cea" and claims["roles"] == ["customer"] and claims["person_id"] == 7
     missing = CliRunner().invoke(build_app(), ["--tenant", "cea", "--role", "customer"])
     assert missing.exit_code == 2 and "--person" in missing.output

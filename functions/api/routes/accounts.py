@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery, TextQuery, run
+from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery, TextQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, Page
 from shared.application.customers import accounts
@@ -135,9 +135,9 @@ class ReadingOut(Out):
 def list_accounts(*, p: Caller, person_id: IdQuery = None, toma_id: IdQuery = None, status: AccountStatus | None = None,
                   account_number: TextQuery = None, payment_reference: TextQuery = None, limit: Limit = 50,
                   cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, accounts.list_accounts, person_id=person_id, toma_id=toma_id, status=status,
-               account_number=account_number, payment_reference=payment_reference, after=after_id(cursor),
-               limit=limit + 1)
+    rows = accounts.list_accounts(principal=p, person_id=person_id, toma_id=toma_id, status=status,
+                                  account_number=account_number, payment_reference=payment_reference,
+                                  after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)
 
 
@@ -146,48 +146,44 @@ def open_account(*, p: Caller, body: AccountIn, request: Request,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
                               model=AccountOut,
-                              action=lambda conn: accounts.open_account(conn, p, **body.model_dump()))
+                              action=lambda: accounts.open_account(principal=p, **body.model_dump()))
 
 
 @router.get("/{account_id}", response_model=AccountOut, summary="An account")
 def get_account(*, p: Caller, account_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, accounts.get_account, account_id=account_id)
-    return result
+    return accounts.get_account(principal=p, account_id=account_id)
 
 
 @router.get("/{account_id}/balance", response_model=BalanceOut, summary="Balance of the account")
 def get_balance(*, p: Caller, account_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, accounts.balance, account_id=account_id)
-    return result
+    return accounts.balance(principal=p, account_id=account_id)
 
 
 @router.get("/{account_id}/statement", response_model=StatementOut, summary="Statement for local dates [from, to)")
 def get_statement(*, p: Caller, account_id: IdPath,
                   start: Annotated[date, Query(alias="from", ge=date(2000, 1, 1), le=date(2100, 1, 1))],
                   end: Annotated[date, Query(alias="to", ge=date(2000, 1, 1), le=date(2100, 1, 1))]) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, accounts.statement, account_id=account_id, start=start, end=end)
-    return result
+    return accounts.statement(principal=p, account_id=account_id, start=start, end=end)
 
 
 @router.get("/{account_id}/payment-references", response_model=PaymentReferencesOut,
             summary="OXXO reference and CLABE of the account")
 def get_payment_references(*, p: Caller, account_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, accounts.payment_references, account_id=account_id)
-    return result
+    return accounts.payment_references(principal=p, account_id=account_id)
 
 
 @router.get("/{account_id}/payments", response_model=Page[PaymentOut], summary="Payments of the account")
 def list_payments(*, p: Caller, account_id: IdPath, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, accounts.list_payments, account_id=account_id, after=after_id(cursor), limit=limit + 1)
+    rows = accounts.list_payments(principal=p, account_id=account_id, after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)
 
 
 @router.get("/{account_id}/payment-plans", response_model=list[PaymentPlanOut], summary="Payment plans")
 def list_payment_plans(*, p: Caller, account_id: IdPath) -> list[dict[str, Any]]:
-    return list(run(p, accounts.list_payment_plans, account_id=account_id))
+    return list(accounts.list_payment_plans(principal=p, account_id=account_id))
 
 
 @router.get("/{account_id}/readings", response_model=Page[ReadingOut], summary="Meter readings of the account")
 def list_readings(*, p: Caller, account_id: IdPath, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, accounts.list_readings, account_id=account_id, after=after_id(cursor), limit=limit + 1)
+    rows = accounts.list_readings(principal=p, account_id=account_id, after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)

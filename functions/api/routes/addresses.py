@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, IdPath, TextQuery, run
+from functions.api.deps import Caller, IdempotencyKey, IdPath, TextQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, Out, Page, ShortText, Text
 from shared.application.customers import places
@@ -42,8 +42,8 @@ class AddressIn(BaseModel):
 @router.get("", response_model=Page[AddressOut], summary="List addresses")
 def list_addresses(*, p: Caller, postal_code: TextQuery = None, colonia: TextQuery = None, limit: Limit = 50,
                    cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, places.list_addresses, postal_code=postal_code, colonia=colonia, after=after_id(cursor),
-               limit=limit + 1)
+    rows = places.list_addresses(principal=p, postal_code=postal_code, colonia=colonia, after=after_id(cursor),
+                                 limit=limit + 1)
     return page(rows, limit)
 
 
@@ -52,10 +52,9 @@ def create_address(*, p: Caller, body: AddressIn, request: Request,
                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
                               model=AddressOut,
-                              action=lambda conn: places.create_address(conn, p, data=body.model_dump()))
+                              action=lambda: places.create_address(principal=p, data=body.model_dump()))
 
 
 @router.get("/{address_id}", response_model=AddressOut, summary="An address")
 def get_address(*, p: Caller, address_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, places.get_address, address_id=address_id)
-    return result
+    return places.get_address(principal=p, address_id=address_id)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, run
+from functions.api.deps import Caller, IdempotencyKey
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, ShortText
 from shared.application.access import api_keys
 
@@ -38,17 +38,16 @@ class ApiKeyIn(BaseModel):
 
 @router.get("", response_model=list[ApiKeyOut], summary="List API keys")
 def list_keys(*, p: Caller) -> list[dict[str, Any]]:
-    return list(run(p, api_keys.list_keys))
+    return list(api_keys.list_keys(principal=p))
 
 
 @router.post("", response_model=NewApiKeyOut, status_code=201, summary="Create an API key")
 def create_key(*, p: Caller, body: ApiKeyIn, request: Request, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
                               model=NewApiKeyOut,
-                              action=lambda conn: api_keys.create(conn, p, name=body.name, scopes=body.scopes))
+                              action=lambda: api_keys.create(principal=p, name=body.name, scopes=body.scopes))
 
 
 @router.post("/{client_id}/revoke", response_model=ApiKeyOut, summary="Revoke an API key")
 def revoke_key(*, p: Caller, client_id: UUID) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, api_keys.revoke, client_id=client_id)
-    return result
+    return api_keys.revoke(principal=p, client_id=client_id)

@@ -4,7 +4,7 @@ identity, extend the term and resolve."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery, run
+from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page, ShortText, Text
 from shared.application.privacy import arco
@@ -99,8 +99,8 @@ class ExportOut(BaseModel):
 def list_requests(*, p: Caller, person_id: IdQuery = None, status: Status | None = None,
                   arco_right: Right | None = None,
                   overdue: bool = False, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, arco.list_requests, person_id=person_id, status=status, arco_right=arco_right, overdue=overdue,
-               after=after_id(cursor), limit=limit + 1)
+    rows = arco.list_requests(principal=p, person_id=person_id, status=status, arco_right=arco_right, overdue=overdue,
+                              after=after_id(cursor), limit=limit + 1, now=datetime.now(UTC))
     return page(rows, limit)
 
 
@@ -111,37 +111,34 @@ def create_request(*, p: Caller, body: ArcoIn, request: Request,
     data["changes"] = body.changes.model_dump(exclude_none=True) if body.changes else {}
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
                               model=ArcoOut,
-                              action=lambda conn: arco.create_request(conn, p, person_id=body.person_id, data=data))
+                              action=lambda: arco.create_request(principal=p, person_id=body.person_id, data=data,
+                                                                 now=datetime.now(UTC)))
 
 
 @router.get("/{request_id}", response_model=ArcoOut, summary="An ARCO request")
 def get_request(*, p: Caller, request_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, arco.get_request, request_id=request_id)
-    return result
+    return arco.get_request(principal=p, request_id=request_id)
 
 
 @router.post("/{request_id}/verify-identity", response_model=ArcoOut, summary="Record the titular's identity check")
 def verify_identity(*, p: Caller, request_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, arco.verify_identity, request_id=request_id)
-    return result
+    return arco.verify_identity(principal=p, request_id=request_id, now=datetime.now(UTC))
 
 
 @router.post("/{request_id}/extend", response_model=ArcoOut,
              summary="Extend the answer term once by 10 business days, with the justification for the titular")
 def extend(*, p: Caller, request_id: IdPath, body: ExtendIn) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, arco.extend, request_id=request_id, reason=body.reason)
-    return result
+    return arco.extend(principal=p, request_id=request_id, reason=body.reason, now=datetime.now(UTC))
 
 
 @router.post("/{request_id}/resolve", response_model=ArcoOut,
              summary="Deny, or grant and make the right effective (export, rectify, block, opt out)")
 def resolve(*, p: Caller, request_id: IdPath, body: ResolveIn) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, arco.resolve, request_id=request_id, decision=body.decision,
-                                 resolution=body.resolution)
-    return result
+    return arco.resolve(principal=p, request_id=request_id, decision=body.decision, resolution=body.resolution,
+                        now=datetime.now(UTC))
 
 
 @router.get("/{request_id}/export", response_model=ExportOut,
             summary="Structured export of everything held about the person (completed access requests)")
 def export(*, p: Caller, request_id: IdPath) -> JSONResponse:
-    return JSONResponse(jsonable_encoder(run(p, arco.export, request_id=request_id)))
+    return JSONResponse(jsonable_encoder(arco.export(principal=p, request_id=request_id)))

@@ -10,9 +10,8 @@ from pydantic import BaseModel, Field
 
 from functions.api import ratelimit
 from functions.api.auth import check_front_door, client_ip
-from functions.api.deps import Caller, to_problem
+from functions.api.deps import Caller
 from functions.api.problems import ProblemError
-from shared.application.access.errors import Unauthenticated
 from shared.application.access.tokens import issue_token, principal_from_api_key
 from shared.platform import context
 
@@ -56,10 +55,7 @@ def exchange(body: TokenIn, request: Request) -> TokenOut:
     if not ratelimit.token_exchange.hit(ip):
         raise ProblemError(429, "too_many_requests", "Demasiadas solicitudes de token; espere un momento.",
                            headers={"Retry-After": str(ratelimit.token_exchange.retry_after(ip))})
-    try:
-        p = principal_from_api_key(body.api_key, correlation_id=context.correlation_id.get())
-    except Unauthenticated as error:
-        raise to_problem(error) from error
+    p = principal_from_api_key(key=body.api_key, correlation_id=context.correlation_id.get())  # 401 if invalid
     token = issue_token(tenant=p.tenant_slug, roles=[], subject=p.subject, now=datetime.now(UTC),
                         ttl=EXCHANGED_TTL, scopes=sorted(p.permissions))
     return TokenOut(access_token=token, expires_in=int(EXCHANGED_TTL.total_seconds()))

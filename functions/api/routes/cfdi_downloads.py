@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from functions.api.deps import Caller, IdPath, run
+from functions.api.deps import Caller, IdPath
 from functions.api.problems import ProblemError
 from functions.api.schemas import PROBLEM_RESPONSES
 from shared.application.cfdi import publishing
@@ -30,7 +30,7 @@ def _download(download: publishing.Download) -> Response:
 @router.get("/{invoice_id}/cfdi.xml", summary="Stamped CFDI 4.0 XML of the invoice",
             responses={200: {"content": {"application/xml": {}}}})
 async def invoice_cfdi_xml(p: Caller, invoice_id: IdPath) -> Response:
-    await run_in_threadpool(run, p, invoices.get_invoice, invoice_id=invoice_id)  # 404 outside the caller's scope
+    await run_in_threadpool(invoices.get_invoice, principal=p, invoice_id=invoice_id)  # 404 outside the caller's scope
     try:
         download = await run_in_threadpool(publishing.invoice_xml, p.tenant_id, invoice_id)
     except publishing.DocumentNotAvailable as exc:
@@ -42,7 +42,7 @@ async def invoice_cfdi_xml(p: Caller, invoice_id: IdPath) -> Response:
 @router.get("/{invoice_id}/bill.pdf", summary="PDF bill (representación impresa del CFDI)",
             responses={200: {"content": {"application/pdf": {}}}})
 async def invoice_bill_pdf(p: Caller, invoice_id: IdPath) -> Response:
-    await run_in_threadpool(run, p, invoices.get_invoice, invoice_id=invoice_id)
+    await run_in_threadpool(invoices.get_invoice, principal=p, invoice_id=invoice_id)
     try:
         download = await run_in_threadpool(publishing.invoice_pdf, p.tenant_id, invoice_id)
     except BillNotFound as exc:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery, run
+from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page, Text
 from shared.application.operations import contacts
@@ -45,8 +45,8 @@ class ContactIn(BaseModel):
 @router.get("", response_model=Page[ContactOut], summary="List contacts")
 def list_contacts(*, p: Caller, person_id: IdQuery = None, account_id: IdQuery = None, toma_id: IdQuery = None,
                   channel: Channel | None = None, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, contacts.list_contacts, person_id=person_id, account_id=account_id, toma_id=toma_id,
-               channel=channel, after=after_id(cursor), limit=limit + 1)
+    rows = contacts.list_contacts(principal=p, person_id=person_id, account_id=account_id, toma_id=toma_id,
+                                  channel=channel, after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)
 
 
@@ -55,10 +55,9 @@ def create_contact(*, p: Caller, body: ContactIn, request: Request,
                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
                               model=ContactOut,
-                              action=lambda conn: contacts.create_contact(conn, p, data=body.model_dump()))
+                              action=lambda: contacts.create_contact(principal=p, data=body.model_dump()))
 
 
 @router.get("/{contact_id}", response_model=ContactOut, summary="A contact")
 def get_contact(*, p: Caller, contact_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, contacts.get_contact, contact_id=contact_id)
-    return result
+    return contacts.get_contact(principal=p, contact_id=contact_id)

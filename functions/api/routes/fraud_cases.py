@@ -3,6 +3,7 @@ closed; closing a confirmed case with back-billing posts an adjustment to the ac
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery, run
+from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page
 from shared.application.operations import fraud
@@ -51,8 +52,8 @@ class FraudTransitionIn(BaseModel):
 @router.get("", response_model=Page[FraudCaseOut], summary="List fraud cases")
 def list_cases(*, p: Caller, status: Status | None = None, source: Source | None = None, account_id: IdQuery = None,
                limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, fraud.list_cases, status=status, source=source, account_id=account_id, after=after_id(cursor),
-               limit=limit + 1)
+    rows = fraud.list_cases(principal=p, status=status, source=source, account_id=account_id, after=after_id(cursor),
+                            limit=limit + 1)
     return page(rows, limit)
 
 
@@ -60,17 +61,15 @@ def list_cases(*, p: Caller, status: Status | None = None, source: Source | None
 def open_case(*, p: Caller, body: FraudCaseIn, request: Request,
               idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=FraudCaseOut, action=lambda conn: fraud.open_case(conn, p, **body.model_dump()))
+                              model=FraudCaseOut, action=lambda: fraud.open_case(principal=p, **body.model_dump()))
 
 
 @router.get("/{case_id}", response_model=FraudCaseOut, summary="A fraud case")
 def get_case(*, p: Caller, case_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, fraud.get_case, case_id=case_id)
-    return result
+    return fraud.get_case(principal=p, case_id=case_id)
 
 
 @router.post("/{case_id}/transitions", response_model=FraudCaseOut, summary="Move a fraud case")
 def change_status(*, p: Caller, case_id: IdPath, body: FraudTransitionIn) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, fraud.change_status, case_id=case_id, status=body.status, outcome=body.outcome,
-                                 back_billing_amount=body.back_billing_amount)
-    return result
+    return fraud.change_status(principal=p, case_id=case_id, status=body.status, outcome=body.outcome,
+                               back_billing_amount=body.back_billing_amount, now=datetime.now(UTC))

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from functions.api.deps import Caller, IdPath, IdQuery, run
+from functions.api.deps import Caller, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, decode_cursor, page
 from functions.api.problems import ProblemError
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, Page
@@ -71,12 +71,11 @@ def _after(cursor: str | None) -> tuple[date, int] | None:
 def list_invoices(*, p: Caller, account_id: IdQuery = None,
                   period: Annotated[date | None, Query(description="Billing month (first day), local date")] = None,
                   status: InvoiceStatus | None = None, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, invoices.list_invoices, account_id=account_id, period=period, status=status, after=_after(cursor),
-               limit=limit + 1)
+    rows = invoices.list_invoices(principal=p, account_id=account_id, period=period, status=status,
+                                  after=_after(cursor), limit=limit + 1)
     return page(rows, limit, position=lambda r: [r["period"].isoformat(), r["id"]])
 
 
 @router.get("/{invoice_id}", response_model=InvoiceDetailOut, summary="Invoice detail with explained lines")
 def get_invoice(*, p: Caller, invoice_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, invoices.get_invoice, invoice_id=invoice_id)
-    return result
+    return invoices.get_invoice(principal=p, invoice_id=invoice_id)

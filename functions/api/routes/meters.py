@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from functions.api.deps import Caller, IdPath, IdQuery, TextQuery, run
+from functions.api.deps import Caller, IdPath, IdQuery, TextQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, Page
 from shared.application.customers import places
@@ -26,11 +26,10 @@ class MeterOut(Out):
 @router.get("", response_model=Page[MeterOut], summary="List meters")
 def list_meters(*, p: Caller, serial: TextQuery = None, toma_id: IdQuery = None, limit: Limit = 50,
                 cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, places.list_meters, serial=serial, toma_id=toma_id, after=after_id(cursor), limit=limit + 1)
+    rows = places.list_meters(principal=p, serial=serial, toma_id=toma_id, after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)
 
 
 @router.get("/{meter_id}", response_model=MeterOut, summary="A meter")
 def get_meter(*, p: Caller, meter_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, places.get_meter, meter_id=meter_id)
-    return result
+    return places.get_meter(principal=p, meter_id=meter_id)

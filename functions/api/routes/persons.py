@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, IdPath, TextQuery, run
+from functions.api.deps import Caller, IdempotencyKey, IdPath, TextQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, Page, ShortText, Text
 from shared.application.customers import persons
@@ -78,8 +78,8 @@ class OptOutOut(Out):
 def list_persons(*, p: Caller, rfc: TextQuery = None, curp: TextQuery = None, email: TextQuery = None,
                  phone: TextQuery = None, name: TextQuery = None, limit: Limit = 50,
                  cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, persons.list_persons, rfc=rfc, curp=curp, email=email, phone=phone, name=name,
-               after=after_id(cursor), limit=limit + 1)
+    rows = persons.list_persons(principal=p, rfc=rfc, curp=curp, email=email, phone=phone, name=name,
+                                after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)
 
 
@@ -88,22 +88,21 @@ def create_person(*, p: Caller, body: PersonIn, request: Request,
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
                               model=PersonOut,
-                              action=lambda conn: persons.create_person(conn, p, data=body.model_dump(
-                                  exclude_none=True, mode="json")))
+                              action=lambda: persons.create_person(
+                                  principal=p, data=body.model_dump(exclude_none=True, mode="json")))
 
 
 @router.get("/{person_id}", response_model=PersonOut, summary="A person")
 def get_person(*, p: Caller, person_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, persons.get_person, person_id=person_id)
-    return result
+    return persons.get_person(principal=p, person_id=person_id)
 
 
 @router.get("/{person_id}/versions", response_model=list[VersionOut], summary="Rectification history")
 def list_versions(*, p: Caller, person_id: IdPath) -> list[dict[str, Any]]:
-    return list(run(p, persons.list_versions, person_id=person_id))
+    return list(persons.list_versions(principal=p, person_id=person_id))
 
 
 @router.get("/{person_id}/opt-outs", response_model=list[OptOutOut], summary="Purposes the person opposed")
 def list_opt_outs(*, p: Caller, person_id: IdPath) -> list[dict[str, Any]]:
-    return list(run(p, persons.list_opt_outs, person_id=person_id))
+    return list(persons.list_opt_outs(principal=p, person_id=person_id))
 

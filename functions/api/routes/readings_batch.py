@@ -9,16 +9,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from functions.api.deps import Caller
-from functions.api.problems import ProblemError
 from functions.api.schemas import PROBLEM_RESPONSES
-from shared.application.access.principal import ALL_DATA, READINGS_WRITE
-from shared.application.readings.ingest import MAX_BATCH, ingest_reads
+from shared.application import readings
 
 router = APIRouter(prefix="/api/v1/readings", tags=["readings"], responses=PROBLEM_RESPONSES)
 
 
 class BatchIn(BaseModel):
-    reads: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH, description=(
+    reads: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=readings.MAX_BATCH, description=(
         "Filas {meter_serial, read_at, value, source: handheld|amr|self|operator, source_id, photo_base64?}; "
         "cada fila se valida por separado"))]
 
@@ -41,6 +39,4 @@ class BatchOut(BaseModel):
 
 @router.post("/batch", response_model=BatchOut, summary="Ingest a batch of meter reads (per-row report)")
 def ingest_batch(p: Caller, body: BatchIn) -> dict[str, Any]:
-    if not (p.can(READINGS_WRITE) and p.can(ALL_DATA)):
-        raise ProblemError(403, "forbidden", "Su rol no puede cargar lotes de lecturas.")
-    return ingest_reads(tenant_id=p.tenant_id, rows=body.reads, now=datetime.now(UTC)).as_dict()
+    return readings.ingest_batch(principal=p, rows=body.reads, now=datetime.now(UTC)).as_dict()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -15,7 +16,6 @@ from functions.api.deps import Caller, IdempotencyKey, IdPath
 from functions.api.routes.accounts import ReadingOut
 from functions.api.schemas import PROBLEM_RESPONSES
 from shared.application.customers import accounts
-from shared.data.sql import Conn
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["readings"], responses=PROBLEM_RESPONSES)
 
@@ -33,9 +33,10 @@ class SelfReadOut(ReadingOut):
 @router.post("/{account_id}/readings", response_model=SelfReadOut, status_code=201, summary="Submit a self-read")
 def submit_self_read(*, p: Caller, account_id: IdPath, body: SelfReadIn, request: Request,
                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    def action(conn: Conn) -> dict[str, Any]:
-        row, created = accounts.submit_self_read(conn, p, account_id=account_id, value=body.value,
-                                                 read_at=body.read_at, photo_blob=body.photo_blob)
+    def action() -> dict[str, Any]:
+        row, created = accounts.submit_self_read(principal=p, account_id=account_id, value=body.value,
+                                                 read_at=body.read_at, photo_blob=body.photo_blob,
+                                                 now=datetime.now(UTC))
         return {**row, "duplicate": not created}
 
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, IdPath, TextQuery, run
+from functions.api.deps import Caller, IdempotencyKey, IdPath, TextQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, Page
 from shared.application.customers import tariffs
@@ -69,8 +69,8 @@ class QuoteOut(BaseModel):
 def list_schedules(*, p: Caller, tariff_class: TariffClass | None = None,
                    on: Annotated[date | None, Query(description="In force on this local date")] = None,
                    name: TextQuery = None, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, tariffs.list_schedules, tariff_class=tariff_class, on=on, name=name, after=after_id(cursor),
-               limit=limit + 1)
+    rows = tariffs.list_schedules(principal=p, tariff_class=tariff_class, on=on, name=name, after=after_id(cursor),
+                                  limit=limit + 1)
     return page(rows, limit)
 
 
@@ -80,25 +80,22 @@ def create_schedule(*, p: Caller, body: TariffSchedule, request: Request,
                     idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
                               model=ScheduleOut,
-                              action=lambda conn: tariffs.create_schedule(conn, p,
-                                                                          definition=body.model_dump(mode="json")))
+                              action=lambda: tariffs.create_schedule(principal=p,
+                                                                     definition=body.model_dump(mode="json")))
 
 
 @router.post("/simulate", response_model=QuoteOut, summary="Price a consumption with the schedule in force")
 def simulate(*, p: Caller, body: SimulateIn) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, tariffs.simulate, tariff_class=body.tariff_class, m3=body.m3, on=body.on,
-                                 uma_value=body.uma_value)
-    return result
+    return tariffs.simulate(principal=p, tariff_class=body.tariff_class, m3=body.m3, on=body.on,
+                            uma_value=body.uma_value)
 
 
 @router.get("/{schedule_id}", response_model=ScheduleOut, summary="A tariff schedule")
 def get_schedule(*, p: Caller, schedule_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, tariffs.get_schedule, schedule_id=schedule_id)
-    return result
+    return tariffs.get_schedule(principal=p, schedule_id=schedule_id)
 
 
 @router.post("/{schedule_id}/quote", response_model=QuoteOut, summary="Price a consumption with this schedule")
 def quote(*, p: Caller, schedule_id: IdPath, body: QuoteIn) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, tariffs.quote_schedule, schedule_id=schedule_id, m3=body.m3, on=body.on,
-                                 uma_value=body.uma_value)
-    return result
+    return tariffs.quote_schedule(principal=p, schedule_id=schedule_id, m3=body.m3, on=body.on,
+                                  uma_value=body.uma_value)

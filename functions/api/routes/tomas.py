@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from functions.api.deps import Caller, IdPath, IdQuery, TextQuery, run
+from functions.api.deps import Caller, IdPath, IdQuery, TextQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, Page
 from shared.application.customers import places
@@ -33,12 +33,11 @@ class TomaOut(Out):
 @router.get("", response_model=Page[TomaOut], summary="List tomas")
 def list_tomas(*, p: Caller, status: TomaStatus | None = None, sector_id: IdQuery = None, toma_number: TextQuery = None,
                limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, places.list_tomas, status=status, sector_id=sector_id, toma_number=toma_number,
-               after=after_id(cursor), limit=limit + 1)
+    rows = places.list_tomas(principal=p, status=status, sector_id=sector_id, toma_number=toma_number,
+                             after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)
 
 
 @router.get("/{toma_id}", response_model=TomaOut, summary="A toma")
 def get_toma(*, p: Caller, toma_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, places.get_toma, toma_id=toma_id)
-    return result
+    return places.get_toma(principal=p, toma_id=toma_id)

@@ -4,6 +4,7 @@ reconnection; status workflow open → assigned → in_progress → done (or can
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
@@ -11,11 +12,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from functions.api import idempotency
-from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery, run
+from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
 from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page, ShortText
 from shared.application.operations import work_orders
-from shared.data.sql import Conn
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"], responses=PROBLEM_RESPONSES)
 Kind = Literal["leak_report", "meter_exchange", "inspection", "restriction", "suspension", "reconnection",
@@ -56,8 +56,8 @@ class TransitionIn(BaseModel):
 @router.get("", response_model=Page[WorkOrderOut], summary="List work orders")
 def list_work_orders(*, p: Caller, status: Status | None = None, kind: Kind | None = None, account_id: IdQuery = None,
                      toma_id: IdQuery = None, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = run(p, work_orders.list_work_orders, status=status, kind=kind, account_id=account_id, toma_id=toma_id,
-               after=after_id(cursor), limit=limit + 1)
+    rows = work_orders.list_work_orders(principal=p, status=status, kind=kind, account_id=account_id, toma_id=toma_id,
+                                        after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)
 
 
@@ -66,8 +66,9 @@ def create_work_order(*, p: Caller, body: WorkOrderIn, request: Request,
                       idempotency_key: IdempotencyKey = None) -> JSONResponse:
     natural_key = f"api:{p.subject}:{idempotency_key}" if idempotency_key else f"api:{uuid.uuid4().hex}"
 
-    def action(conn: Conn) -> Any:
-        row, _created = work_orders.create_work_order(conn, p, natural_key=natural_key, **body.model_dump())
+    def action() -> Any:
+        row, _created = work_orders.create_work_order(principal=p, natural_key=natural_key, now=datetime.now(UTC),
+                                                      **body.model_dump())
         return row
 
     return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
@@ -76,12 +77,10 @@ def create_work_order(*, p: Caller, body: WorkOrderIn, request: Request,
 
 @router.get("/{work_order_id}", response_model=WorkOrderOut, summary="A work order")
 def get_work_order(*, p: Caller, work_order_id: IdPath) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, work_orders.get_work_order, work_order_id=work_order_id)
-    return result
+    return work_orders.get_work_order(principal=p, work_order_id=work_order_id)
 
 
 @router.post("/{work_order_id}/transitions", response_model=WorkOrderOut, summary="Move a work order")
 def change_status(*, p: Caller, work_order_id: IdPath, body: TransitionIn) -> dict[str, Any]:
-    result: dict[str, Any] = run(p, work_orders.change_status, work_order_id=work_order_id, status=body.status,
-                                 assigned_to=body.assigned_to)
-    return result
+    return work_orders.change_status(principal=p, work_order_id=work_order_id, status=body.status,
+                                     assigned_to=body.assigned_to, now=datetime.now(UTC))

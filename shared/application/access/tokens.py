@@ -62,7 +62,7 @@ def issue_token(*, tenant: str, roles: list[str], now: datetime, person_id: int 
 _BAD_TOKEN = Unauthenticated("invalid_token", "El token de acceso no es válido o expiró.")
 
 
-def decode_token(token: str) -> dict[str, Any]:
+def decode_token(*, token: str) -> dict[str, Any]:
     settings = get_settings()
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -98,8 +98,8 @@ def reset_tenant_cache() -> None:
         _tenants.clear()
 
 
-def principal_from_token(token: str, *, correlation_id: str | None = None) -> Principal:
-    claims = decode_token(token)
+def principal_from_token(*, token: str, correlation_id: str | None = None) -> Principal:
+    claims = decode_token(token=token)
     roles = [r for r in claims["roles"] if isinstance(r, str)]
     try:
         permissions = permissions_for(roles)
@@ -134,19 +134,17 @@ def new_api_key() -> NewApiKey:
 _BAD_KEY = Unauthenticated("invalid_api_key", "La clave de API no es válida o fue revocada.")
 
 
-def principal_from_api_key(key: str, *, correlation_id: str | None = None) -> Principal:
+def principal_from_api_key(*, key: str, correlation_id: str | None = None) -> Principal:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
         raise _BAD_KEY
     with db.connection() as conn:
-        row = q.api_client_by_prefix(conn, prefix=parts[1])
+        client = q.api_client_by_prefix(conn, prefix=parts[1])
         conn.rollback()
-    if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["key_hash"], _hash(parts[2])):
+    if client is None or client.revoked_at is not None or not hmac.compare_digest(client.key_hash, _hash(parts[2])):
         raise _BAD_KEY
-    slug_row = None
-    with db.tenant_transaction(row["tenant_id"]) as conn:
-        slug_row = conn.execute("SELECT slug FROM tenants WHERE id = app_current_tenant()").fetchone()
-    return Principal(tenant_id=row["tenant_id"], tenant_slug=slug_row[0] if slug_row else "",
-                     subject=f"api_client:{row['id']}", roles=frozenset(),
-                     permissions=frozenset(s for s in row["scopes"] if s in PERMISSIONS),
+    with db.tenant_transaction(client.tenant_id) as conn:
+        slug = q.tenant_slug(conn)
+    return Principal(tenant_id=client.tenant_id, tenant_slug=slug or "", subject=f"api_client:{client.id}",
+                     roles=frozenset(), permissions=frozenset(s for s in client.scopes if s in PERMISSIONS),
                      correlation_id=correlation_id)

@@ -7,32 +7,36 @@ from typing import Any
 from shared.application.access.errors import Invalid, not_found
 from shared.application.access.principal import PERSONS_WRITE, Principal
 from shared.application.privacy.pii import persons_for
+from shared.data.db import use_case_transaction
 from shared.data.records import persons as q
 from shared.data.sql import Conn, Row
 from shared.domain.identity.operations import InvalidIdentifier, validate_curp, validate_rfc
 
 
-def list_persons(conn: Conn, p: Principal, *, rfc: str | None, curp: str | None, email: str | None,
+def list_persons(*, principal: Principal, rfc: str | None, curp: str | None, email: str | None,
                  phone: str | None, name: str | None, after: int | None, limit: int) -> list[dict[str, Any]]:
-    rows = q.list_persons(conn, person_scope=p.person_scope, rfc=rfc.upper() if rfc else None,
-                          curp=curp.upper() if curp else None, email=email, phone=phone, name=name, after=after,
-                          limit=limit)
-    return persons_for(conn, p, rows, action="list")
+    with use_case_transaction(principal.tenant_id) as conn:
+        rows = q.list_persons(conn, person_scope=principal.person_scope, rfc=rfc.upper() if rfc else None,
+                              curp=curp.upper() if curp else None, email=email, phone=phone, name=name, after=after,
+                              limit=limit)
+        return persons_for(conn, principal=principal, rows=rows, action="list")
 
 
-def get_person(conn: Conn, p: Principal, *, person_id: int) -> dict[str, Any]:
-    row = _visible(conn, p, person_id)
-    return persons_for(conn, p, [row])[0]
+def get_person(*, principal: Principal, person_id: int) -> dict[str, Any]:
+    with use_case_transaction(principal.tenant_id) as conn:
+        row = visible_person(conn, principal=principal, person_id=person_id)
+        return persons_for(conn, principal=principal, rows=[row])[0]
 
 
-def _visible(conn: Conn, p: Principal, person_id: int) -> Row:
-    row = q.get_person(conn, person_id=person_id, person_scope=p.person_scope)
+def visible_person(conn: Conn, *, principal: Principal, person_id: int) -> Row:
+    """The person if the caller may see it and it is not erased (else NotFound), inside a use case's transaction."""
+    row = q.get_person(conn, person_id=person_id, person_scope=principal.person_scope)
     if row is None or row["erased_at"] is not None:
         raise not_found("la persona")
     return row
 
 
-def validate_identity(data: dict[str, Any]) -> dict[str, Any]:
+def validate_identity(*, data: dict[str, Any]) -> dict[str, Any]:
     """Normalized identity fields; raises Invalid with the identifier's stable code."""
     out = dict(data)
     kind = out.get("person_type", "fisica")
@@ -52,22 +56,21 @@ def validate_identity(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create_person(conn: Conn, p: Principal, *, data: dict[str, Any]) -> dict[str, Any]:
-    p.require(PERSONS_WRITE)
-    row = q.insert_person(conn, tenant_id=p.tenant_id, data=validate_identity(data))
-    return persons_for(conn, p, [row], action="create")[0]
+def create_person(*, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
+    principal.require(PERSONS_WRITE)
+    identity = validate_identity(data=data)
+    with use_case_transaction(principal.tenant_id) as conn:
+        row = q.insert_person(conn, tenant_id=principal.tenant_id, data=identity)
+        return persons_for(conn, principal=principal, rows=[row], action="create")[0]
 
 
-def list_versions(conn: Conn, p: Principal, *, person_id: int) -> list[Row]:
-    _visible(conn, p, person_id)
-    return q.list_versions(conn, person_id=person_id)
+def list_versions(*, principal: Principal, person_id: int) -> list[Row]:
+    with use_case_transaction(principal.tenant_id) as conn:
+        visible_person(conn, principal=principal, person_id=person_id)
+        return q.list_versions(conn, person_id=person_id)
 
 
-def list_opt_outs(conn: Conn, p: Principal, *, person_id: int) -> list[Row]:
-    _visible(conn, p, person_id)
-    return q.list_opt_outs(conn, person_id=person_id)
-
-
-def visible_person(conn: Conn, p: Principal, person_id: int) -> Row:
-    return _visible(conn, p, person_id)
-
+def list_opt_outs(*, principal: Principal, person_id: int) -> list[Row]:
+    with use_case_transaction(principal.tenant_id) as conn:
+        visible_person(conn, principal=principal, person_id=person_id)
+        return q.list_opt_outs(conn, person_id=person_id)

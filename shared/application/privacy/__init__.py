@@ -1,1 +1,7 @@
-"""Personal data (LGPDPPSO): masking and the audit of reads, ARCO requests, blocking and timed erasure."""
+"""Personal data (LGPDPPSO): masking and the audit of reads (`pii`), ARCO requests (`arco`), blocking and timed
+erasure (`erasure.erase_due`)."""
+
+from shared.application.privacy import arco, erasure, pii
+from shared.application.privacy.erasure import erase_due
+
+__all__ = ["arco", "erase_due", "erasure", "pii"]

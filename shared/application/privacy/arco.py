@@ -8,13 +8,14 @@ opposition    -> per-purpose opt-outs (WhatsApp notices, surveys, ...), never th
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from shared.application.access.errors import Conflict, Invalid, NotFound, not_found
 from shared.application.access.principal import ARCO_MANAGE, ARCO_REQUEST, Principal
-from shared.application.customers.persons import validate_identity, visible_person
+from shared.application.customers import persons
 from shared.application.privacy.pii import audit_read
+from shared.data.db import use_case_transaction
 from shared.data.records import persons as persons_q
 from shared.data.records import platform as platform_q
 from shared.data.records import privacy as q
@@ -44,25 +45,37 @@ def _extra_holidays(conn: Conn) -> list[date]:
     return out
 
 
-def list_requests(conn: Conn, p: Principal, *, person_id: int | None, status: str | None, arco_right: str | None,
-                  overdue: bool, after: int | None, limit: int) -> list[Row]:
-    if not p.is_staff:
-        p.require(ARCO_REQUEST)
-    today = datetime.now(UTILITY_TZ).date() if overdue else None
-    return q.list_requests(conn, person_scope=p.person_scope, person_id=person_id, status=status,
-                           arco_right=arco_right, overdue_on=today, after=after, limit=limit)
+def list_requests(*, principal: Principal, person_id: int | None, status: str | None, arco_right: str | None,
+                  overdue: bool, after: int | None, limit: int, now: datetime) -> list[Row]:
+    """`overdue`: only open requests whose answer was due before today (local date of `now`)."""
+    if not principal.is_staff:
+        principal.require(ARCO_REQUEST)
+    today = now.astimezone(UTILITY_TZ).date() if overdue else None
+    with use_case_transaction(principal.tenant_id) as conn:
+        return q.list_requests(conn, person_scope=principal.person_scope, person_id=person_id, status=status,
+                               arco_right=arco_right, overdue_on=today, after=after, limit=limit)
 
 
-def get_request(conn: Conn, p: Principal, *, request_id: int, lock: bool = False) -> Row:
+def _visible_request(conn: Conn, p: Principal, *, request_id: int, lock: bool = False) -> Row:
     row = q.get_request(conn, request_id=request_id, person_scope=p.person_scope, lock=lock)
     if row is None:
         raise not_found("la solicitud ARCO")
     return row
 
 
-def create_request(conn: Conn, p: Principal, *, person_id: int, data: dict[str, Any]) -> Row:
-    p.require(ARCO_REQUEST)
-    person = visible_person(conn, p, person_id)
+def get_request(*, principal: Principal, request_id: int) -> Row:
+    with use_case_transaction(principal.tenant_id) as conn:
+        return _visible_request(conn, principal, request_id=request_id)
+
+
+def create_request(*, principal: Principal, person_id: int, data: dict[str, Any], now: datetime) -> Row:
+    principal.require(ARCO_REQUEST)
+    with use_case_transaction(principal.tenant_id) as conn:
+        return _create(conn, principal, person_id=person_id, data=data, now=now)
+
+
+def _create(conn: Conn, p: Principal, *, person_id: int, data: dict[str, Any], now: datetime) -> Row:
+    person = persons.visible_person(conn, principal=p, person_id=person_id)
     right = data["arco_right"]
     changes: dict[str, Any] = data.get("changes") or {}
     purposes: list[str] = sorted(set(data.get("purposes") or []))
@@ -71,7 +84,7 @@ def create_request(conn: Conn, p: Principal, *, person_id: int, data: dict[str, 
             changed = rectification_changes(current=person, requested=changes)
         except InvalidRectification as error:
             raise Invalid("invalid_rectification", "La rectificación no es válida: " + str(error)) from error
-        validate_identity({**person, **changed})
+        persons.validate_identity(data={**person, **changed})
     elif changes:
         raise Invalid("changes_only_for_rectification", "Solo una rectificación lleva cambios (changes).")
     if right == "opposition":
@@ -80,7 +93,6 @@ def create_request(conn: Conn, p: Principal, *, person_id: int, data: dict[str, 
             raise Invalid("invalid_purposes", f"Indique finalidades válidas: {', '.join(PURPOSES)}.")
     elif purposes:
         raise Invalid("purposes_only_for_opposition", "Solo una oposición lleva finalidades (purposes).")
-    now = datetime.now(UTC)
     due = answer_due(received_on=now.astimezone(UTILITY_TZ).date(), extra_holidays=_extra_holidays(conn))
     return q.insert_request(conn, tenant_id=p.tenant_id, data={
         "person_id": person_id, "arco_right": right, "channel": data["channel"], "description": data["description"],
@@ -97,12 +109,13 @@ def _step(row: Row, target: str) -> None:
                        f"La solicitud está en estado '{error.current}' y no puede pasar a '{error.target}'.") from error
 
 
-def verify_identity(conn: Conn, p: Principal, *, request_id: int) -> Row:
-    p.require(ARCO_MANAGE)
-    row = get_request(conn, p, request_id=request_id, lock=True)
-    _step(row, "identity_verified")
-    return q.update_request(conn, request_id=request_id, changes={
-        "status": "identity_verified", "identity_verified_at": datetime.now(UTC), "identity_verified_by": p.subject})
+def verify_identity(*, principal: Principal, request_id: int, now: datetime) -> Row:
+    principal.require(ARCO_MANAGE)
+    with use_case_transaction(principal.tenant_id) as conn:
+        row = _visible_request(conn, principal, request_id=request_id, lock=True)
+        _step(row, "identity_verified")
+        return q.update_request(conn, request_id=request_id, changes={
+            "status": "identity_verified", "identity_verified_at": now, "identity_verified_by": principal.subject})
 
 
 _EXTENSION_REFUSALS = {
@@ -112,26 +125,31 @@ _EXTENSION_REFUSALS = {
 }
 
 
-def extend(conn: Conn, p: Principal, *, request_id: int, reason: str) -> Row:
+def extend(*, principal: Principal, request_id: int, reason: str, now: datetime) -> Row:
     """Extend the answer term once by 10 business days (LGPDPPSO art. 51), with the justification that is notified
     to the titular."""
-    p.require(ARCO_MANAGE)
-    row = get_request(conn, p, request_id=request_id, lock=True)
-    now = datetime.now(UTC)
-    try:
-        due = extended_due(status=row["status"], due_on=row["due_on"], already_extended=row["extended_at"] is not None,
-                           today=now.astimezone(UTILITY_TZ).date(), extra_holidays=_extra_holidays(conn))
-    except ExtensionRefused as refused:
-        raise Conflict(f"extension_{refused.reason}", _EXTENSION_REFUSALS[refused.reason]) from refused
-    return q.update_request(conn, request_id=request_id, changes={
-        "due_on": due, "extended_at": now, "extended_by": p.subject, "extension_reason": reason})
+    principal.require(ARCO_MANAGE)
+    with use_case_transaction(principal.tenant_id) as conn:
+        row = _visible_request(conn, principal, request_id=request_id, lock=True)
+        try:
+            due = extended_due(status=row["status"], due_on=row["due_on"],
+                               already_extended=row["extended_at"] is not None,
+                               today=now.astimezone(UTILITY_TZ).date(), extra_holidays=_extra_holidays(conn))
+        except ExtensionRefused as refused:
+            raise Conflict(f"extension_{refused.reason}", _EXTENSION_REFUSALS[refused.reason]) from refused
+        return q.update_request(conn, request_id=request_id, changes={
+            "due_on": due, "extended_at": now, "extended_by": principal.subject, "extension_reason": reason})
 
 
-def resolve(conn: Conn, p: Principal, *, request_id: int, decision: str, resolution: str) -> Row:
+def resolve(*, principal: Principal, request_id: int, decision: str, resolution: str, now: datetime) -> Row:
     """Deny, or grant and make the right effective in the same transaction (status `completed`)."""
-    p.require(ARCO_MANAGE)
-    row = get_request(conn, p, request_id=request_id, lock=True)
-    now = datetime.now(UTC)
+    principal.require(ARCO_MANAGE)
+    with use_case_transaction(principal.tenant_id) as conn:
+        return _resolve(conn, principal, request_id=request_id, decision=decision, resolution=resolution, now=now)
+
+
+def _resolve(conn: Conn, p: Principal, *, request_id: int, decision: str, resolution: str, now: datetime) -> Row:
+    row = _visible_request(conn, p, request_id=request_id, lock=True)
     if decision == "denied":
         _step(row, "denied")
         return q.update_request(conn, request_id=request_id, changes={
@@ -157,7 +175,7 @@ def _execute(conn: Conn, p: Principal, row: Row, now: datetime) -> dict[str, Any
             changed = rectification_changes(current=person, requested=row["changes"])
         except InvalidRectification as error:
             raise Conflict("rectification_outdated", "Los datos ya no corresponden a la solicitud.") from error
-        normalized = validate_identity({**person, **changed})
+        normalized = persons.validate_identity(data={**person, **changed})
         changed = {k: normalized[k] for k in changed}
         before = {k: person.get(k) for k in changed}
         persons_q.insert_version(conn, tenant_id=p.tenant_id, person_id=person_id, data=before,
@@ -175,15 +193,20 @@ def _execute(conn: Conn, p: Principal, row: Row, now: datetime) -> dict[str, Any
     return {"opted_out": list(row["purposes"])}
 
 
-def export(conn: Conn, p: Principal, *, request_id: int) -> dict[str, Any]:
+def export(*, principal: Principal, request_id: int) -> dict[str, Any]:
     """The access export of a completed access request: the person in full and every section."""
-    row = get_request(conn, p, request_id=request_id)
+    with use_case_transaction(principal.tenant_id) as conn:
+        return _export(conn, principal, request_id=request_id)
+
+
+def _export(conn: Conn, p: Principal, *, request_id: int) -> dict[str, Any]:
+    row = _visible_request(conn, p, request_id=request_id)
     if row["arco_right"] != "access" or row["status"] != "completed":
         raise NotFound("export_not_available", "La exportación solo existe para solicitudes de acceso concluidas.")
     person = persons_q.get_person(conn, person_id=row["person_id"], person_scope=None)
     if person is None:
         raise not_found("la persona")
     sections = q.export_person(conn, person_id=row["person_id"])
-    audit_read(conn, p, entity="person", rows=[(row["person_id"], ["rfc", "curp", "email", "phone"])],
+    audit_read(conn, principal=p, entity="person", rows=[(row["person_id"], ["rfc", "curp", "email", "phone"])],
                action="arco_export")
     return {"request_id": row["id"], "person": person, "sections": sections}

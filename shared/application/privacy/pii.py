@@ -17,11 +17,11 @@ from shared.domain.identity.operations import mask_curp, mask_rfc
 PII_FIELDS = ("rfc", "curp", "email", "phone")
 
 
-def person_view(row: Row, p: Principal) -> tuple[dict[str, Any], list[str]]:
+def person_view(*, row: Row, principal: Principal) -> tuple[dict[str, Any], list[str]]:
     """(the person as the caller may see it, the personal-data fields shown unmasked)."""
     out = dict(row)
     blocked = out.get("blocked_at") is not None
-    full = p.can(PII_FULL) and not blocked
+    full = principal.can(PII_FULL) and not blocked
     if out.get("rfc") and not full:
         out["rfc"] = mask_rfc(rfc=out["rfc"])
     if out.get("curp") and not full:
@@ -33,22 +33,24 @@ def person_view(row: Row, p: Principal) -> tuple[dict[str, Any], list[str]]:
     return out, shown
 
 
-def audit_read(conn: Conn, p: Principal, *, entity: str, rows: list[tuple[int, list[str]]],
+def audit_read(conn: Conn, *, principal: Principal, entity: str, rows: list[tuple[int, list[str]]],
                action: str = "read") -> None:
-    """One audit row per entity whose personal data a staff caller (not the titular) received."""
-    if not p.is_staff:
+    """One audit row per entity whose personal data a staff caller (not the titular) received (in the caller's
+    transaction)."""
+    if not principal.is_staff:
         return
     by_fields: dict[tuple[str, ...], list[str]] = {}
     for entity_id, fields in rows:
         if fields:
             by_fields.setdefault(tuple(fields), []).append(str(entity_id))
     for field_names, ids in by_fields.items():
-        q.write_audit(conn, tenant_id=p.tenant_id, actor=p.subject, action=action, entity=entity, entity_ids=ids,
-                      fields=list(field_names), correlation_id=p.correlation_id)
+        q.write_audit(conn, tenant_id=principal.tenant_id, actor=principal.subject, action=action, entity=entity,
+                      entity_ids=ids, fields=list(field_names), correlation_id=principal.correlation_id)
 
 
-def persons_for(conn: Conn, p: Principal, rows: list[Row], *, action: str = "read") -> list[dict[str, Any]]:
-    views = [person_view(r, p) for r in rows]
-    audit_read(conn, p, entity="person", rows=[(r["id"], shown) for r, (_, shown) in zip(rows, views, strict=True)],
-               action=action)
+def persons_for(conn: Conn, *, principal: Principal, rows: list[Row], action: str = "read") -> list[dict[str, Any]]:
+    """The persons as the caller may see them; the staff read is audited in the caller's transaction."""
+    views = [person_view(row=r, principal=principal) for r in rows]
+    shown = [(r["id"], fields) for r, (_, fields) in zip(rows, views, strict=True)]
+    audit_read(conn, principal=principal, entity="person", rows=shown, action=action)
     return [v for v, _ in views]

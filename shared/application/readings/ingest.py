@@ -21,6 +21,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from shared.adapters import storage
+from shared.application.access.errors import Forbidden
+from shared.application.access.principal import ALL_DATA, READINGS_WRITE, Principal
 from shared.application.billing.periods import add_months, local_date
 from shared.data import db
 from shared.data import readings as sql
@@ -239,3 +241,10 @@ def ingest_reads(*, tenant_id: UUID | str, rows: list[Any], now: datetime,
                 status: RowStatus = "duplicate" if not new else ("exception" if codes else "accepted")
                 results[i] = RowResult(row=i, status=status, exception_codes=codes if new else [])
     return _tally(IngestReport(received=len(rows)), results)
+
+
+def ingest_batch(*, principal: Principal, rows: list[Any], now: datetime) -> IngestReport:
+    """A batch sent through the API: staff with `readings:write` only."""
+    if not (principal.can(READINGS_WRITE) and principal.can(ALL_DATA)):
+        raise Forbidden("forbidden", "Su rol no puede cargar lotes de lecturas.")
+    return ingest_reads(tenant_id=principal.tenant_id, rows=rows, now=now)

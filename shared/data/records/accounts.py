@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from shared.data.sql import Conn, Row, Where, fetch_all, fetch_one, page_where
+from shared.data.sql import Conn, Row, Where, fetch_all, fetch_one, fetch_typed_one, page_where
 
 _SCOPE = "a.person_id = %(scope)s"
 
@@ -103,9 +103,14 @@ def list_readings(conn: Conn, *, account_id: int, after: int | None, limit: int)
         FROM meter_readings WHERE {w.sql()} ORDER BY id DESC LIMIT %(limit)s""", {**w.params, "limit": limit})
 
 
-def meter_at(conn: Conn, *, toma_id: int, at: datetime) -> Row | None:
+class InstalledMeter(NamedTuple):
+    id: int
+    dials: int
+
+
+def meter_at(conn: Conn, *, toma_id: int, at: datetime) -> InstalledMeter | None:
     """The meter installed at the toma at instant `at` ([installed_at, removed_at))."""
-    return fetch_one(conn, """
+    return fetch_typed_one(conn, InstalledMeter, """
         SELECT m.id, m.dials FROM meter_installations mi JOIN meters m ON m.id = mi.meter_id
         WHERE mi.toma_id = %(toma)s AND mi.installed_at <= %(at)s AND (mi.removed_at IS NULL OR mi.removed_at > %(at)s)
         ORDER BY mi.installed_at DESC LIMIT 1""", {"toma": toma_id, "at": at})

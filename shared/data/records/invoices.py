@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from shared.data.sql import Conn, Row, Where, fetch_all, fetch_one
 
@@ -39,6 +40,8 @@ def invoice_lines(conn: Conn, *, invoice_id: int) -> list[Row]:
         FROM invoice_lines WHERE invoice_id = %(id)s ORDER BY line_no""", {"id": invoice_id})
 
 
-def paid_amount(conn: Conn, *, invoice_id: int) -> Row | None:
-    return fetch_one(conn, "SELECT coalesce(sum(amount), 0) AS paid FROM payment_allocations "
-                           "WHERE invoice_id = %(id)s", {"id": invoice_id})
+def paid_amount(conn: Conn, *, invoice_id: int) -> Decimal:
+    """What the payments allocated to the invoice add up to."""
+    row = fetch_one(conn, "SELECT coalesce(sum(amount), 0) AS paid FROM payment_allocations "
+                          "WHERE invoice_id = %(id)s", {"id": invoice_id})
+    return Decimal(row["paid"]) if row else Decimal(0)

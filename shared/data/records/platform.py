@@ -1,12 +1,30 @@
-"""Tenant settings, API clients (keys) and Idempotency-Key records."""
+"""Tenant settings, API clients (keys), Idempotency-Key records and monthly partitions."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from shared.data.sql import Conn, Row, execute, fetch_all, fetch_one
+from shared.data.sql import Conn, Row, execute, fetch_all, fetch_one, fetch_typed_one
+
+
+class ApiClientKey(NamedTuple):
+    """What authenticating an API key needs of its client (found by the key's prefix, across tenants)."""
+
+    id: UUID
+    tenant_id: UUID
+    key_hash: str
+    scopes: list[str]
+    revoked_at: datetime | None
+
+
+class IdempotencyRecord(NamedTuple):
+    request_hash: str
+    response_status: int
+    response_body: Any
 
 
 def tenant_config(conn: Conn) -> dict[str, Any]:
@@ -14,8 +32,15 @@ def tenant_config(conn: Conn) -> dict[str, Any]:
     return dict(row["config"]) if row else {}
 
 
-def api_client_by_prefix(conn: Conn, *, prefix: str) -> Row | None:
-    return fetch_one(conn, "SELECT * FROM api_client_for_prefix(%(p)s)", {"p": prefix})
+def tenant_slug(conn: Conn) -> str | None:
+    """The slug of the transaction's tenant."""
+    row = fetch_one(conn, "SELECT slug FROM tenants WHERE id = app_current_tenant()")
+    return str(row["slug"]) if row else None
+
+
+def api_client_by_prefix(conn: Conn, *, prefix: str) -> ApiClientKey | None:
+    return fetch_typed_one(conn, ApiClientKey, "SELECT id, tenant_id, key_hash, scopes, revoked_at "
+                                               "FROM api_client_for_prefix(%(p)s)", {"p": prefix})
 
 
 def insert_api_client(conn: Conn, *, tenant_id: Any, name: str, prefix: str, key_hash: str,
@@ -45,9 +70,9 @@ def lock_idempotency_key(conn: Conn, *, key: str) -> None:
             {"k": key})
 
 
-def get_idempotency_record(conn: Conn, *, key: str) -> Row | None:
-    return fetch_one(conn, "SELECT request_hash, response_status, response_body FROM idempotency_keys "
-                           "WHERE key = %(k)s", {"k": key})
+def get_idempotency_record(conn: Conn, *, key: str) -> IdempotencyRecord | None:
+    return fetch_typed_one(conn, IdempotencyRecord, "SELECT request_hash, response_status, response_body "
+                                                    "FROM idempotency_keys WHERE key = %(k)s", {"k": key})
 
 
 def save_idempotency_record(conn: Conn, *, tenant_id: Any, key: str, request_hash: str, status: int,
@@ -56,3 +81,10 @@ def save_idempotency_record(conn: Conn, *, tenant_id: Any, key: str, request_has
         INSERT INTO idempotency_keys (tenant_id, key, request_hash, response_status, response_body)
         VALUES (%(t)s, %(k)s, %(h)s, %(s)s, %(b)s)""",
             {"t": tenant_id, "k": key, "h": request_hash, "s": status, "b": Jsonb(body)})
+
+
+def ensure_month_partitions(conn: Conn, *, table: str, first: date, until: date) -> int:
+    """Create the monthly partitions of `table` for [first, until); how many were new."""
+    row = fetch_one(conn, "SELECT ensure_month_partitions(%(t)s::regclass, %(f)s, %(u)s) AS created",
+                    {"t": table, "f": first, "u": until})
+    return int(row["created"]) if row and row["created"] is not None else 0
