@@ -68,7 +68,7 @@ def test_vee_flags_high_consumption_and_negative_reads(fresh_db, utility):
 def test_a_database_failure_writes_nothing(fresh_db, utility, monkeypatch):
     from shared.data import readings as sql
 
-    def boom(conn, rows):
+    def boom(conn, *, rows):
         conn.execute("INSERT INTO meter_readings (tenant_id) VALUES (NULL)")  # violates NOT NULL mid-batch
 
     monkeypatch.setattr(sql, "insert_reads", boom)

@@ -26,6 +26,7 @@ from shared.application.access.principal import ALL_DATA, READINGS_WRITE, Princi
 from shared.application.billing.periods import add_months, local_date
 from shared.data import db
 from shared.data import readings as sql
+from shared.data.readings import MeterInstallation, NewRead
 from shared.domain.readings.model import ConsumptionPeriod, Meter, MeterRead, ValidationPolicy
 from shared.domain.readings.queries import NegativeConsumption, ReadOutOfRange, consumption_between, validate_read
 from shared.domain.timezone import UTILITY_TZ
@@ -136,14 +137,14 @@ def _photo_blob(tenant: UUID, read: ReadIn) -> tuple[str, bytes] | None:
     return name, data
 
 
-def _resolve(meters: dict[str, dict[str, Any]], parsed: list[tuple[int, ReadIn]],
+def _resolve(meters: dict[str, MeterInstallation], parsed: list[tuple[int, ReadIn]],
              results: dict[int, RowResult]) -> list[tuple[int, ReadIn]]:
     known = []
     for i, read in parsed:
         if read.meter_serial not in meters:
             results[i] = RowResult(row=i, status="rejected",
                                    errors=[f"meter_serial: medidor desconocido {read.meter_serial!r}"])
-        elif meters[read.meter_serial]["account_id"] is None:
+        elif meters[read.meter_serial].account_id is None:
             results[i] = RowResult(row=i, status="rejected", errors=["el medidor no está instalado en una toma"])
         else:
             known.append((i, read))
@@ -164,12 +165,12 @@ def _store_photos(tenant: UUID, known: list[tuple[int, ReadIn]], results: dict[i
     return photos
 
 
-def meter_from_row(serial: str, m: dict[str, Any], day: date) -> Meter:
-    """The domain meter from a meter row with its latest installation (a read's own day when never installed)."""
-    return Meter(serial=serial, dials=int(m["dials"]),
-                 installed_on=local_date(m["installed_at"]) if m["installed_at"] else day,
-                 removed_on=local_date(m["removed_at"]) if m["removed_at"] else None,
-                 initial_read=m["initial_read"] if m["initial_read"] is not None else Decimal(0))
+def meter_from_row(*, meter: MeterInstallation, day: date) -> Meter:
+    """The domain meter from a meter with its latest installation (a read's own day when never installed)."""
+    return Meter(serial=meter.serial, dials=int(meter.dials),
+                 installed_on=local_date(meter.installed_at) if meter.installed_at else day,
+                 removed_on=local_date(meter.removed_at) if meter.removed_at else None,
+                 initial_read=meter.initial_read if meter.initial_read is not None else Decimal(0))
 
 
 def read_exception_codes(*, value: Decimal, day: date, before: list[tuple[date, Decimal]], meter: Meter,
@@ -181,24 +182,27 @@ def read_exception_codes(*, value: Decimal, day: date, before: list[tuple[date, 
         history=consumption_history(before[-13:], meter.dials), meter=meter, policy=policy, now=local_date(now))]
 
 
-def _validate(known: list[tuple[int, ReadIn]], meters: dict[str, dict[str, Any]],
+def _validate(known: list[tuple[int, ReadIn]], meters: dict[str, MeterInstallation],
               history: dict[int, list[tuple[date, Decimal]]], photos: dict[int, str], *, policy: ValidationPolicy,
-              now: datetime) -> tuple[list[tuple[Any, ...]], list[tuple[int, list[str]]]]:
+              now: datetime) -> tuple[list[NewRead], list[tuple[int, list[str]]]]:
     """VEE in time order per meter; a valid read becomes history for the next one in the batch."""
-    rows_out: list[tuple[Any, ...]] = []
+    rows_out: list[NewRead] = []
     verdicts: list[tuple[int, list[str]]] = []
     for i, read in sorted(known, key=lambda x: (x[1].meter_serial, x[1].read_at)):
         m = meters[read.meter_serial]
         day = local_date(read.read_at)
-        series = history.setdefault(m["meter_id"], [])
+        series = history.setdefault(m.meter_id, [])
         before = [(d, v) for d, v in series if d < day]
         codes = read_exception_codes(value=read.value, day=day, before=before,
-                                     meter=meter_from_row(read.meter_serial, m, day), policy=policy, now=now)
+                                     meter=meter_from_row(meter=m, day=day), policy=policy, now=now)
         if not codes:
             series.append((day, read.value))
             series.sort()
-        rows_out.append((m["meter_id"], m["account_id"], read.read_at, read.value, read.source, read.source_id,
-                         "exception" if codes else "valid", codes, photos.get(i)))
+        assert m.account_id is not None  # _resolve rejected meters without an account
+        rows_out.append(NewRead(meter_id=m.meter_id, account_id=m.account_id, read_at=read.read_at, value=read.value,
+                                source=read.source, source_id=read.source_id,
+                                status="exception" if codes else "valid", exception_codes=codes,
+                                photo_blob=photos.get(i)))
         verdicts.append((i, codes))
     return rows_out, verdicts
 
@@ -227,17 +231,17 @@ def ingest_reads(*, tenant_id: UUID | str, rows: list[Any], now: datetime,
         else:
             parsed.append((i, read))
     with db.tenant_transaction(tenant) as conn:
-        meters = sql.meters_by_serial(conn, sorted({r.meter_serial for _, r in parsed}))
+        meters = sql.meters_by_serial(conn, serials=sorted({r.meter_serial for _, r in parsed}))
         known = _resolve(meters, parsed, results)
         photos = _store_photos(tenant, known, results)
         known = [(i, r) for i, r in known if i not in results]
         if known:
             first, last = min(r.read_at for _, r in known), max(r.read_at for _, r in known)
-            sql.ensure_partitions(conn, local_date(first).replace(day=1), add_months(local_date(last), 1))
-            history = sql.recent_actual_reads(conn, [meters[r.meter_serial]["meter_id"] for _, r in known],
+            sql.ensure_partitions(conn, first=local_date(first).replace(day=1), last=add_months(local_date(last), 1))
+            history = sql.recent_actual_reads(conn, meter_ids=[meters[r.meter_serial].meter_id for _, r in known],
                                               since=first - timedelta(days=400))
             rows_out, verdicts = _validate(known, meters, history, photos, policy=policy or ValidationPolicy(), now=now)
-            for (i, codes), new in zip(verdicts, sql.insert_reads(conn, rows_out), strict=True):
+            for (i, codes), new in zip(verdicts, sql.insert_reads(conn, rows=rows_out), strict=True):
                 status: RowStatus = "duplicate" if not new else ("exception" if codes else "accepted")
                 results[i] = RowResult(row=i, status=status, exception_codes=codes if new else [])
     return _tally(IngestReport(received=len(rows)), results)
