@@ -5,15 +5,16 @@ violations or a reconciliation does not balance, 2 for usage errors."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
 import typer
 
-from shared.application.payments import ledger, poison, reconcile
-from shared.data import db
+from shared.application import payments
+from shared.application.payments import ledger, overview
+from shared.domain.errors import SupraError
 
 USAGE_ERROR = 2
 payments_app = typer.Typer(help="Pagos: verificación del ledger, reproceso de mensajes envenenados, conciliación.",
@@ -39,10 +40,10 @@ def _fail(message: str) -> NoReturn:
 def _tenants(slug: str | None) -> list[UUID]:
     if slug is None:
         return ledger.all_tenants()
-    tenant = db.resolve_tenant(slug)
-    if tenant is None:
-        _fail(f"unknown tenant {slug!r}")
-    return [UUID(str(tenant))]
+    try:
+        return [payments.resolve_tenant(slug)]
+    except payments.TenantNotResolved as exc:
+        _fail(str(exc))
 
 
 def _day(text: str) -> date:
@@ -89,10 +90,10 @@ def replay_poison(tenant: TenantOpt = None,
     out: list[Any] = []
     for t in _tenants(tenant):
         if list_only:
-            out.extend({"tenant_id": t, **p} for p in poison.list_poison(t))
+            out.extend({"tenant_id": t, **p._asdict()} for p in payments.list_poison(tenant_id=t))
         else:
             out.extend({"tenant_id": o.tenant_id, "inbox_id": o.inbox_id, "result": o.result}
-                       for o in poison.replay_poison(t, inbox_id=inbox_id))
+                       for o in payments.replay_poison(tenant_id=t, inbox_id=inbox_id, now=datetime.now(UTC)))
     _echo(out)
 
 
@@ -103,7 +104,7 @@ def reconcile_day(date_: Annotated[str, typer.Option("--date", help="Day to reco
     day = _day(date_)
     out = []
     for t in _tenants(tenant):
-        for r in reconcile.reconcile_day(tenant_id=t, day=day):
+        for r in payments.reconcile_day(tenant_id=t, day=day):
             out.append({"tenant_id": t, "day": day, "provider": r.provider, "channel": r.channel,
                         "expected": {"count": r.expected_count, "amount": r.expected_amount},
                         "applied": {"count": r.applied_count, "amount": r.applied_amount},
@@ -125,8 +126,9 @@ def refetch(provider: Annotated[str, typer.Option("--provider", help="conekta")]
     out = []
     for t in _tenants(tenant):
         try:
-            result = reconcile.refetch_day(tenant_id=t, provider=provider, day=day, base_url=base_url)
-        except ValueError as exc:
+            result = payments.refetch_day(tenant_id=t, provider=provider, day=day, base_url=base_url,
+                                          now=datetime.now(UTC))
+        except payments.RefetchNotSupported as exc:
             _fail(str(exc))
         out.append({"tenant_id": t, "fetched": result.fetched, "stored": result.stored, "applied": result.applied})
     _echo(out)
@@ -135,12 +137,9 @@ def refetch(provider: Annotated[str, typer.Option("--provider", help="conekta")]
 @payments_app.command("suspense")
 def suspense(tenant: TenantOpt = None) -> None:
     """Unmatched payments waiting for an operator."""
-    from shared.data import payments as data
-
     out: list[dict[str, Any]] = []
     for t in _tenants(tenant):
-        with db.tenant_transaction(t) as conn:
-            out.extend({"tenant_id": t, **row} for row in data.unmatched_payments(conn))
+        out.extend({"tenant_id": t, **row._asdict()} for row in payments.unmatched_payments(tenant_id=t))
     _echo(out)
 
 
@@ -149,12 +148,10 @@ def assign(payment_id: Annotated[int, typer.Option("--payment")], account_id: An
            tenant: Annotated[str, typer.Option("--tenant")] = "cea-queretaro",
            operator: Annotated[str, typer.Option("--by")] = "cli") -> None:
     """Place an unmatched (suspense) payment on an account; it is allocated like any payment."""
-    from shared.application.payments import apply
-
     try:
-        apply.assign_suspense_payment(tenant_id=_tenants(tenant)[0], payment_id=payment_id, account_id=account_id,
-                                      operator=operator)
-    except (LookupError, apply.PaymentNotInSuspense) as exc:
+        payments.assign_suspense_payment(tenant_id=_tenants(tenant)[0], payment_id=payment_id,
+                                         account_id=account_id, operator=operator, now=datetime.now(UTC))
+    except (payments.PaymentNotFound, payments.AccountNotFound, payments.PaymentNotInSuspense) as exc:
         _fail(str(exc))
     _echo({"payment_id": payment_id, "account_id": account_id, "assigned": True})
 
@@ -167,13 +164,12 @@ def sign_plan(account_id: Annotated[int, typer.Option("--account")],
               tenant: Annotated[str, typer.Option("--tenant")] = "cea-queretaro",
               operator: Annotated[str, typer.Option("--by")] = "cli") -> None:
     """Sign a payment plan (convenio) for the account's open invoices."""
-    from shared.application.payments import collections
-
     try:
-        plan_id = collections.sign_plan(tenant_id=_tenants(tenant)[0], account_id=account_id,
-                                        down_payment=Decimal(down_payment), installments=installments,
-                                        first_due=date.fromisoformat(first_due), created_by=operator)
-    except (LookupError, ValueError, ArithmeticError) as exc:
+        plan_id = payments.sign_plan(tenant_id=_tenants(tenant)[0], account_id=account_id,
+                                     down_payment=Decimal(down_payment), installments=installments,
+                                     first_due=date.fromisoformat(first_due), created_by=operator,
+                                     now=datetime.now(UTC))
+    except (SupraError, ValueError, ArithmeticError) as exc:
         _fail(str(exc))
     _echo({"plan_id": plan_id})
 
@@ -187,17 +183,10 @@ def run_payments_demo(*, base_url: str, tenant_slug: str, key_file: str, spei_se
 
     import httpx
 
-    from fakes.conekta_server import ConektaFake
-    from shared.application.payments.intake import spei_signature
-    from shared.data import payments as data
+    from devtools.fakes.conekta_server import ConektaFake
 
     tenant = _tenants(tenant_slug)[0]
-    with db.tenant_transaction(tenant) as conn:
-        rows = conn.execute(
-            "SELECT a.id, a.account_number, a.payment_reference, a.clabe, sum(b.open_amount) FROM accounts a"
-            " JOIN invoice_balances b ON b.account_id = a.id AND b.status = 'issued' AND b.open_amount > 0"
-            " GROUP BY a.id ORDER BY a.id LIMIT %s", (accounts,)).fetchall()
-        before = {r[0]: data.account_balance(conn, r[0]) for r in rows}
+    rows, before = overview.accounts_with_open_debt(tenant_id=tenant, limit=accounts)
     if not rows:
         _fail("no demo account has open invoices: seed and bill first")
     fake = ConektaFake.load_or_create(key_file)
@@ -224,20 +213,16 @@ def run_payments_demo(*, base_url: str, tenant_slug: str, key_file: str, spei_se
                                    "nombreOrdenante": "DEMO", "conceptoPago": "PAGO AGUA",
                                    "tsLiquidacion": str(int(time.time() * 1000))}).encode()
                 r = client.post(f"{url}/api/v1/webhooks/spei?tenant={tenant_slug}", content=body,
-                                headers={"X-Spei-Signature": spei_signature(body=body, secret=spei_secret)})
+                                headers={"X-Spei-Signature": payments.spei_signature(body=body, secret=spei_secret)})
                 sent.append((f"spei {ident} -> {r.json().get('mensaje')}", str(amount)))
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
-        with db.tenant_transaction(tenant) as conn:
-            pending = conn.execute("SELECT count(*) FROM webhook_inbox WHERE status = 'pending'").fetchone()
-        if pending and pending[0] == 0:
+        if overview.pending_inbox_count(tenant_id=tenant) == 0:
             break
         time.sleep(0.5)
-    out: list[dict[str, Any]] = []
-    with db.tenant_transaction(tenant) as conn:
-        for account_id, number, *_ in rows:
-            out.append({"account": number, "balance_before": before[account_id],
-                        "balance_after": data.account_balance(conn, account_id)})
+    after = overview.account_balances(tenant_id=tenant, account_ids=[r.id for r in rows])
+    out: list[dict[str, Any]] = [{"account": r.account_number, "balance_before": before[r.id],
+                                  "balance_after": after[r.id]} for r in rows]
     for what, sent_amount in sent:
         echo(f"  webhook {what}: ${sent_amount}")
     for row in out:

@@ -12,7 +12,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.adapters import storage
-from shared.application.payments import apply, collections, intake, poison, reconcile
+from shared.application import payments
 from shared.application.payments.ledger import all_tenants
 from shared.domain.timezone import UTILITY_TZ
 from shared.platform.config import get_settings
@@ -31,7 +31,8 @@ def apply_payment(msg: func.QueueMessage) -> None:
     """One webhook inbox row -> ledger. Raises on failure so the host retries, then poisons."""
     message = json.loads(msg.get_body())
     try:
-        result = apply.process_inbox(tenant_id=message["tenant_id"], inbox_id=int(message["inbox_id"]))
+        result = payments.process_inbox(tenant_id=message["tenant_id"], inbox_id=int(message["inbox_id"]),
+                                        now=datetime.now(UTC))
     except Exception:
         queue_jobs_failed_total.add(1, {"queue": "payments-in"})
         raise
@@ -44,14 +45,14 @@ def apply_payment(msg: func.QueueMessage) -> None:
 def payments_poison(msg: func.QueueMessage) -> None:
     """Keep the poisoned message with its last error for the operator's replay (never raises for bad bodies)."""
     try:
-        poison.record_poison(msg.get_body())
-    except poison.UnroutablePoison:
+        payments.record_poison(raw=msg.get_body())
+    except payments.UnroutablePoison:
         return
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", run_on_startup=False, use_monitor=False)
 def payments_inbox_redrive(timer: func.TimerRequest) -> None:
-    sent = intake.redrive_stale_inbox(enqueue=_enqueue)
+    sent = payments.redrive_stale_inbox(enqueue=_enqueue)
     if sent:
         log.warning("payments inbox redrive", extra={"sent": sent})
 
@@ -60,10 +61,11 @@ def payments_inbox_redrive(timer: func.TimerRequest) -> None:
                   use_monitor=True)
 def payment_plans_check(timer: func.TimerRequest) -> None:
     """Daily: broken payment plans are detected and reported, then overdue accounts go through dunning."""
-    today = datetime.now(UTILITY_TZ).date()
+    now = datetime.now(UTC)
+    today = now.astimezone(UTILITY_TZ).date()
     for tenant_id in all_tenants():
-        broken = collections.detect_broken_plans(tenant_id=tenant_id, today=today)
-        swept = collections.dunning_sweep(tenant_id=tenant_id, today=today)
+        broken = payments.detect_broken_plans(tenant_id=tenant_id, today=today, now=now)
+        swept = payments.dunning_sweep(tenant_id=tenant_id, today=today, now=now)
         log.info("collections run", extra={"tenant_id": str(tenant_id), "broken_plans": len(broken),
                                            "accounts_evaluated": swept})
 
@@ -73,7 +75,7 @@ def payments_reconcile(timer: func.TimerRequest) -> None:
     """Daily at 05:00 Querétaro time: reconcile yesterday per provider and channel."""
     day = (datetime.now(UTC).astimezone(UTILITY_TZ) - timedelta(days=1)).date()
     for tenant_id in all_tenants():
-        reports = reconcile.reconcile_day(tenant_id=tenant_id, day=day)
+        reports = payments.reconcile_day(tenant_id=tenant_id, day=day)
         unbalanced = [f"{r.provider}/{r.channel}" for r in reports if not r.balanced]
         log.log(logging.WARNING if unbalanced else logging.INFO, "payments reconciliation",
                 extra={"tenant_id": str(tenant_id), "day": day.isoformat(), "unbalanced": unbalanced})

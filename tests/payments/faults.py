@@ -8,10 +8,10 @@ import random
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from fakes.conekta_server import ConektaFake
+from devtools.fakes.conekta_server import ConektaFake
 from shared.application.payments import apply, intake, ledger
 from shared.domain.payments.references import make_clabe
 from tests.fixtures.postgres import TestDatabase
@@ -135,7 +135,7 @@ def run_scenario(db: TestDatabase, tenant: uuid.UUID, fake: ConektaFake, *, seed
             msg = queue.pop(rng.randrange(len(queue)))  # any order
             stats.apply_attempts += 1
             try:
-                apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"], fault=fault)
+                apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"], now=datetime.now(UTC), fault=fault)
             except Killed:
                 queue.insert(rng.randrange(len(queue) + 1), msg)  # redelivered later
                 continue

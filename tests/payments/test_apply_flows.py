@@ -3,12 +3,12 @@ suspense and operator assignment; the ledger check stays clean after each."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from shared.application.payments import apply, intake, ledger
+from shared.application.payments import apply, intake, ledger, suspense
 from shared.data import db as app_db
 from tests.payments.helpers import balance, make_account, make_invoice, open_amounts
 
@@ -22,7 +22,7 @@ def _drain(tenant, queue):
     results = []
     while queue:
         msg = queue.pop(0)
-        results.append(apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"]))
+        results.append(apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"], now=datetime.now(UTC)))
     return results
 
 
@@ -102,11 +102,13 @@ def test_unmatched_money_goes_to_suspense_and_operator_assigns_it(fresh_db, tena
     assert status == "unmatched" and "reference_check_digit" in reason and "ambiguous" in reason
     report = ledger.check_tenant(tenant)
     assert report.ok and report.suspense_count == 1 and report.suspense_amount == Decimal("99.00")
-    apply.assign_suspense_payment(tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea")
+    suspense.assign_suspense_payment(tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea",
+                                     now=datetime.now(UTC))
     assert open_amounts(fresh_db, acct.id)[inv] == Decimal("0.00")
     assert open_amounts(fresh_db, acct.id + 1).get(other, Decimal("99.00")) == Decimal("99.00")
-    with pytest.raises(apply.PaymentNotInSuspense):
-        apply.assign_suspense_payment(tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea")
+    with pytest.raises(suspense.PaymentNotInSuspense):
+        suspense.assign_suspense_payment(tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea",
+                                         now=datetime.now(UTC))
     _assert_ledger_ok(tenant)
 
 
@@ -130,8 +132,8 @@ def test_redelivered_message_changes_nothing(fresh_db, tenant, payment_secrets):
     event = payment_secrets.charge_paid(payment_secrets.charge(amount="50.00", reference=acct.reference))
     _deliver(payment_secrets, event, queue)
     msg = queue[0]
-    first = apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"])
-    again = apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"])
+    first = apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"], now=datetime.now(UTC))
+    again = apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"], now=datetime.now(UTC))
     assert first.outcome == "processed" and again.outcome == "already_done"
     assert _deliver(payment_secrets, event, queue).outcome == "duplicate"
     assert len(queue) == 1  # the duplicate sent nothing

@@ -31,7 +31,7 @@ def _pay(fake, tenant, acct, amount):
 
 def _orders(tenant, account_id):
     with app_db.tenant_transaction(tenant) as conn:
-        return [(w["kind"], w["status"]) for w in cdata.account_work_orders(conn, account_id)]
+        return [(w.kind, w.status) for w in cdata.account_work_orders(conn, account_id=account_id)]
 
 
 def _debt(db, tenant, acct, months=2):

@@ -5,7 +5,7 @@ every run. Run with `-s` to see the counts."""
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -84,7 +84,8 @@ def test_twenty_concurrent_deliveries_of_the_same_event_apply_once(fresh_db, ten
                                                                       enqueue=queue.append).outcome)
     assert not errors and sorted(set(results)) == ["duplicate", "stored"] and results.count("stored") == 1
     inbox_id = queue[0]["inbox_id"]
-    results, errors = _run_threads(20, lambda: apply.process_inbox(tenant_id=tenant, inbox_id=inbox_id).outcome)
+    results, errors = _run_threads(20, lambda: apply.process_inbox(tenant_id=tenant, inbox_id=inbox_id,
+                                                                   now=datetime.now(UTC)).outcome)
     assert not errors and results.count("processed") == 1 and results.count("already_done") == 19
     assert balance(fresh_db, acct.id) == Decimal("50.00")
     assert ledger.check_tenant(tenant).ok
@@ -110,7 +111,7 @@ def test_concurrent_payment_events_and_refund_of_one_charge_converge(fresh_db, t
         def one(messages=messages, counter=counter, lock=lock):
             with lock:
                 msg = messages[next(counter)]
-            return apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"]).outcome
+            return apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"], now=datetime.now(UTC)).outcome
 
         _, errors = _run_threads(len(messages), one)
         assert not errors

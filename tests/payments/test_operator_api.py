@@ -34,7 +34,7 @@ def _unmatched(fake, tenant, amount):
     body, digest = fake.signed(fake.charge_paid(fake.charge(amount=amount, reference="000000000000")))
     intake.receive_conekta(body=body, digest=digest, tenant_slug=None, enqueue=queue.append)
     for msg in queue:
-        apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"])
+        apply.process_inbox(tenant_id=tenant, inbox_id=msg["inbox_id"], now=datetime.now(UTC))
 
 
 def test_operator_places_suspense_money_on_an_account(fresh_db, api, payment_secrets):

@@ -32,14 +32,14 @@ def test_reconcile_reports_missing_then_refetch_fills_the_gap(fresh_db, tenant, 
     # a received-but-not-applied event shows up as missing
     report = {r.channel: r for r in reconcile.reconcile_day(tenant_id=tenant, day=datetime(2026, 3, 10).date())}
     assert report["oxxo"].missing and not report["oxxo"].balanced
-    apply.process_inbox(tenant_id=tenant, inbox_id=queue[0]["inbox_id"])
+    apply.process_inbox(tenant_id=tenant, inbox_id=queue[0]["inbox_id"], now=datetime.now(UTC))
     report = {r.channel: r for r in reconcile.reconcile_day(tenant_id=tenant, day=datetime(2026, 3, 10).date())}
     assert report["oxxo"].balanced and report["oxxo"].applied_amount == Decimal("100.00") and "card" not in report
     result = reconcile.refetch_day(tenant_id=tenant, provider="conekta", day=datetime(2026, 3, 10).date(),
-                                   base_url=fake.base_url)
+                                   base_url=fake.base_url, now=datetime.now(UTC))
     assert result.stored == 1 and result.applied == 1 and result.fetched >= 2
     again = reconcile.refetch_day(tenant_id=tenant, provider="conekta", day=datetime(2026, 3, 10).date(),
-                                  base_url=fake.base_url)
+                                  base_url=fake.base_url, now=datetime.now(UTC))
     assert again.stored == 0
     report = {r.channel: r for r in reconcile.reconcile_day(tenant_id=tenant, day=datetime(2026, 3, 10).date())}
     assert report["card"].balanced and report["card"].applied_amount == Decimal("55.50")
@@ -62,16 +62,16 @@ def test_poisoned_message_is_recorded_with_reason_and_replayed(fresh_db, tenant,
     monkeypatch.setattr(apply, "allocate_payment", broken)
     for _ in range(3):  # the host's retries
         with pytest.raises(RuntimeError):
-            apply.process_inbox(tenant_id=tenant, inbox_id=queue[0]["inbox_id"])
-    poison.record_poison(json.dumps(queue[0]).encode())
-    listed = poison.list_poison(tenant)
-    assert len(listed) == 1 and "database said no" in listed[0]["reason"]
+            apply.process_inbox(tenant_id=tenant, inbox_id=queue[0]["inbox_id"], now=datetime.now(UTC))
+    poison.record_poison(raw=json.dumps(queue[0]).encode())
+    listed = poison.list_poison(tenant_id=tenant)
+    assert len(listed) == 1 and "database said no" in listed[0].reason
     with fresh_db.owner() as c:
         assert c.execute("SELECT status, attempts FROM webhook_inbox").fetchone() == ("failed", 3)
     monkeypatch.undo()
-    outcomes = poison.replay_poison(tenant)
+    outcomes = poison.replay_poison(tenant_id=tenant, now=datetime.now(UTC))
     assert [o.result for o in outcomes] == ["processed"]
     assert balance(fresh_db, acct.id) == Decimal("-70.00")
-    assert poison.replay_poison(tenant) == []
+    assert poison.replay_poison(tenant_id=tenant, now=datetime.now(UTC)) == []
     with pytest.raises(poison.UnroutablePoison):
-        poison.record_poison(b"garbage")
+        poison.record_poison(raw=b"garbage")

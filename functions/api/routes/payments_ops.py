@@ -6,17 +6,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-import psycopg
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from functions.api.deps import Caller, IdPath
 from functions.api.problems import ProblemError
 from functions.api.schemas import PROBLEM_RESPONSES
+from shared.application import payments
 from shared.application.access.principal import ACCOUNTS_WRITE, ALL_DATA, Principal
-from shared.application.payments import apply, collections
-from shared.data import db
-from shared.data import payments as payments_sql
 
 router = APIRouter(prefix="/api/v1", tags=["payments"], responses=PROBLEM_RESPONSES)
 
@@ -53,35 +50,22 @@ def _operator(p: Principal) -> None:
 @router.get("/payments/suspense", response_model=list[SuspenseOut], summary="Unmatched payments (work queue)")
 def suspense_queue(p: Caller) -> list[dict[str, Any]]:
     _operator(p)
-    with db.tenant_transaction(p.tenant_id) as conn:
-        rows = payments_sql.unmatched_payments(conn)
-    return [{**r, "amount": str(r["amount"]), "paid_at": r["paid_at"].isoformat()} for r in rows]
+    rows = payments.unmatched_payments(tenant_id=p.tenant_id)
+    return [{**r._asdict(), "amount": str(r.amount), "paid_at": r.paid_at.isoformat()} for r in rows]
 
 
 @router.post("/payments/{payment_id}/assign", status_code=204, summary="Place an unmatched payment on an account")
 def assign_payment(p: Caller, payment_id: IdPath, body: AssignIn) -> None:
     _operator(p)
-    try:
-        apply.assign_suspense_payment(tenant_id=p.tenant_id, payment_id=payment_id, account_id=body.account_id,
-                                      operator=p.subject, now=datetime.now(UTC))
-    except (LookupError, psycopg.errors.ForeignKeyViolation) as exc:
-        raise ProblemError(404, "not_found", "El pago o la cuenta no existen.") from exc
-    except apply.PaymentNotInSuspense as exc:
-        raise ProblemError(409, "not_in_suspense", "El pago ya no está en la cola de pagos sin identificar.") from exc
+    payments.assign_suspense_payment(tenant_id=p.tenant_id, payment_id=payment_id, account_id=body.account_id,
+                                     operator=p.subject, now=datetime.now(UTC))
 
 
 @router.post("/accounts/{account_id}/payment-plans", status_code=201, response_model=PlanOut,
              summary="Sign a payment plan (convenio) for the account's open invoices")
 def sign_payment_plan(p: Caller, account_id: IdPath, body: PlanIn) -> dict[str, int]:
     _operator(p)
-    try:
-        plan_id = collections.sign_plan(tenant_id=p.tenant_id, account_id=account_id, down_payment=body.down_payment,
-                                        installments=body.installments, first_due=body.first_due,
-                                        created_by=p.subject, now=datetime.now(UTC))
-    except LookupError as exc:
-        raise ProblemError(404, "not_found", "La cuenta no existe.") from exc
-    except collections.PlanNotEligible as exc:
-        raise ProblemError(422, "plan_not_eligible", "; ".join(exc.problems)) from exc
-    except ValueError as exc:
-        raise ProblemError(422, "invalid_plan", str(exc)) from exc
+    plan_id = payments.sign_plan(tenant_id=p.tenant_id, account_id=account_id, down_payment=body.down_payment,
+                                 installments=body.installments, first_due=body.first_due, created_by=p.subject,
+                                 now=datetime.now(UTC))
     return {"plan_id": plan_id}

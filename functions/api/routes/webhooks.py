@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from functions.api.problems import PROBLEM_JSON, ProblemError
 from shared.adapters import storage
-from shared.application.payments import intake
+from shared.application import payments
 from shared.platform.config import get_settings
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -45,15 +45,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {401: {"description": "Firma o origen
            404: {"description": "Tenant desconocido", "content": {PROBLEM_JSON: {}}}}
 
 
-def _problem(exc: Exception) -> ProblemError:
-    if isinstance(exc, intake.DeliveryNotVerified):
-        return ProblemError(401, "webhook_unverified",
-                            "No se pudo verificar el origen o la firma de la notificación; no se registró nada.")
-    if isinstance(exc, intake.MalformedDelivery):
-        return ProblemError(400, "webhook_malformed", f"La notificación no tiene el formato esperado: {exc}")
-    if isinstance(exc, intake.TenantNotResolved):
-        return ProblemError(404, "tenant_unknown", "No se identificó el organismo operador de la notificación.")
-    raise exc
+def _bad_request(exc: payments.MalformedDelivery) -> ProblemError:
+    """Providers expect 400 for a body they sent wrong (not the API's 422); unverified deliveries (401) and unknown
+    tenants (404) are answered by the app's error-kind handler."""
+    return ProblemError(400, exc.code, exc.detail_es)
 
 
 @router.post("/conekta", summary="Eventos de Conekta (pagos con tarjeta, OXXO y SPEI)", responses=_ERRORS)
@@ -61,10 +56,10 @@ async def conekta_webhook(request: Request, enqueue: Annotated[Enqueue, Depends(
                           tenant: Annotated[str | None, Query(max_length=63)] = None) -> JSONResponse:
     body = await request.body()
     try:
-        result = await run_in_threadpool(intake.receive_conekta, body=body, digest=request.headers.get("digest"),
+        result = await run_in_threadpool(payments.receive_conekta, body=body, digest=request.headers.get("digest"),
                                          tenant_slug=tenant, enqueue=enqueue)
-    except (intake.DeliveryNotVerified, intake.MalformedDelivery, intake.TenantNotResolved) as exc:
-        raise _problem(exc) from exc
+    except payments.MalformedDelivery as exc:
+        raise _bad_request(exc) from exc
     return JSONResponse({"received": True, "outcome": result.outcome, "event_id": result.event_id})
 
 
@@ -74,9 +69,9 @@ async def spei_webhook(request: Request, enqueue: Annotated[Enqueue, Depends(pay
     body = await request.body()
     client_ip = request.client.host if request.client else None
     try:
-        result = await run_in_threadpool(intake.receive_spei, body=body,
-                                         signature=request.headers.get(intake.SPEI_SIGNATURE_HEADER),
+        result = await run_in_threadpool(payments.receive_spei, body=body,
+                                         signature=request.headers.get(payments.SPEI_SIGNATURE_HEADER),
                                          client_ip=client_ip, tenant_slug=tenant, enqueue=enqueue)
-    except (intake.DeliveryNotVerified, intake.MalformedDelivery, intake.TenantNotResolved) as exc:
-        raise _problem(exc) from exc
+    except payments.MalformedDelivery as exc:
+        raise _bad_request(exc) from exc
     return JSONResponse(result.answer)

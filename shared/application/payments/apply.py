@@ -20,27 +20,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
-
-import psycopg
 
 from shared.application.outbox import DomainEvent, record
 from shared.application.payments import collections
-from shared.application.payments.credit import move_account_credit, open_items
+from shared.application.payments.credit import lock_account, move_account_credit, open_items
 from shared.application.payments.facts import parse
 from shared.data import db
 from shared.data import payments as data
+from shared.data.sql import Conn
+from shared.domain.errors import NotFound
 from shared.domain.money import ZERO, decimal_str
+from shared.domain.payments.errors import PaymentsError
 from shared.domain.payments.matching import AmountCandidate, lookup_keys, pick_by_amount
-from shared.domain.payments.model import (
-    IgnoredFact,
-    PaymentFact,
-    ReversalFact,
-    StandingAllocation,
-)
+from shared.domain.payments.model import IgnoredFact, PaymentFact, ReversalFact
 from shared.domain.payments.operations import allocate, reverse_allocations
 from shared.platform.metrics import payments_processed_total
 
@@ -48,12 +43,10 @@ log = logging.getLogger(__name__)
 Fault = Callable[[str], None]
 
 
-class InboxRowMissing(LookupError):
+class InboxRowMissing(PaymentsError, NotFound, LookupError):
     """A queue message names an inbox row that does not exist in that tenant."""
 
-
-class PaymentNotInSuspense(ValueError):
-    """An operator tried to assign a payment that is not unmatched."""
+    detail = "La notificación de pago no existe."
 
 
 @dataclass
@@ -70,10 +63,8 @@ def _checkpoint(fault: Fault | None, name: str) -> None:
         fault(name)
 
 
-def process_inbox(*, tenant_id: UUID | str, inbox_id: int, fault: Fault | None = None,
-                  now: datetime | None = None) -> ApplyResult:
+def process_inbox(*, tenant_id: UUID | str, inbox_id: int, now: datetime, fault: Fault | None = None) -> ApplyResult:
     """Apply one inbox row. Safe to call any number of times, concurrently."""
-    now = now or datetime.now(UTC)
     try:
         with db.tenant_transaction(tenant_id) as conn:
             result = _process(conn, tenant_id, inbox_id, fault, now)
@@ -88,20 +79,19 @@ def process_inbox(*, tenant_id: UUID | str, inbox_id: int, fault: Fault | None =
 def _record_failure(tenant_id: UUID | str, inbox_id: int, exc: Exception) -> None:
     try:
         with db.tenant_transaction(tenant_id) as conn:
-            data.record_inbox_attempt_failure(conn, inbox_id, f"{type(exc).__name__}: {exc}")
+            data.record_inbox_attempt_failure(conn, inbox_id=inbox_id, error=f"{type(exc).__name__}: {exc}")
     except Exception:
         log.exception("could not record the failure of inbox row %s", inbox_id)
 
 
-def _process(conn: psycopg.Connection[Any], tenant_id: UUID | str, inbox_id: int, fault: Fault | None,
-             now: datetime) -> ApplyResult:
-    row = data.lock_inbox(conn, inbox_id)
+def _process(conn: Conn, tenant_id: UUID | str, inbox_id: int, fault: Fault | None, now: datetime) -> ApplyResult:
+    row = data.lock_inbox(conn, inbox_id=inbox_id)
     if row is None:
         raise InboxRowMissing(f"inbox row {inbox_id} not found for tenant {tenant_id}")
-    if row["status"] != "pending":
+    if row.status != "pending":
         return ApplyResult(inbox_id, "already_done")
     _checkpoint(fault, "locked")
-    facts = parse(row["provider"], row["payload"])
+    facts = parse(row.provider, row.payload)
     result = ApplyResult(inbox_id, "processed")
     touched: set[int] = set()
     for fact in facts:
@@ -121,16 +111,17 @@ def _process(conn: psycopg.Connection[Any], tenant_id: UUID | str, inbox_id: int
         collections.reevaluate_account(conn, tenant_id=tenant_id, account_id=account_id, today=now.date(), now=now)
     if all(isinstance(f, IgnoredFact) for f in facts):
         result.outcome = "ignored"
-    data.finish_inbox(conn, inbox_id, status="ignored" if result.outcome == "ignored" else "processed")
+    data.finish_inbox(conn, inbox_id=inbox_id, status="ignored" if result.outcome == "ignored" else "processed")
     _checkpoint(fault, "before_commit")
     return result
 
 
-def _payment_lock_key(provider: str, provider_payment_id: str) -> str:
+def payment_lock_key(provider: str, provider_payment_id: str) -> str:
+    """The advisory lock every change to one provider payment (and its reversals) is serialised on."""
     return f"payment:{provider}:{provider_payment_id}"
 
 
-def match_account(conn: psycopg.Connection[Any], fact: PaymentFact) -> tuple[int | None, str | None, str | None]:
+def match_account(conn: Conn, fact: PaymentFact) -> tuple[int | None, str | None, str | None]:
     """(account id, method, suspense reason): references with valid check digits, then amount/date."""
     if fact.currency != "MXN":
         return None, None, f"currency {fact.currency}"
@@ -139,8 +130,8 @@ def match_account(conn: psycopg.Connection[Any], fact: PaymentFact) -> tuple[int
         account_id = data.find_account(conn, column=key.column, value=key.value)
         if account_id is not None:
             return account_id, key.method, None
-    candidates = [AmountCandidate(int(r["account_id"]), Decimal(r["open_amount"]), r["last_due_date"])
-                  for r in data.amount_candidates(conn, amount=fact.amount) if r["last_due_date"] is not None]
+    candidates = [AmountCandidate(int(r.account_id), Decimal(r.open_amount), r.last_due_date)
+                  for r in data.amount_candidates(conn, amount=fact.amount) if r.last_due_date is not None]
     picked = pick_by_amount(amount=fact.amount, paid_on=fact.paid_at.date(), candidates=candidates)
     if picked is not None:
         return picked, "amount_date", None
@@ -148,9 +139,9 @@ def match_account(conn: psycopg.Connection[Any], fact: PaymentFact) -> tuple[int
     return None, None, reason + ("; amount ambiguous" if candidates else "")
 
 
-def _apply_payment_fact(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, inbox_id: int, fact: PaymentFact,
+def _apply_payment_fact(conn: Conn, *, tenant_id: UUID | str, inbox_id: int, fact: PaymentFact,
                         fault: Fault | None, now: datetime, touched: set[int]) -> int | None:
-    data.advisory_lock(conn, _payment_lock_key(fact.provider, fact.provider_payment_id))
+    data.advisory_lock(conn, key=payment_lock_key(fact.provider, fact.provider_payment_id))
     if data.get_payment(conn, provider=fact.provider, provider_payment_id=fact.provider_payment_id) is not None:
         return None  # the other event of the same charge (order.paid / charge.paid) stored it
     account_id, method, reason = match_account(conn, fact)
@@ -175,30 +166,29 @@ def _apply_payment_fact(conn: psycopg.Connection[Any], *, tenant_id: UUID | str,
     else:
         record(conn, DomainEvent(UUID(str(tenant_id)), "payment.unmatched", f"payment.unmatched:{payment_id}",
                                  "payment", str(payment_id), now, {**base, "reason": reason}))
-    payment = data.get_payment_by_id(conn, payment_id, for_update=True)
+    payment = data.get_payment_by_id(conn, payment_id=payment_id, for_update=True)
     assert payment is not None
     apply_pending_reversals(conn, tenant_id=tenant_id, payment=payment, fault=fault, now=now)
     return payment_id
 
 
-def allocate_payment(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, payment_id: int, account_id: int,
+def allocate_payment(conn: Conn, *, tenant_id: UUID | str, payment_id: int, account_id: int,
                      amount: Decimal, occurred_at: datetime, fault: Fault | None, now: datetime) -> None:
     """Spread `amount` of a payment over the account's open items and post the ledger movement."""
-    if data.lock_account(conn, account_id) is None:
-        raise LookupError(f"account {account_id} not found")
+    lock_account(conn, account_id=account_id)
     move_account_credit(conn, tenant_id=tenant_id, account_id=account_id)
-    invoices, installments, plan_invoices = open_items(conn, account_id)
+    invoices, installments, plan_invoices = open_items(conn, account_id=account_id)
     allocations = allocate(amount=amount, invoices=invoices, installments=installments, plan_invoices=plan_invoices)
     for a in allocations:
         data.insert_allocation(conn, tenant_id=tenant_id, payment_id=payment_id, target=a.target, amount=a.amount,
                                invoice_id=a.invoice_id, installment_id=a.installment_id)
         if a.installment_id is not None:
-            data.add_installment_paid(conn, a.installment_id, a.amount)
+            data.add_installment_paid(conn, installment_id=a.installment_id, delta=a.amount)
         _checkpoint(fault, "allocation_inserted")
     if not data.insert_movement(conn, tenant_id=tenant_id, account_id=account_id, kind="payment", amount=-amount,
                                 source_type="payment", source_id=payment_id, occurred_at=occurred_at):
         raise RuntimeError(f"payment {payment_id} already has a ledger movement")
-    data.update_payment(conn, payment_id, status="applied", account_id=account_id)
+    data.update_payment(conn, payment_id=payment_id, status="applied", account_id=account_id)
     collections.complete_plan_if_paid(conn, account_id=account_id)
     record(conn, DomainEvent(UUID(str(tenant_id)), "payment.applied", f"payment.applied:{payment_id}", "payment",
                              str(payment_id), now,
@@ -212,16 +202,15 @@ def allocate_payment(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, pa
 def apply_account_credit(*, tenant_id: UUID | str, account_id: int) -> Decimal:
     """Billing calls this after issuing an invoice: standing credit pays it."""
     with db.tenant_transaction(tenant_id) as conn:
-        if data.lock_account(conn, account_id) is None:
-            raise LookupError(f"account {account_id} not found")
+        lock_account(conn, account_id=account_id)
         moved = move_account_credit(conn, tenant_id=tenant_id, account_id=account_id)
         collections.complete_plan_if_paid(conn, account_id=account_id)
         return moved
 
 
-def _apply_reversal_fact(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, inbox_id: int,
+def _apply_reversal_fact(conn: Conn, *, tenant_id: UUID | str, inbox_id: int,
                          fact: ReversalFact, fault: Fault | None, now: datetime, touched: set[int]) -> list[int]:
-    data.advisory_lock(conn, _payment_lock_key(fact.provider, fact.provider_payment_id))
+    data.advisory_lock(conn, key=payment_lock_key(fact.provider, fact.provider_payment_id))
     reversal_id = data.insert_reversal(
         conn, tenant_id=tenant_id, provider=fact.provider, provider_payment_id=fact.provider_payment_id,
         provider_reversal_id=fact.provider_reversal_id, kind=fact.kind, requested_amount=fact.amount,
@@ -238,72 +227,45 @@ def _apply_reversal_fact(conn: psycopg.Connection[Any], *, tenant_id: UUID | str
                                   "kind": fact.kind}))
         return []
     applied = apply_pending_reversals(conn, tenant_id=tenant_id, payment=payment, fault=fault, now=now)
-    if payment["account_id"] is not None:
-        touched.add(int(payment["account_id"]))
+    if payment.account_id is not None:
+        touched.add(int(payment.account_id))
     return applied
 
 
-def apply_pending_reversals(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, payment: dict[str, Any],
+def apply_pending_reversals(conn: Conn, *, tenant_id: UUID | str, payment: data.StoredPayment,
                             fault: Fault | None, now: datetime) -> list[int]:
     """Apply every pending reversal of a stored payment (caller holds the payment's advisory lock)."""
-    pending = data.pending_reversals(conn, provider=payment["provider"],
-                                     provider_payment_id=payment["provider_payment_id"])
+    pending = data.pending_reversals(conn, provider=payment.provider, provider_payment_id=payment.provider_payment_id)
     if not pending:
         return []
-    account_id = payment["account_id"] if payment["status"] != "unmatched" else None
-    if account_id is not None and data.lock_account(conn, int(account_id)) is None:
-        raise LookupError(f"account {account_id} not found")
+    account_id = payment.account_id if payment.status != "unmatched" else None
+    if account_id is not None:
+        lock_account(conn, account_id=int(account_id))
     applied: list[int] = []
-    amount = Decimal(payment["amount"])
+    amount = Decimal(payment.amount)
     for rev in pending:
-        remaining = amount - data.reversed_total(conn, payment["id"])
-        requested = Decimal(rev["requested_amount"]) if rev["requested_amount"] is not None else remaining
+        remaining = amount - data.reversed_total(conn, payment_id=payment.id)
+        requested = Decimal(rev.requested_amount) if rev.requested_amount is not None else remaining
         take = min(requested, remaining)
         if take > ZERO and account_id is not None:
-            standing = [StandingAllocation(int(r["allocation_id"]), int(r["payment_id"]), r["target"],
-                                           Decimal(r["amount"]), r["invoice_id"], r["installment_id"])
-                        for r in data.standing_allocations(conn, payment["id"])]
+            standing = data.standing_allocations(conn, payment_id=payment.id)
             for back in reverse_allocations(amount=take, standing=standing):
-                data.insert_allocation(conn, tenant_id=tenant_id, payment_id=payment["id"], target=back.target,
+                data.insert_allocation(conn, tenant_id=tenant_id, payment_id=payment.id, target=back.target,
                                        amount=-back.amount, invoice_id=back.invoice_id,
                                        installment_id=back.installment_id, reversal_of=back.reversal_of,
-                                       reversal_id=rev["id"])
+                                       reversal_id=rev.id)
                 if back.installment_id is not None:
-                    data.add_installment_paid(conn, back.installment_id, -back.amount)
+                    data.add_installment_paid(conn, installment_id=back.installment_id, delta=-back.amount)
             _checkpoint(fault, "reversal_allocations")
             data.insert_movement(conn, tenant_id=tenant_id, account_id=int(account_id), kind="payment_reversal",
-                                 amount=take, source_type="payment_reversal", source_id=rev["id"],
-                                 occurred_at=rev["occurred_at"])
-        data.mark_reversal_applied(conn, rev["id"], payment_id=payment["id"], applied_amount=max(take, ZERO))
+                                 amount=take, source_type="payment_reversal", source_id=rev.id,
+                                 occurred_at=rev.occurred_at)
+        data.mark_reversal_applied(conn, reversal_id=rev.id, payment_id=payment.id, applied_amount=max(take, ZERO))
         if remaining - take <= ZERO:
-            data.update_payment(conn, payment["id"], status="reversed")
-        record(conn, DomainEvent(UUID(str(tenant_id)), "payment.reversed", f"payment.reversed:{rev['id']}",
-                                 "payment", str(payment["id"]), now,
-                                 {"payment_id": payment["id"], "reversal_id": rev["id"], "kind": rev["kind"],
+            data.update_payment(conn, payment_id=payment.id, status="reversed")
+        record(conn, DomainEvent(UUID(str(tenant_id)), "payment.reversed", f"payment.reversed:{rev.id}",
+                                 "payment", str(payment.id), now,
+                                 {"payment_id": payment.id, "reversal_id": rev.id, "kind": rev.kind,
                                   "amount": decimal_str(max(take, ZERO)), "account_id": account_id}))
-        applied.append(int(rev["id"]))
+        applied.append(int(rev.id))
     return applied
-
-
-def assign_suspense_payment(*, tenant_id: UUID | str, payment_id: int, account_id: int, operator: str,
-                            now: datetime | None = None) -> None:
-    """An operator places an unmatched payment on an account; what is left of it (after refunds) is allocated."""
-    now = now or datetime.now(UTC)
-    with db.tenant_transaction(tenant_id) as conn:
-        payment = data.get_payment_by_id(conn, payment_id)
-        if payment is None:
-            raise LookupError(f"payment {payment_id} not found")
-        data.advisory_lock(conn, _payment_lock_key(payment["provider"], payment["provider_payment_id"]))
-        payment = data.get_payment_by_id(conn, payment_id, for_update=True)
-        assert payment is not None
-        if payment["status"] != "unmatched":
-            raise PaymentNotInSuspense(f"payment {payment_id} is {payment['status']}, not unmatched")
-        net = Decimal(payment["amount"]) - data.reversed_total(conn, payment_id)
-        if net <= ZERO:  # refunded while in suspense: nothing left to place
-            data.update_payment(conn, payment_id, status="reversed", resolved_by=operator, resolved_at=now)
-            return
-        data.update_payment(conn, payment_id, account_id=account_id, match_method="operator", resolved_by=operator,
-                            resolved_at=now)
-        allocate_payment(conn, tenant_id=tenant_id, payment_id=payment_id, account_id=account_id, amount=net,
-                         occurred_at=payment["paid_at"], fault=None, now=now)
-        collections.reevaluate_account(conn, tenant_id=tenant_id, account_id=account_id, today=now.date(), now=now)

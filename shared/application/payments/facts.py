@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters import conekta
+from shared.domain.errors import Invalid
 from shared.domain.payments import spei
+from shared.domain.payments.errors import PaymentsError
 from shared.domain.payments.model import ProviderFact
 
 
-class UnknownProvider(ValueError):
+class UnknownProvider(PaymentsError, Invalid, ValueError):
     """An inbox row of a provider this code does not know."""
+
+    default_code = "unknown_provider"
 
 
 def parse(provider: str, payload: Any) -> list[ProviderFact]:

@@ -23,7 +23,9 @@ from uuid import UUID
 from shared.adapters import conekta
 from shared.data import db
 from shared.data import payments as data
+from shared.domain.errors import Invalid, NotFound, Unauthenticated
 from shared.domain.payments import spei
+from shared.domain.payments.errors import PaymentsError
 from shared.domain.payments.model import IgnoredFact, MalformedProviderEvent
 from shared.platform import context
 from shared.platform.config import get_settings
@@ -35,16 +37,33 @@ REDRIVE_AFTER_SECONDS = 60.0
 SPEI_SIGNATURE_HEADER = "x-spei-signature"
 
 
-class DeliveryNotVerified(Exception):
+class DeliveryNotVerified(PaymentsError, Unauthenticated):
     """Signature, shared secret or source address did not check out (HTTP 401, nothing stored)."""
 
+    default_code = "webhook_unverified"
+    detail = "No se pudo verificar el origen o la firma de la notificación; no se registró nada."
 
-class MalformedDelivery(ValueError):
-    """The verified body is not a valid event (HTTP 400)."""
+
+class MalformedDelivery(PaymentsError, Invalid, ValueError):
+    """The verified body is not a valid event (the webhook routes answer HTTP 400)."""
+
+    default_code = "webhook_malformed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, detail_es=f"La notificación no tiene el formato esperado: {message}")
 
 
-class TenantNotResolved(LookupError):
-    """The delivery does not say which tenant it is for and there is more than one."""
+class TenantNotResolved(PaymentsError, NotFound, LookupError):
+    """The delivery does not say which tenant it is for and there is more than one (or the slug is unknown)."""
+
+    default_code = "tenant_unknown"
+    detail = "No se identificó el organismo operador de la notificación."
+
+
+class RefetchNotSupported(PaymentsError, Invalid, ValueError):
+    """Only Conekta offers an events API to re-fetch from."""
+
+    default_code = "refetch_not_supported"
 
 
 @dataclass
@@ -58,14 +77,13 @@ class IntakeResult:
 
 
 def resolve_tenant(slug: str | None) -> UUID:
+    """The tenant a slug names; with no slug, the only tenant of the deployment."""
     if slug:
         tenant = db.resolve_tenant(slug)
         if tenant is None:
             raise TenantNotResolved(f"unknown tenant {slug!r}")
         return UUID(str(tenant))
-    with db.connection() as conn:
-        ids = [r[0] for r in conn.execute("SELECT all_tenant_ids() LIMIT 2").fetchall()]
-        conn.rollback()
+    ids = db.tenant_ids()
     if len(ids) != 1:
         raise TenantNotResolved("add ?tenant=<slug> to the webhook URL (several tenants)")
     return UUID(str(ids[0]))
@@ -182,9 +200,9 @@ def receive_spei(*, body: bytes, signature: str | None, client_ip: str | None, t
                       error="devuelta: CLABE con dígito verificador inválido" if returned else None, enqueue=enqueue)
     if inbox_id is None:
         with db.tenant_transaction(tenant_id) as conn:
-            earlier = data.inbox_by_event(conn, spei.PROVIDER, event_id)
-        if earlier is not None and earlier["status"] == "ignored":
-            answer = spei.answer_for(payload=earlier["payload"])
+            earlier = data.inbox_by_event(conn, provider=spei.PROVIDER, event_id=event_id)
+        if earlier is not None and earlier.status == "ignored":
+            answer = spei.answer_for(payload=earlier.payload)
     outcome = "duplicate" if inbox_id is None else ("returned" if returned else "stored")
     return IntakeResult(outcome, spei.PROVIDER, event_id, tenant_id, inbox_id, answer)
 
@@ -193,7 +211,7 @@ def store_fetched_event(*, tenant_id: UUID, provider: str, payload: dict[str, An
                         enqueue: Enqueue | None) -> int | None:
     """An event re-fetched from the provider's authenticated API (reconciliation): same inbox, same idempotency."""
     if provider != conekta.PROVIDER:
-        raise ValueError(f"re-fetch is not supported for {provider}")
+        raise RefetchNotSupported(f"re-fetch is not supported for {provider}")
     event_id, event_type = conekta.event_identity(payload)
     facts = conekta.parse_event(payload)
     ignored = all(isinstance(f, IgnoredFact) for f in facts)
@@ -207,8 +225,8 @@ def redrive_stale_inbox(*, enqueue: Enqueue, older_than_seconds: float = REDRIVE
     with db.connection() as conn, conn.transaction():
         rows = data.claim_stale_inbox(conn, older_than_seconds=older_than_seconds, limit=limit)
         for row in rows:
-            enqueue({"tenant_id": str(row["tenant_id"]), "inbox_id": row["id"], "provider": row["provider"],
-                     "event_id": row["event_id"]})
+            enqueue({"tenant_id": str(row.tenant_id), "inbox_id": row.id, "provider": row.provider,
+                     "event_id": row.event_id})
     if rows:
         log.warning("re-sent %d pending webhook inbox rows", len(rows))
     return len(rows)

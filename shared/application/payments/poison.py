@@ -5,25 +5,28 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 from uuid import UUID
-
-from psycopg.types.json import Jsonb
 
 from shared.application.payments.apply import process_inbox
 from shared.data import db
 from shared.data import payments as data
+from shared.data import payments_operations as ops
+from shared.data.payments_operations import PoisonMessage
+from shared.domain.errors import Invalid
+from shared.domain.payments.errors import PaymentsError
 from shared.platform.metrics import queue_poison_messages_total
 
 log = logging.getLogger(__name__)
 
 
-class UnroutablePoison(ValueError):
+class UnroutablePoison(PaymentsError, Invalid, ValueError):
     """A poison message that does not name a tenant and inbox row (logged, nothing to replay)."""
 
+    default_code = "unroutable_poison"
 
-def record_poison(raw: bytes | str) -> int:
+
+def record_poison(*, raw: bytes | str) -> int:
     """Mark the inbox row failed and keep the message with the last error as the reason. Returns the inbox id."""
     try:
         message = json.loads(raw)
@@ -33,19 +36,16 @@ def record_poison(raw: bytes | str) -> int:
         queue_poison_messages_total.add(1, {"queue": "payments-in"})
         raise UnroutablePoison(str(exc)) from exc
     with db.tenant_transaction(tenant_id) as conn:
-        row = data.lock_inbox(conn, inbox_id)
+        row = data.lock_inbox(conn, inbox_id=inbox_id)
         if row is None:
             reason = "inbox row not found"
-        elif row["status"] != "pending":  # applied after all (a late success): nothing to replay
+        elif row.status != "pending":  # applied after all (a late success): nothing to replay
             return inbox_id
         else:
-            reason = row["error"] or "retries exhausted"
-            data.finish_inbox(conn, inbox_id, status="failed", error=reason)
+            reason = row.error or "retries exhausted"
+            data.finish_inbox(conn, inbox_id=inbox_id, status="failed", error=reason)
         if row is not None:
-            conn.execute(
-                "INSERT INTO payment_poison (tenant_id, inbox_id, message, reason) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (tenant_id, inbox_id) DO UPDATE SET reason = EXCLUDED.reason, poisoned_at = now(),"
-                " replayed_at = NULL, replay_result = NULL", (str(tenant_id), inbox_id, Jsonb(message), reason))
+            ops.upsert_poison(conn, tenant_id=tenant_id, inbox_id=inbox_id, message=message, reason=reason)
     queue_poison_messages_total.add(1, {"queue": "payments-in"})
     log.error("payments message poisoned", extra={"inbox_id": inbox_id, "reason": reason})
     return inbox_id
@@ -58,32 +58,26 @@ class ReplayOutcome:
     result: str
 
 
-def list_poison(tenant_id: UUID | str) -> list[dict[str, Any]]:
+def list_poison(*, tenant_id: UUID | str) -> list[PoisonMessage]:
     with db.tenant_transaction(tenant_id) as conn:
-        cur = conn.execute("SELECT id, inbox_id, reason, poisoned_at, replayed_at, replay_result FROM payment_poison"
-                           " ORDER BY id")
-        cols = [c.name for c in cur.description or ()]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        return ops.poison_messages(conn)
 
 
-def replay_poison(tenant_id: UUID | str, *, inbox_id: int | None = None) -> list[ReplayOutcome]:
+def replay_poison(*, tenant_id: UUID | str, now: datetime, inbox_id: int | None = None) -> list[ReplayOutcome]:
     """Re-apply poisoned inbox rows (all not yet replayed, or one) in-process; the outcome is stored."""
     with db.tenant_transaction(tenant_id) as conn:
-        sql = "SELECT inbox_id FROM payment_poison WHERE replayed_at IS NULL"
-        rows = conn.execute(sql + (" AND inbox_id = %s" if inbox_id else "") + " ORDER BY id",
-                            (inbox_id,) if inbox_id else None).fetchall()
+        inbox_ids = ops.unreplayed_poison(conn, inbox_id=inbox_id)
     outcomes = []
-    for (iid,) in rows:
+    for iid in inbox_ids:
         with db.tenant_transaction(tenant_id) as conn:
-            data.reset_inbox(conn, iid)
+            data.reset_inbox(conn, inbox_id=iid)
         try:
-            result = process_inbox(tenant_id=tenant_id, inbox_id=iid).outcome
+            result = process_inbox(tenant_id=tenant_id, inbox_id=iid, now=now).outcome
         except Exception as exc:
             result = f"failed: {type(exc).__name__}: {exc}"
         with db.tenant_transaction(tenant_id) as conn:
             if result.startswith("failed"):
-                data.finish_inbox(conn, iid, status="failed", error=result)
-            conn.execute("UPDATE payment_poison SET replayed_at = %s, replay_result = %s WHERE inbox_id = %s",
-                         (datetime.now(UTC), result[:2000], iid))
+                data.finish_inbox(conn, inbox_id=iid, status="failed", error=result)
+            ops.mark_poison_replayed(conn, inbox_id=iid, at=now, result=result)
         outcomes.append(ReplayOutcome(UUID(str(tenant_id)), iid, result))
     return outcomes

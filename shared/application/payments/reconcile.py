@@ -16,14 +16,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
 from shared.adapters import conekta
 from shared.application.payments.apply import process_inbox
 from shared.application.payments.facts import parse
-from shared.application.payments.intake import Enqueue, store_fetched_event
+from shared.application.payments.intake import Enqueue, RefetchNotSupported, store_fetched_event
 from shared.data import db
 from shared.data import payments as data
+from shared.data import payments_operations as ops
+from shared.data.sql import Conn
 from shared.domain.money import ZERO
 from shared.domain.payments.model import PaymentFact
 from shared.domain.timezone import UTILITY_TZ
@@ -50,20 +50,25 @@ class ChannelReconciliation:
     def balanced(self) -> bool:
         return not self.missing and self.expected_amount == self.applied_amount + self.unmatched_amount
 
+    def figures(self, day: date) -> ops.Reconciliation:
+        return ops.Reconciliation(day, self.provider, self.channel, self.expected_count, self.expected_amount,
+                                  self.applied_count, self.applied_amount, self.unmatched_count,
+                                  self.unmatched_amount, self.missing)
+
 
 def day_window(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), tzinfo=UTILITY_TZ)
     return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=UTILITY_TZ)
 
 
-def _expected_payments(conn: Any, provider: str, since: datetime, until: datetime) -> dict[str, PaymentFact]:
+def _expected_payments(conn: Conn, provider: str, since: datetime, until: datetime) -> dict[str, PaymentFact]:
     """One fact per provider payment id. Events arrive after the payment happened (late deliveries, re-fetches):
     every row received since the day began is read and filtered by the payment's own time."""
     expected: dict[str, PaymentFact] = {}
     for row in data.inbox_received_since(conn, provider=provider, since=since - timedelta(days=1)):
-        if row["status"] == "ignored":
+        if row.status == "ignored":
             continue
-        for fact in parse(provider, row["payload"]):
+        for fact in parse(provider, row.payload):
             if isinstance(fact, PaymentFact) and since <= fact.paid_at < until:
                 expected.setdefault(fact.provider_payment_id, fact)
     return expected
@@ -75,8 +80,8 @@ def reconcile_day(*, tenant_id: UUID | str, day: date) -> list[ChannelReconcilia
     with db.tenant_transaction(tenant_id) as conn:
         for provider in PROVIDERS:
             expected = _expected_payments(conn, provider, since, until)
-            stored = {r["provider_payment_id"]: r for r in data.payments_between(conn, provider=provider,
-                                                                                 since=since, until=until)}
+            stored = {r.provider_payment_id: r for r in data.payments_between(conn, provider=provider,
+                                                                              since=since, until=until)}
             for ppid, fact in expected.items():
                 rec = report.setdefault((provider, fact.channel), ChannelReconciliation(provider, fact.channel))
                 rec.expected_count += 1
@@ -84,30 +89,19 @@ def reconcile_day(*, tenant_id: UUID | str, day: date) -> list[ChannelReconcilia
                 payment = stored.get(ppid)
                 if payment is None:
                     rec.missing.append(ppid)
-                elif payment["status"] == "unmatched" or payment["account_id"] is None:
+                elif payment.status == "unmatched" or payment.account_id is None:
                     rec.unmatched_count += 1
-                    rec.unmatched_amount += Decimal(payment["amount"])
+                    rec.unmatched_amount += Decimal(payment.amount)
                 else:
                     rec.applied_count += 1
-                    rec.applied_amount += Decimal(payment["amount"])
+                    rec.applied_amount += Decimal(payment.amount)
             for ppid, payment in stored.items():  # stored without a provider event (should not happen)
                 if ppid not in expected:
-                    rec = report.setdefault((provider, payment["channel"]),
-                                            ChannelReconciliation(provider, payment["channel"]))
+                    rec = report.setdefault((provider, payment.channel),
+                                            ChannelReconciliation(provider, payment.channel))
                     rec.missing.append(f"sin evento:{ppid}")
         for rec in report.values():
-            conn.execute(
-                "INSERT INTO payment_reconciliations (tenant_id, day, provider, channel, expected_count,"
-                " expected_amount, applied_count, applied_amount, unmatched_count, unmatched_amount, missing)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (tenant_id, day, provider, channel) DO UPDATE SET"
-                " expected_count = EXCLUDED.expected_count, expected_amount = EXCLUDED.expected_amount,"
-                " applied_count = EXCLUDED.applied_count, applied_amount = EXCLUDED.applied_amount,"
-                " unmatched_count = EXCLUDED.unmatched_count, unmatched_amount = EXCLUDED.unmatched_amount,"
-                " missing = EXCLUDED.missing, computed_at = now()",
-                (str(tenant_id), day, rec.provider, rec.channel, rec.expected_count, rec.expected_amount,
-                 rec.applied_count, rec.applied_amount, rec.unmatched_count, rec.unmatched_amount,
-                 Jsonb(rec.missing)))
+            ops.upsert_reconciliation(conn, tenant_id=tenant_id, figures=rec.figures(day))
     for rec in report.values():
         reconciled = rec.applied_count + rec.unmatched_count
         if reconciled:
@@ -122,13 +116,13 @@ class RefetchResult:
     applied: int = 0
 
 
-def refetch_day(*, tenant_id: UUID, provider: str, day: date, base_url: str = conekta.API_URL,
+def refetch_day(*, tenant_id: UUID, provider: str, day: date, now: datetime, base_url: str = conekta.API_URL,
                 enqueue: Enqueue | None = None,
                 client_factory: Callable[..., conekta.ConektaClient] | None = None) -> RefetchResult:
     """Fetch the provider's events of `day` and store the ones we never received; with no `enqueue` they are
     applied in-process. Only Conekta offers an events API here (SPEI has none in this integration)."""
     if provider != conekta.PROVIDER:
-        raise ValueError(f"re-fetch is only available for conekta, not {provider!r}")
+        raise RefetchNotSupported(f"re-fetch is only available for conekta, not {provider!r}")
     since, until = day_window(day)
     result = RefetchResult()
     factory = client_factory or conekta.ConektaClient
@@ -140,7 +134,7 @@ def refetch_day(*, tenant_id: UUID, provider: str, day: date, base_url: str = co
         if inbox_id is None:
             continue
         result.stored += 1
-        if enqueue is None and process_inbox(tenant_id=tenant_id, inbox_id=inbox_id).outcome == "processed":
+        if enqueue is None and process_inbox(tenant_id=tenant_id, inbox_id=inbox_id, now=now).outcome == "processed":
             result.applied += 1
     log.info("refetched provider events", extra={"provider": provider, "day": day.isoformat(),
                                                  "fetched": result.fetched, "stored": result.stored})
