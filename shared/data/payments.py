@@ -65,14 +65,16 @@ class AmountMatch(NamedTuple):
 
 
 class StoredPayment(NamedTuple):
+    """A payment as the apply path and the reconciliation read it (its status and account decide what is left)."""
+
     id: int
     provider: str
     provider_payment_id: str
-    channel: str
+    status: str
+    account_id: int | None
     amount: Decimal
     paid_at: datetime
-    account_id: int | None
-    status: str
+    channel: str
 
 
 class UnmatchedPayment(NamedTuple):
@@ -201,7 +203,7 @@ def amount_candidates(conn: Conn, *, amount: Decimal, limit: int = 5) -> list[Am
 
 # ---- payments -----------------------------------------------------------------------------------------------------
 
-_PAYMENT = "SELECT id, provider, provider_payment_id, channel, amount, paid_at, account_id, status FROM payments"
+_PAYMENT = "SELECT id, provider, provider_payment_id, status, account_id, amount, paid_at, channel FROM payments"
 
 
 def insert_payment(conn: Conn, *, tenant_id: Any, provider: str, provider_payment_id: str,

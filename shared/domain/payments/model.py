@@ -7,13 +7,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from shared.domain.errors import Invalid
+from shared.domain.payments.errors import PaymentsError
+
 Channel = Literal["card", "oxxo", "spei", "cash", "bank", "other"]
 Target = Literal["invoice", "installment", "credit"]
 ReversalKind = Literal["refund", "reversal", "chargeback"]
 
 
-class MalformedProviderEvent(ValueError):
+class MalformedProviderEvent(PaymentsError, Invalid, ValueError):
     """A provider payload that is not the shape we expect (missing id, amount, ...); answered with HTTP 400."""
+
+    default_code = "webhook_malformed"
+    detail = "La notificación no tiene el formato esperado."
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shared.domain.errors import Conflict, Invalid
 from shared.domain.money import CENT, ZERO, require_decimal
+from shared.domain.payments.errors import PaymentsError
 from shared.domain.payments.model import (
     Allocation,
     AllocationReversal,
@@ -23,12 +25,18 @@ from shared.domain.payments.model import (
 )
 
 
-class InvalidAmount(ValueError):
+class InvalidAmount(PaymentsError, Invalid, ValueError):
     """An amount that is not a positive (or non-negative) Decimal in centavos."""
 
+    default_code = "invalid_amount"
+    detail = "El importe no es válido."
 
-class ReversalExceedsAllocations(ValueError):
+
+class ReversalExceedsAllocations(PaymentsError, Conflict, ValueError):
     """A reversal asks for more than what is still allocated of the payment."""
+
+    default_code = "reversal_exceeds_allocations"
+    detail = "La devolución excede lo aplicado del pago."
 
 
 def _cents(value: Decimal, *, name: str, positive: bool) -> Decimal:
