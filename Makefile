@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy function_app.py manage.py functions shared cli local_runner devstack fakes
+	$(VENV)/bin/mypy function_app.py manage.py functions shared cli devtools
 
 test: install lint typecheck
 	$(PY) -m pytest

@@ -1,10 +1,11 @@
-"""The operator CLI: one typer app composed from the command modules in cli/."""
+"""The operator CLI: one typer app composed from the command modules in cli/. `manage.py` adds the developer
+commands (migrate, serve, demo, seed, bench, loadtest) from `devtools/commands/`."""
 
 from __future__ import annotations
 
 import typer
 
-from cli import billing, cfdi, csd, devcommands, payments, readings, runtime, seed, tariff, token
+from cli import billing, cfdi, csd, payments, readings, runtime, tariff, token
 
 app = typer.Typer(help="SUPRA Water (CEA Querétaro): comandos de operación y desarrollo.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -15,10 +16,8 @@ app.add_typer(payments.payments_app, name="payments")
 app.add_typer(payments.ledger_app, name="ledger")
 app.add_typer(billing.billing_app, name="billing")
 app.add_typer(readings.readings_app, name="readings")
-app.command("seed")(seed.seed_command)
 app.command("token")(token.token_command)
 app.command("bill")(billing.bill_command)
-devcommands.register(app)
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def _tenants(slug: str | None) -> list[UUID]:
     if slug is None:
         return ledger.all_tenants()
     try:
-        return [payments.resolve_tenant(slug)]
+        return [payments.resolve_tenant(slug=slug)]
     except payments.TenantNotResolved as exc:
         _fail(str(exc))
 

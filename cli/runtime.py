@@ -12,8 +12,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from devstack.stack import Stack, local_stack
-from local_runner.host import LocalHost, read_local_settings
+from devtools.devstack.stack import Stack, local_stack
+from devtools.local_runner.host import LocalHost, read_local_settings
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL_DEMO = REPO / ".local" / "demo"

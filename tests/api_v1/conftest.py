@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from devstack.postgres import Cluster, clone_database, drop_database
+from devtools.devstack.postgres import Cluster, clone_database, drop_database
 from functions.api import ratelimit
 from functions.api.app import create_app
 from shared.application.access.tokens import issue_token, reset_tenant_cache

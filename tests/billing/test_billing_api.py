@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from local_runner.host import LocalHost
+from devtools.local_runner.host import LocalHost
 from shared.application.access.tokens import issue_token, reset_tenant_cache
 from shared.platform.secrets import reset_secret_cache
 from tests.billing.builders import add_account, make_utility, monthly

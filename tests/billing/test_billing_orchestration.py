@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from local_runner.host import LocalHost
+from devtools.local_runner.host import LocalHost
 from shared.application.billing import runs
 from tests.billing.builders import add_account, make_utility, monthly
 

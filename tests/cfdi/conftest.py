@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fakes.pac_simulator import PacSimulator
+from devtools.fakes.pac_simulator import PacSimulator
 from shared.adapters.csd import CfdiSigner, CsdFiles, create_test_csd, load_signer_from_files
 from shared.adapters.pac import FinkokClient, RetryPolicy
 from shared.domain.cfdi.models import ConceptInput, Issuer, Receiver

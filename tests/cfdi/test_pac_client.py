@@ -10,7 +10,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from fakes.pac_simulator import PacSimulator, start_simulator
+from devtools.fakes.pac_simulator import PacSimulator, start_simulator
 from shared.adapters.csd import CfdiSigner, SignedCfdi, build_cancellation_request
 from shared.adapters.pac import (
     FinkokClient,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.adapters.signing_bench import benchmark_signing
+from devtools.bench.signing import benchmark_signing
 
 
 def test_benchmark_signing_small_sample() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fakes.pac_simulator import PacSimulator
+from devtools.fakes.pac_simulator import PacSimulator
 from shared.adapters.csd import CfdiSigner, CsdFiles, create_test_csd, load_signer_from_files
 from shared.adapters.pac import FinkokClient, RetryPolicy
 from shared.adapters.storage import reset_clients

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 import azure.durable_functions as df
 import pytest
 
-from fakes.pac_simulator import PacSimulator
+from devtools.fakes.pac_simulator import PacSimulator
+from devtools.local_runner.durable.activities import InProcessActivityRunner
+from devtools.local_runner.durable.engine import DurableEngine
+from devtools.local_runner.durable.store import RuntimeStatus
+from devtools.local_runner.index import FunctionIndex
+from devtools.local_runner.invoke import FunctionInvoker
 from functions import cfdi as cfdi_functions
-from local_runner.durable.activities import InProcessActivityRunner
-from local_runner.durable.engine import DurableEngine
-from local_runner.durable.store import RuntimeStatus
-from local_runner.index import FunctionIndex
-from local_runner.invoke import FunctionInvoker
 from shared.adapters import storage
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.stamping import start_stamping

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fakes.pac_simulator import PacSimulator
+from devtools.fakes.pac_simulator import PacSimulator
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.stamping import stamp_run_inline
 from shared.data import cfdi as data

@@ -7,7 +7,7 @@ import json
 
 from lxml import etree
 
-from fakes.pac_simulator import PacSimulator
+from devtools.fakes.pac_simulator import PacSimulator
 from shared.adapters.pac.checks import check_cfdi
 from shared.application.cfdi import mapping
 from shared.application.cfdi.services import CfdiServices

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from fakes.whatsapp_server import WhatsAppFake
+from devtools.fakes.whatsapp_server import WhatsAppFake
 from shared.adapters.whatsapp import WhatsAppError
 from shared.application import outbox
 from shared.application.notifications import whatsapp

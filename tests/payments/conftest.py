@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fakes.conekta_server import ConektaFake
+from devtools.fakes.conekta_server import ConektaFake
 from shared.application.payments import intake
 from shared.platform.config import reset_settings_cache
 from shared.platform.secrets import reset_secret_cache

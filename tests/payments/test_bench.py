@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.application.payments.bench import bench_payments
+from devtools.bench.payments import bench_payments
 
 
 def test_bench_payments_small(fresh_db, tenant_factory):

@@ -47,7 +47,7 @@ def test_webhooks_through_the_local_runner(fresh_db, tenant_factory, payment_sec
 def test_demo_command_sends_webhooks_and_shows_balances(fresh_db, tenant_factory, payment_secrets,
                                                         local_host_factory, tmp_path):
     from cli.payments import run_payments_demo
-    from fakes.conekta_server import ConektaFake
+    from devtools.fakes.conekta_server import ConektaFake
 
     tenant = tenant_factory("demo")
     accounts = [make_account(fresh_db, tenant) for _ in range(3)]

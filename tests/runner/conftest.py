@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from local_runner.durable.activities import InProcessActivityRunner
-from local_runner.durable.engine import DurableEngine
-from local_runner.host import LocalHost
-from local_runner.index import FunctionIndex
-from local_runner.invoke import FunctionInvoker
+from devtools.local_runner.durable.activities import InProcessActivityRunner
+from devtools.local_runner.durable.engine import DurableEngine
+from devtools.local_runner.host import LocalHost
+from devtools.local_runner.index import FunctionIndex
+from devtools.local_runner.invoke import FunctionInvoker
 from tests.fixtures.runner import HostFactory
 from tests.runner.apps import sample_app
 

@@ -6,7 +6,7 @@ import re
 
 from azure.storage.blob import BlobServiceClient
 
-from local_runner.azurite import Azurite, start_azurite
+from devtools.local_runner.azurite import Azurite, start_azurite
 
 
 def test_session_azurite_serves_blobs(azurite: str) -> None:

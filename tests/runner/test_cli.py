@@ -1,4 +1,4 @@
-"""`python -m local_runner serve` end to end: starts Azurite, serves HTTP, stops cleanly on Ctrl-C."""
+"""`python -m devtools.local_runner serve` end to end: starts Azurite, serves HTTP, stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as H
 
-from local_runner.durable.engine import DuplicateInstance, DurableEngine, InstanceGone
-from local_runner.durable.store import RuntimeStatus
-from local_runner.index import UnknownFunction
+from devtools.local_runner.durable.engine import DuplicateInstance, DurableEngine, InstanceGone
+from devtools.local_runner.durable.store import RuntimeStatus
+from devtools.local_runner.index import UnknownFunction
 
 
 def start(engine: DurableEngine, name: str, value: object = None, instance_id: str | None = None) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from local_runner.durable.store import RuntimeStatus
-from local_runner.host import LocalHost
+from devtools.local_runner.durable.store import RuntimeStatus
+from devtools.local_runner.host import LocalHost
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from local_runner.host import LocalHost
+from devtools.local_runner.host import LocalHost
 
 
 @pytest.fixture

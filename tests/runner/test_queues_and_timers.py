@@ -10,8 +10,8 @@ import pytest
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
-from local_runner.host import LocalHost
-from local_runner.timers import TimerHost
+from devtools.local_runner.host import LocalHost
+from devtools.local_runner.timers import TimerHost
 
 QUEUES = ["payments-in", "payments-in-poison", "notifications", "fanout-in", "fanout-out"]
 

@@ -6,10 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from local_runner.http import InvalidRoute, compile_route
-from local_runner.index import FunctionIndex, UnknownFunction
-from local_runner.ncrontab import InvalidSchedule, Schedule
-from local_runner.settings import HostConfig, InvalidTimeSpan, MissingSetting, parse_timespan, resolve_setting_refs
+from devtools.local_runner.http import InvalidRoute, compile_route
+from devtools.local_runner.index import FunctionIndex, UnknownFunction
+from devtools.local_runner.ncrontab import InvalidSchedule, Schedule
+from devtools.local_runner.settings import (
+    HostConfig,
+    InvalidTimeSpan,
+    MissingSetting,
+    parse_timespan,
+    resolve_setting_refs,
+)
 from tests.runner.apps import sample_app
 
 

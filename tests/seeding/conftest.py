@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack.postgres import Cluster, clone_database, drop_database
-from shared.application.seeding.plan import SyntheticSpec
-from shared.application.seeding.reference import seed_reference
-from shared.application.seeding.synthetic import SeedReport, seed_synthetic
+from devtools.devstack.postgres import Cluster, clone_database, drop_database
+from devtools.seeding.plan import SyntheticSpec
+from devtools.seeding.reference import seed_reference
+from devtools.seeding.synthetic import SeedReport, seed_synthetic
 from tests.fixtures.postgres import TEMPLATE, TestDatabase
 
 SMALL = SyntheticSpec(accounts=300, sectors=6, months=6, seed=20260, until=dt.date(2026, 11, 1))

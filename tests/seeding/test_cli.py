@@ -2,7 +2,7 @@
 
 from typer.testing import CliRunner
 
-from cli.seed import seed_app
+from devtools.commands.seed import seed_app
 
 
 def test_seed_command_seeds_then_refuses_then_resets(fresh_db):

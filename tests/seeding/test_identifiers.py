@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.application.seeding import catalog
-from shared.application.seeding.identifiers import (
+from devtools.seeding import catalog
+from devtools.seeding.identifiers import (
     clabe_check_digits,
     homoclave,
     luhn_check_digits,

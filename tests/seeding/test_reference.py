@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from shared.application.seeding.reference import (
+from devtools.seeding.reference import (
     TARIFFS_DIR,
     TENANT,
     InvalidTariffFile,

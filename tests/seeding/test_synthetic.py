@@ -7,9 +7,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from shared.application.seeding import catalog
-from shared.application.seeding.plan import DOMESTICO, SyntheticSpec, build_plan
-from shared.application.seeding.synthetic import TenantAlreadySeeded, TenantMissing, reset_order, seed_synthetic
+from devtools.seeding import catalog
+from devtools.seeding.plan import DOMESTICO, SyntheticSpec, build_plan
+from devtools.seeding.synthetic import TenantAlreadySeeded, TenantMissing, reset_order, seed_synthetic
 from shared.domain.cfdi.rfc import rfc_problem
 from shared.domain.identity.curp import curp_problem
 from shared.domain.payments.references import is_valid_clabe, is_valid_reference, make_reference
@@ -243,7 +243,7 @@ def test_foreign_keys_come_back_identical_after_a_seed(seeded, extra_database):
 
 
 def test_a_failed_load_leaves_neither_rows_nor_schema_changes(fresh_db, monkeypatch):
-    from shared.application.seeding import synthetic
+    from devtools.seeding import synthetic
 
     def broken(plan, ids):
         raise RuntimeError("generator broke")

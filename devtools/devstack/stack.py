@@ -1,0 +1,67 @@
+"""The local stack for `manage.py demo/serve/bill/bench`: a private PostgreSQL cluster under .local/pg (or
+DATABASE_URL when set), migrated, and Azurite on loopback; their settings are exported to this process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from devtools.devstack.postgres import Cluster, start_cluster
+from devtools.local_runner.azurite import Azurite, start_azurite
+from shared.adapters import storage
+from shared.data import db
+from shared.data.migrate import migrate
+from shared.platform.config import reset_settings_cache
+
+REPO = Path(__file__).resolve().parents[1]
+LOCAL = REPO / ".local"
+
+
+@dataclass
+class Stack:
+    database_url: str
+    migrations_url: str
+    storage: str
+    cluster: Cluster | None
+    azurite: Azurite | None
+
+    def env(self) -> dict[str, str]:
+        return {"DATABASE_URL": self.database_url, "MIGRATIONS_DATABASE_URL": self.migrations_url,
+                "AzureWebJobsStorage": self.storage}
+
+
+def _export(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    reset_settings_cache()
+    storage.reset_clients()
+    db.close_pool()
+
+
+@contextlib.contextmanager
+def local_stack(*, throwaway: bool = False, root: Path | None = None, persist_storage: bool = False) -> Iterator[Stack]:
+    """Start (or reuse through DATABASE_URL) PostgreSQL, migrate it, start Azurite; stop what we started."""
+    root = root or (LOCAL / "bench" if throwaway else LOCAL)
+    cluster: Cluster | None = None
+    azurite: Azurite | None = None
+    try:
+        if os.environ.get("DATABASE_URL") and os.environ.get("MIGRATIONS_DATABASE_URL"):
+            app_url, owner_url = os.environ["DATABASE_URL"], os.environ["MIGRATIONS_DATABASE_URL"]
+        else:
+            cluster = start_cluster(root / "pg", throwaway=throwaway)
+            app_url, owner_url = cluster.app_url, cluster.owner_url
+        migrate(owner_url)
+        azurite = start_azurite(location=root / "azurite" if persist_storage else None,
+                                log_path=root / "azurite.log")
+        stack = Stack(database_url=app_url, migrations_url=owner_url, storage=azurite.connection_string,
+                      cluster=cluster, azurite=azurite)
+        _export(stack.env())
+        yield stack
+    finally:
+        db.close_pool()
+        if azurite is not None:
+            azurite.stop()
+        if cluster is not None:
+            cluster.stop()
