@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 from shared.application.outbox import DomainEvent, record
@@ -121,22 +122,30 @@ def payment_lock_key(provider: str, provider_payment_id: str) -> str:
     return f"payment:{provider}:{provider_payment_id}"
 
 
-def match_account(conn: Conn, fact: PaymentFact) -> tuple[int | None, str | None, str | None]:
-    """(account id, method, suspense reason): references with valid check digits, then amount/date."""
+class AccountMatch(NamedTuple):
+    """Whose a payment is: the account and how it was found, or None and why the payment goes to suspense."""
+
+    account_id: int | None
+    method: str | None
+    suspense_reason: str | None
+
+
+def match_account(conn: Conn, *, fact: PaymentFact) -> AccountMatch:
+    """References with valid check digits first, then a unique open amount near a due date."""
     if fact.currency != "MXN":
-        return None, None, f"currency {fact.currency}"
+        return AccountMatch(None, None, f"currency {fact.currency}")
     keys, problems = lookup_keys(hints=fact.hints)
     for key in keys:
         account_id = data.find_account(conn, column=key.column, value=key.value)
         if account_id is not None:
-            return account_id, key.method, None
+            return AccountMatch(account_id, key.method, None)
     candidates = [AmountCandidate(int(r.account_id), Decimal(r.open_amount), r.last_due_date)
                   for r in data.amount_candidates(conn, amount=fact.amount) if r.last_due_date is not None]
     picked = pick_by_amount(amount=fact.amount, paid_on=fact.paid_at.date(), candidates=candidates)
     if picked is not None:
-        return picked, "amount_date", None
+        return AccountMatch(picked, "amount_date", None)
     reason = ", ".join(problems) if problems else ("no reference matched" if keys else "no reference")
-    return None, None, reason + ("; amount ambiguous" if candidates else "")
+    return AccountMatch(None, None, reason + ("; amount ambiguous" if candidates else ""))
 
 
 def _apply_payment_fact(conn: Conn, *, tenant_id: UUID | str, inbox_id: int, fact: PaymentFact,
@@ -144,7 +153,7 @@ def _apply_payment_fact(conn: Conn, *, tenant_id: UUID | str, inbox_id: int, fac
     data.advisory_lock(conn, key=payment_lock_key(fact.provider, fact.provider_payment_id))
     if data.get_payment(conn, provider=fact.provider, provider_payment_id=fact.provider_payment_id) is not None:
         return None  # the other event of the same charge (order.paid / charge.paid) stored it
-    account_id, method, reason = match_account(conn, fact)
+    account_id, method, reason = match_account(conn, fact=fact)
     reference = fact.hints.reference or fact.hints.clabe or fact.hints.numeric_reference
     payment_id = data.insert_payment(
         conn, tenant_id=tenant_id, provider=fact.provider, provider_payment_id=fact.provider_payment_id,

@@ -4,6 +4,7 @@ every money movement on an account takes first."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 from shared.data import payments as data
@@ -30,7 +31,15 @@ def lock_account(conn: Conn, *, account_id: int, detail_es: str | None = None) -
     return account
 
 
-def open_items(conn: Conn, *, account_id: int) -> tuple[list[OpenInvoice], list[OpenInstallment], list[OpenInvoice]]:
+class OpenItems(NamedTuple):
+    """What an account still owes: invoices outside a plan, the active plan's installments and its invoices."""
+
+    invoices: list[OpenInvoice]
+    installments: list[OpenInstallment]
+    plan_invoices: list[OpenInvoice]
+
+
+def open_items(conn: Conn, *, account_id: int) -> OpenItems:
     plan_id = data.active_plan_id(conn, account_id=account_id)
     invoices: list[OpenInvoice] = []
     plan_invoices: list[OpenInvoice] = []
@@ -41,7 +50,7 @@ def open_items(conn: Conn, *, account_id: int) -> tuple[list[OpenInvoice], list[
     if plan_id is not None:
         installments = [OpenInstallment(int(i.id), i.due_date, int(i.seq), Decimal(i.amount) - Decimal(i.paid_amount))
                         for i in data.plan_installments(conn, plan_id=plan_id) if i.paid_amount < i.amount]
-    return invoices, installments, plan_invoices
+    return OpenItems(invoices, installments, plan_invoices)
 
 
 def move_account_credit(conn: Conn, *, tenant_id: UUID | str, account_id: int) -> Decimal:

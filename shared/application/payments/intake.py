@@ -76,7 +76,7 @@ class IntakeResult:
     answer: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve_tenant(slug: str | None) -> UUID:
+def resolve_tenant(*, slug: str | None) -> UUID:
     """The tenant a slug names; with no slug, the only tenant of the deployment."""
     if slug:
         tenant = db.resolve_tenant(slug)
@@ -131,7 +131,7 @@ def receive_conekta(*, body: bytes, digest: str | None, tenant_slug: str | None,
         facts = conekta.parse_event(payload)
     except MalformedProviderEvent as exc:
         raise MalformedDelivery(str(exc)) from exc
-    tenant_id = tenant_id or resolve_tenant(tenant_slug)
+    tenant_id = tenant_id or resolve_tenant(slug=tenant_slug)
     ignored = all(isinstance(f, IgnoredFact) for f in facts)
     status = "ignored" if ignored else "pending"
     error = "; ".join(f.reason for f in facts if isinstance(f, IgnoredFact)) or None
@@ -192,7 +192,7 @@ def receive_spei(*, body: bytes, signature: str | None, client_ip: str | None, t
         event_id = spei.event_id(payload=payload)
     except MalformedProviderEvent as exc:
         raise MalformedDelivery(str(exc)) from exc
-    tenant_id = resolve_tenant(tenant_slug)
+    tenant_id = resolve_tenant(slug=tenant_slug)
     answer = spei.answer_for(payload=payload)
     returned = answer["mensaje"] == "devolver"
     inbox_id = _store(tenant_id=tenant_id, provider=spei.PROVIDER, event_id=event_id, event_type="abono",
