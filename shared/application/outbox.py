@@ -6,39 +6,21 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import psycopg
 
 from shared.data import db, events
+from shared.domain.events import DomainEvent
 from shared.platform import context
 from shared.platform.metrics import outbox_events_relayed_total
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class DomainEvent:
-    """`key` is the natural key (e.g. "invoice.issued:123"); `occurred_at` is the business moment, so recording
-    the same fact twice is a no-op."""
-
-    tenant_id: UUID
-    event_type: str
-    key: str
-    aggregate_type: str
-    aggregate_id: str
-    occurred_at: datetime
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
 def record(conn: psycopg.Connection[Any], *new_events: DomainEvent) -> None:
     """Write events in the caller's transaction, with the current correlation id."""
-    cid = context.correlation_id.get()
-    events.insert_events(conn, [(e.tenant_id, e.event_type, e.key, e.aggregate_type, e.aggregate_id, e.payload,
-                                 cid, e.occurred_at) for e in new_events])
+    events.insert_events(conn, new_events)
 
 
 Publisher = Callable[[list[dict[str, Any]]], None]
@@ -51,7 +33,7 @@ def relay_pending(*, publish: Publisher, batch_size: int = 256, max_batches: int
     relayed = 0
     for _ in range(max_batches):
         with db.connection() as conn, conn.transaction():
-            batch = events.claim_pending(conn, batch_size)
+            batch = events.claim_pending(conn, limit=batch_size)
             if not batch:
                 break
             publish([_envelope(e) for e in batch])
@@ -62,16 +44,16 @@ def relay_pending(*, publish: Publisher, batch_size: int = 256, max_batches: int
     return relayed
 
 
-def _envelope(row: dict[str, Any]) -> dict[str, Any]:
+def _envelope(event: events.PendingEvent) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "tenant_id": str(row["tenant_id"]),
-        "type": row["event_type"],
-        "key": row["event_key"],
-        "aggregate": {"type": row["aggregate_type"], "id": row["aggregate_id"]},
-        "payload": row["payload"],
-        "correlation_id": row["correlation_id"],
-        "occurred_at": row["occurred_at"].isoformat(),
+        "id": event.id,
+        "tenant_id": str(event.tenant_id),
+        "type": event.event_type,
+        "key": event.event_key,
+        "aggregate": {"type": event.aggregate_type, "id": event.aggregate_id},
+        "payload": event.payload,
+        "correlation_id": event.correlation_id,
+        "occurred_at": event.occurred_at.isoformat(),
     }
 
 

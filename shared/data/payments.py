@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from shared.data.records import platform as platform_queries
@@ -344,30 +343,10 @@ def reversed_total(conn: Conn, *, payment_id: int) -> Decimal:
     return Decimal(row[0]) if row else Decimal(0)
 
 
-def insert_movement(conn: psycopg.Connection[Any], *, tenant_id: Any, account_id: int, kind: str, amount: Decimal,
-                    source_type: str, source_id: int, occurred_at: datetime) -> bool:
-    cur = conn.execute(
-        "INSERT INTO account_movements (tenant_id, account_id, kind, amount, source_type, source_id, occurred_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, source_type, source_id, kind) DO NOTHING",
-        (str(tenant_id), account_id, kind, amount, source_type, source_id, occurred_at))
-    return cur.rowcount == 1
-
-
 def account_balance(conn: Conn, *, account_id: int) -> Decimal:
     row = conn.execute("SELECT coalesce(sum(amount), 0) FROM account_movements WHERE account_id = %s",
                        (account_id,)).fetchone()
     return Decimal(row[0]) if row else Decimal(0)
-
-
-def post_invoice_charge(conn: psycopg.Connection[Any], *, tenant_id: Any, invoice_id: int) -> bool:
-    """The ledger charge of an issued invoice (kind 'charge', source 'invoice'); billing posts it on issue."""
-    cur = conn.execute(
-        "INSERT INTO account_movements (tenant_id, account_id, kind, amount, source_type, source_id, occurred_at)"
-        " SELECT tenant_id, account_id, 'charge', total, 'invoice', id, coalesce(issued_at, now()) FROM invoices"
-        " WHERE id = %s AND status = 'issued' ON CONFLICT (tenant_id, source_type, source_id, kind) DO NOTHING",
-        (invoice_id,))
-    del tenant_id
-    return cur.rowcount == 1
 
 
 # ---- tenant config ------------------------------------------------------------------------------------------------

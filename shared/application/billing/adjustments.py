@@ -9,12 +9,19 @@ from decimal import Decimal
 from uuid import UUID
 
 from shared.application.outbox import DomainEvent, record
-from shared.data import db
+from shared.data import db, ledger
+from shared.domain.errors import Invalid
 from shared.domain.money import decimal_str, round_cents
 
 
-class InvoiceNotCreditable(ValueError):
-    """The invoice does not exist, is not issued, or the credit exceeds what is left of its total."""
+class InvoiceNotCreditable(Invalid, ValueError):
+    """The invoice does not exist, is not issued, or the credit exceeds what is left of its total (HTTP 422)."""
+
+    default_code = "invoice_not_creditable"
+
+    def __init__(self, detail_es: str) -> None:
+        super().__init__(None, detail_es)
+        self.args = (detail_es,)  # str(error) is the Spanish detail, as before
 
 
 def credit_invoice(*, tenant_id: UUID | str, invoice_id: int, amount: Decimal, reason: str, by: str,
@@ -26,30 +33,22 @@ def credit_invoice(*, tenant_id: UUID | str, invoice_id: int, amount: Decimal, r
     if not reason.strip():
         raise InvoiceNotCreditable("el crédito necesita un motivo")
     with db.tenant_transaction(tenant_id) as conn:
-        existing = conn.execute("SELECT id FROM adjustments WHERE natural_key = %s", (key,)).fetchone()
+        existing = ledger.adjustment_by_key(conn, key=key)
         if existing is not None:
-            return int(existing[0])
-        invoice = conn.execute(
-            """SELECT i.account_id, i.status, i.total,
-                      coalesce((SELECT -sum(a.amount) FROM adjustments a WHERE a.invoice_id = i.id), 0) AS credited
-               FROM invoices i WHERE i.id = %s FOR UPDATE""", (invoice_id,)).fetchone()
-        if invoice is None or invoice[1] != "issued":
+            return existing
+        invoice = ledger.lock_invoice_for_credit(conn, invoice_id=invoice_id)
+        if invoice is None or invoice.status != "issued":
             raise InvoiceNotCreditable(f"la factura {invoice_id} no existe o no está emitida")
-        account_id, _status, total, credited = invoice
-        if credited + amount > total:
+        if invoice.credited + amount > invoice.total:
             raise InvoiceNotCreditable(
-                f"el crédito ({amount}) excede lo que queda de la factura ({total - credited})")
-        row = conn.execute(
-            """INSERT INTO adjustments (tenant_id, account_id, invoice_id, amount, reason, natural_key, created_by,
-                                        created_at)
-               VALUES (app_current_tenant(), %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-            (account_id, invoice_id, -amount, reason.strip(), key, by, now)).fetchone()
-        assert row is not None
-        adjustment_id = int(row[0])
-        conn.execute(
-            """INSERT INTO account_movements (tenant_id, account_id, kind, amount, source_type, source_id, occurred_at)
-               VALUES (app_current_tenant(), %s, 'adjustment', %s, 'adjustment', %s, %s)""",
-            (account_id, -amount, adjustment_id, now))
+                f"el crédito ({amount}) excede lo que queda de la factura ({invoice.total - invoice.credited})")
+        account_id = invoice.account_id
+        adjustment_id = ledger.post_adjustment(conn, tenant_id=tenant_id, account_id=account_id, amount=-amount,
+                                               reason=reason.strip(), key=key, by=by, at=now, invoice_id=invoice_id)
+        if adjustment_id is None:  # the same key was posted while this request waited for the invoice lock
+            posted = ledger.adjustment_by_key(conn, key=key)
+            assert posted is not None
+            return posted
         record(conn, DomainEvent(UUID(str(tenant_id)), "adjustment.credited", f"adjustment.credited:{adjustment_id}",
                                  "invoice", str(invoice_id), now,
                                  {"adjustment_id": adjustment_id, "invoice_id": invoice_id, "account_id": account_id,

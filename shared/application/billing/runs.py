@@ -13,7 +13,7 @@ from shared.application.billing.policy import billing_policy, billing_settings
 from shared.application.outbox import DomainEvent, record
 from shared.application.payments.apply import apply_account_credit
 from shared.data import billing as sql
-from shared.data import db
+from shared.data import db, ledger
 from shared.data.records.platform import tenant_config
 from shared.platform import context
 from shared.platform.config import get_settings
@@ -193,10 +193,10 @@ def issue_run(*, tenant_id: UUID | str, run_id: int, now: datetime, reviewer: st
             raise RunNotReady(f"la corrida {run_id} está en estado {run['status']}; debe estar completada")
         policy = billing_policy(tenant_config(conn))
         due = periods.local_date(now) + timedelta(days=policy.due_days)
-        issued = sql.issue_drafts(conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, serie=policy.series,
+        issued = ledger.issue_drafts(conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, serie=policy.series,
                                   issued_at=now, due_date=due)
         held = sql.run_totals(conn, run_id)["held"]
-        with_credit = sql.issued_accounts_with_credit(conn, run_id)
+        with_credit = ledger.accounts_with_credit(conn, run_id=run_id)
     for account_id in with_credit:  # standing credit (overpayments) pays the new bill at once
         apply_account_credit(tenant_id=tenant_id, account_id=account_id)
     log.info("billing run issued", extra={"run_id": run_id, "issued": issued, "held": held, "by": reviewer,

@@ -29,7 +29,7 @@ from shared.application.outbox import DomainEvent, record
 from shared.application.payments import collections
 from shared.application.payments.credit import lock_account, move_account_credit, open_items
 from shared.application.payments.facts import parse
-from shared.data import db
+from shared.data import db, ledger
 from shared.data import payments as data
 from shared.data.sql import Conn
 from shared.domain.errors import NotFound
@@ -194,7 +194,7 @@ def allocate_payment(conn: Conn, *, tenant_id: UUID | str, payment_id: int, acco
         if a.installment_id is not None:
             data.add_installment_paid(conn, installment_id=a.installment_id, delta=a.amount)
         _checkpoint(fault, "allocation_inserted")
-    if not data.insert_movement(conn, tenant_id=tenant_id, account_id=account_id, kind="payment", amount=-amount,
+    if not ledger.post_movement(conn, tenant_id=tenant_id, account_id=account_id, kind="payment", amount=-amount,
                                 source_type="payment", source_id=payment_id, occurred_at=occurred_at):
         raise RuntimeError(f"payment {payment_id} already has a ledger movement")
     data.update_payment(conn, payment_id=payment_id, status="applied", account_id=account_id)
@@ -266,7 +266,7 @@ def apply_pending_reversals(conn: Conn, *, tenant_id: UUID | str, payment: data.
                 if back.installment_id is not None:
                     data.add_installment_paid(conn, installment_id=back.installment_id, delta=-back.amount)
             _checkpoint(fault, "reversal_allocations")
-            data.insert_movement(conn, tenant_id=tenant_id, account_id=int(account_id), kind="payment_reversal",
+            ledger.post_movement(conn, tenant_id=tenant_id, account_id=int(account_id), kind="payment_reversal",
                                  amount=take, source_type="payment_reversal", source_id=rev.id,
                                  occurred_at=rev.occurred_at)
         data.mark_reversal_applied(conn, reversal_id=rev.id, payment_id=payment.id, applied_amount=max(take, ZERO))

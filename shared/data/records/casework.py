@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.data.sql import Conn, Row, Where, execute, fetch_all, fetch_one, page_where, update_sql
+from shared.data import ledger
+from shared.data.sql import Conn, Row, Where, fetch_all, fetch_one, page_where, update_sql
 
 _WO_SCOPE = ("(EXISTS (SELECT 1 FROM accounts a WHERE a.id = w.account_id AND a.person_id = %(scope)s) OR "
              "(w.account_id IS NULL AND EXISTS (SELECT 1 FROM accounts a WHERE a.toma_id = w.toma_id "
@@ -114,16 +115,6 @@ def update_fraud_case(conn: Conn, *, case_id: int, changes: dict[str, Any]) -> R
 def post_back_billing(conn: Conn, *, tenant_id: Any, case_id: int, account_id: int, amount: Decimal, by: str,
                       at: datetime) -> None:
     """An adjustment and its ledger movement, both keyed by the case (a retry posts nothing twice)."""
-    adj = fetch_one(conn, """
-        INSERT INTO adjustments (tenant_id, account_id, amount, reason, natural_key, created_by, created_at)
-        VALUES (%(t)s, %(a)s, %(amount)s, %(reason)s, %(key)s, %(by)s, %(at)s)
-        ON CONFLICT (tenant_id, natural_key) DO NOTHING RETURNING id""",
-                    {"t": tenant_id, "a": account_id, "amount": amount,
-                     "reason": f"Refacturación caso de fraude {case_id}", "key": f"fraud-back-billing:{case_id}",
-                     "by": by, "at": at})
-    if adj is None:
-        return
-    execute(conn, """
-        INSERT INTO account_movements (tenant_id, account_id, kind, amount, source_type, source_id, occurred_at)
-        VALUES (%(t)s, %(a)s, 'adjustment', %(amount)s, 'adjustment', %(id)s, %(at)s)
-        ON CONFLICT DO NOTHING""", {"t": tenant_id, "a": account_id, "amount": amount, "id": adj["id"], "at": at})
+    ledger.post_adjustment(conn, tenant_id=tenant_id, account_id=account_id, amount=amount,
+                           reason=f"Refacturación caso de fraude {case_id}", key=f"fraud-back-billing:{case_id}",
+                           by=by, at=at)
