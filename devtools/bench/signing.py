@@ -20,10 +20,10 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 
+from shared.adapters.cfdi_xml.satcfdi_build import to_satcfdi
 from shared.adapters.csd import CfdiSigner, generate_test_csd, load_signer
 from shared.domain.cfdi.amounts import compute_cfdi
 from shared.domain.cfdi.models import CfdiRequest, ConceptInput, Issuer, Receiver
-from shared.domain.cfdi.satcfdi_build import to_satcfdi
 
 _ISSUER = Issuer(rfc="EKU9003173C9", name="ESCUELA KEMPER URGATE", regimen_fiscal="603", postal_code="76000")
 _RECEIVER = Receiver(

@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 from satcfdi.create.cancela import cancelacion
 from satcfdi.models import Signer
 
-from shared.domain.cfdi import native
+from shared.adapters.cfdi_xml import native
 from shared.domain.cfdi.models import ComputedCfdi
 
 # Names of the secrets (not their values).

@@ -15,6 +15,8 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from shared.domain.cfdi.stamped import stamp_insertion
+
 Row = dict[str, Any]
 
 ACTIONABLE = ("pending", "signed", "failed_retryable")  # an Ingreso in these states still needs the PAC
@@ -203,30 +205,6 @@ def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ..
            ON CONFLICT (tenant_id, invoice_id, kind, purpose) DO NOTHING
            RETURNING id, invoice_id, kind, purpose""")
     return {(r[1], r[2], r[3]): int(r[0]) for r in cur.fetchall()}
-
-
-def stamp_insertion(signed: bytes, stamped: bytes) -> tuple[int, bytes] | None:
-    """(offset, inserted bytes) when `stamped` is exactly `signed` with one run of bytes inserted, else None."""
-    growth = len(stamped) - len(signed)
-    if growth <= 0:
-        return None
-    at = stamped.rfind(b"</cfdi:Comprobante>") - growth  # where a PAC puts the Complemento: tried first
-    if at < 0 or stamped[:at] != signed[:at] or stamped[at + growth:] != signed[at:]:
-        at = _common_prefix(signed, stamped)
-        if stamped[at + growth:] != signed[at:]:
-            return None
-    return at, stamped[at:at + growth]
-
-
-def _common_prefix(a: bytes, b: bytes) -> int:
-    low, high = 0, min(len(a), len(b))
-    while low < high:  # binary search over slice comparisons (memcmp), not a loop over bytes
-        mid = (low + high + 1) // 2
-        if a[:mid] == b[:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
 
 
 def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> int:

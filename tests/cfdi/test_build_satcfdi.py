@@ -10,6 +10,7 @@ from lxml import etree
 from satcfdi.cfdi import CFDI
 from satcfdi.exceptions import SchemaValidationError
 
+from shared.adapters.cfdi_xml.satcfdi_build import PaidDocument, payment_complement, to_satcfdi
 from shared.adapters.csd import CfdiSigner
 from shared.adapters.pac import FinkokClient
 from shared.adapters.pac.checks import check_cfdi
@@ -20,7 +21,6 @@ from shared.domain.cfdi.requests import (
     global_invoice_request,
     invoice_request,
 )
-from shared.domain.cfdi.satcfdi_build import PaidDocument, payment_complement, to_satcfdi
 from shared.domain.cfdi.validation import prepare_cfdi
 
 NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "pago20": "http://www.sat.gob.mx/Pagos20"}

@@ -14,9 +14,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from shared.adapters.cfdi_xml import native
+from shared.adapters.cfdi_xml.satcfdi_build import to_satcfdi
 from shared.adapters.csd import CfdiSigner
 from shared.adapters.pac import checks
-from shared.domain.cfdi import native
 from shared.domain.cfdi.amounts import compute_cfdi
 from shared.domain.cfdi.models import (
     CfdiRequest,
@@ -27,7 +28,7 @@ from shared.domain.cfdi.models import (
     RelatedCfdis,
 )
 from shared.domain.cfdi.requests import publico_en_general_receiver
-from shared.domain.cfdi.satcfdi_build import to_satcfdi
+from shared.domain.cfdi.text import normalize_space
 from shared.domain.cfdi.validation import validate_request
 
 N_INVOICES = 2000
@@ -181,9 +182,9 @@ def test_native_cadena_equals_sat_xslt_on_generated_invoices(cfdi_signer: CfdiSi
 
 
 def test_normalize_space_matches_xpath_rules() -> None:
-    assert native.normalize_space("  a \t\r\n b  ") == "a b"
-    assert native.normalize_space("a\u00a0\u00a0b") == "a\u00a0\u00a0b"  # NBSP is not XML whitespace
-    assert native.normalize_space(" \t ") == ""
+    assert normalize_space("  a \t\r\n b  ") == "a b"
+    assert normalize_space("a\u00a0\u00a0b") == "a\u00a0\u00a0b"  # NBSP is not XML whitespace
+    assert normalize_space(" \t ") == ""
 
 
 def test_cadena_of_reference_example(cfdi_signer: CfdiSigner, issuer: Issuer) -> None:

@@ -11,6 +11,7 @@ from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.stamping import stamp_run_inline
 from shared.data import cfdi as data
 from shared.data.db import tenant_transaction
+from shared.domain.cfdi.stamped import stamp_insertion
 from tests.cfdi_flow.conftest import GOOD_RECEIVER, build_world, docs
 from tests.fixtures.postgres import TestDatabase
 
@@ -19,7 +20,7 @@ from tests.fixtures.postgres import TestDatabase
 def test_an_insertion_is_found_and_splices_back_exactly(base: bytes, cut: int, inserted: bytes) -> None:
     at = cut % (len(base) + 1)
     stamped = base[:at] + inserted + base[at:]
-    found = data.stamp_insertion(base, stamped)
+    found = stamp_insertion(base, stamped)
     assert found is not None
     offset, piece = found
     assert base[:offset] + piece + base[offset:] == stamped
@@ -27,7 +28,7 @@ def test_an_insertion_is_found_and_splices_back_exactly(base: bytes, cut: int, i
 
 @given(base=st.binary(min_size=1, max_size=300), other=st.binary(max_size=400))
 def test_any_other_answer_is_either_rejected_or_still_splices_back_exactly(base: bytes, other: bytes) -> None:
-    found = data.stamp_insertion(base, other)
+    found = stamp_insertion(base, other)
     if found is not None:
         offset, piece = found
         assert base[:offset] + piece + base[offset:] == other
@@ -37,9 +38,9 @@ def test_the_usual_answer_is_found_at_the_closing_tag() -> None:
     signed = b"<?xml version='1.0'?>\n<cfdi:Comprobante Sello=\"x\"><cfdi:Emisor/></cfdi:Comprobante>"
     complemento = b"<cfdi:Complemento><tfd:TimbreFiscalDigital UUID=\"u\"/></cfdi:Complemento>"
     at = signed.rindex(b"</cfdi:Comprobante>")
-    assert data.stamp_insertion(signed, signed[:at] + complemento + signed[at:]) == (at, complemento)
-    assert data.stamp_insertion(signed, signed) is None
-    assert data.stamp_insertion(signed, signed.replace(b'"x"', b'"y"') + b"<!-- -->") is None
+    assert stamp_insertion(signed, signed[:at] + complemento + signed[at:]) == (at, complemento)
+    assert stamp_insertion(signed, signed) is None
+    assert stamp_insertion(signed, signed.replace(b'"x"', b'"y"') + b"<!-- -->") is None
 
 
 def test_an_answer_that_is_not_an_insertion_is_stored_whole(fresh_db: TestDatabase, services: CfdiServices,

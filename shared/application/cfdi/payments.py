@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from satcfdi.cfdi import CFDI
-
+from shared.adapters.cfdi_xml.reading import receiver_rfc
+from shared.adapters.cfdi_xml.satcfdi_build import PaidDocument, payment_complement
 from shared.application import outbox
 from shared.application.cfdi import mapping
 from shared.application.cfdi.documents import Built, DocumentKey, issue
@@ -28,7 +28,6 @@ from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction
 from shared.domain.cfdi.models import InvoicingModel
 from shared.domain.cfdi.requests import GlobalReceipt, global_invoice_request
-from shared.domain.cfdi.satcfdi_build import PaidDocument, payment_complement
 from shared.domain.cfdi.validation import Rejection, validate_request
 from shared.domain.timezone import UTILITY_TZ
 
@@ -95,7 +94,7 @@ def issue_payment_complement(*, tenant_id: UUID | str, payment_id: int, services
                                          forma_pago=forma, serie=config.serie_pago, folio=folio,
                                          num_operacion=payment.get("reference") or None)
         signed = services.signer.sign_satcfdi(comprobante)
-        rfc = CFDI.from_string(signed.xml)["Receptor"]["Rfc"]
+        rfc = receiver_rfc(signed.xml)
         return Built(xml=signed.xml, total=Decimal(0), receiver_rfc=rfc, fecha=fecha,
                      related_uuids=tuple(line[1] for line in lines),
                      after_insert=lambda c, doc_id: sources.insert_payment_lines(c, str(tenant_id), doc_id, lines))

@@ -33,8 +33,8 @@ from shared.domain.cfdi.catalogs import (
     USOS_CFDI,
 )
 from shared.domain.cfdi.models import CfdiRequest, ComputedCfdi, ConceptInput, GlobalInformation
-from shared.domain.cfdi.native import normalize_space
 from shared.domain.cfdi.rfc import PersonType, RfcProblem, is_generic, person_type, rfc_problem
+from shared.domain.cfdi.text import normalize_space
 
 MAX_AGE = dt.timedelta(hours=72)  # PAC window between Fecha and stamping (Finkok 401)
 _POSTAL_CODE_RE = re.compile(r"^[0-9]{5}$")

@@ -12,29 +12,19 @@ anything else goes through `satcfdi_build`. The golden test compares this agains
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from shared.domain.cfdi.models import ComputedCfdi, ComputedConcept, TaxTransfer
+from shared.domain.cfdi.text import normalize_space
 
 NS_CFDI = "http://www.sat.gob.mx/cfd/4"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = "http://www.sat.gob.mx/cfd/4 http://www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd"
 XML_DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>\n"
 
-_XML_SPACE_RE = re.compile("[ \t\n\r]+")
 _ATTR_ESCAPES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
 )
-
-
-def normalize_space(value: str) -> str:
-    """XPath 1.0 normalize-space(). Most values need nothing: a few substring tests (C speed) say so before the
-    regular expression runs (a cadena has ~50 fields and a billing run hundreds of thousands of cadenas)."""
-    if ("\t" in value or "\n" in value or "\r" in value or "  " in value or value[:1] == " "
-            or value[-1:] == " "):
-        return _XML_SPACE_RE.sub(" ", value).strip(" ")
-    return value
 
 
 def _num(value: Decimal) -> str:
