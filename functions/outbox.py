@@ -10,8 +10,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.adapters import storage
-from shared.application import maintenance, outbox
+from shared.application import maintenance, outbox, queues
 from shared.application.notifications import whatsapp as _whatsapp  # noqa: F401 - registers its consumers
 from shared.platform.config import get_settings
 from shared.platform.metrics import queue_jobs_completed_total
@@ -21,9 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _publish(batch: list[dict[str, Any]]) -> None:
-    queue = storage.producer_queue(get_settings().QUEUE_DOMAIN_EVENTS)
-    for envelope in batch:
-        storage.send_json(queue, envelope)
+    queues.send_all(queue=get_settings().QUEUE_DOMAIN_EVENTS, messages=batch)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="%OUTBOX_RELAY_SCHEDULE%", run_on_startup=False, use_monitor=False)

@@ -11,8 +11,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.adapters import storage
-from shared.application import payments
+from shared.application import payments, queues
 from shared.application.payments.ledger import all_tenants
 from shared.domain.timezone import UTILITY_TZ
 from shared.platform.config import get_settings
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _enqueue(message: dict[str, Any]) -> None:
-    storage.send_json(storage.ensure_queue(get_settings().QUEUE_PAYMENTS), message)
+    queues.send(queue=get_settings().QUEUE_PAYMENTS, message=message)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PAYMENTS%", connection="AzureWebJobsStorage")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -61,24 +62,28 @@ def ensure_queue(name: str, connection: str | None = None) -> QueueClient:
     return client
 
 
-_ensured: set[tuple[str, str]] = set()
+_senders: dict[tuple[str | None, str], QueueClient] = {}
+_senders_lock = threading.Lock()
+MAX_MESSAGE_BYTES = 48_000
 
 
-def producer_queue(name: str, connection: str | None = None) -> QueueClient:
-    """A queue client for sending, creating the queue the first time this process uses it."""
+def _sender(name: str, connection: str | None) -> QueueClient:
+    """One client per queue for the process (kept-alive connections), creating the queue on first use."""
     key = (connection or get_settings().AzureWebJobsStorage, name)
-    if key in _ensured:
-        return queue_client(name, connection)
-    client = ensure_queue(name, connection)
-    _ensured.add(key)
+    with _senders_lock:
+        client = _senders.get(key)
+        if client is None:
+            client = _senders[key] = ensure_queue(name, connection)
     return client
 
 
-def send_json(queue: QueueClient, message: dict[str, Any]) -> None:
+def send_json(queue_name: str, message: dict[str, Any], *, connection: str | None = None) -> None:
+    """The one queue send of the product: compact JSON (base64-encoded by the client, as the Functions queue
+    extension expects), refused above the queue's message size."""
     body = json.dumps(message, separators=(",", ":"), default=str)
-    if len(body.encode()) > 48_000:
+    if len(body.encode()) > MAX_MESSAGE_BYTES:
         raise ValueError("queue message too large: store the payload in Blob Storage and send a reference")
-    queue.send_message(body)
+    _sender(queue_name, connection).send_message(body)
 
 
 @lru_cache(maxsize=4)
@@ -116,6 +121,7 @@ def ping(timeout_seconds: float = 2.0) -> None:
 
 
 def reset_clients() -> None:
-    _ensured.clear()
+    with _senders_lock:
+        _senders.clear()
     queue_service.cache_clear()
     blob_service.cache_clear()

@@ -7,7 +7,6 @@ when the deployment serves more than one tenant.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -16,22 +15,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from functions.api.problems import PROBLEM_JSON, ProblemError
-from shared.adapters import storage
-from shared.application import payments
+from shared.application import payments, queues
 from shared.platform.config import get_settings
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 Enqueue = Callable[[dict[str, Any]], None]
-_queue_lock = threading.Lock()
-_queue: Any = None
 
 
 def _send_to_payments_queue(message: dict[str, Any]) -> None:
-    global _queue
-    with _queue_lock:
-        if _queue is None:
-            _queue = storage.ensure_queue(get_settings().QUEUE_PAYMENTS)
-    storage.send_json(_queue, message)
+    queues.send(queue=get_settings().QUEUE_PAYMENTS, message=message)
 
 
 def payments_enqueue() -> Enqueue:
