@@ -15,11 +15,8 @@ from uuid import UUID
 import typer
 
 from cli.runtime import stack
-from shared.adapters.pdf import render_bill_pdf
-from shared.application.cfdi import corrections
-from shared.application.cfdi.bill import bill_data
+from shared.application.cfdi import corrections, publishing
 from shared.application.cfdi.stamping import stamp_run_inline
-from shared.data import cfdi as cfdi_data
 from shared.data import db
 
 cfdi_app = typer.Typer(help="CFDI 4.0: timbrado, cancelación, estado ante el SAT y recibo PDF.", no_args_is_help=True)
@@ -103,25 +100,12 @@ def sample_pdf(out: Annotated[Path, typer.Option("--out", help="Directorio de sa
 
 def write_sample(tenant_id: UUID, out: Path, invoice_id: int | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
-    if invoice_id is None:
-        with db.tenant_transaction(tenant_id) as conn:
-            row = conn.execute(
-                """SELECT i.id FROM invoices i LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I'
-                                                                         AND d.status = 'stamped'
-                   WHERE i.status = 'issued' ORDER BY (d.id IS NOT NULL) DESC, i.previous_balance > 0 DESC, i.id DESC
-                   LIMIT 1""").fetchone()
-        if row is None:
-            raise LookupError("no issued invoice")
-        invoice_id = int(row[0])
-    bill, doc = bill_data(tenant_id, invoice_id)
-    pdf_path = out / f"recibo-{invoice_id}.pdf"
-    pdf_path.write_bytes(render_bill_pdf(bill))
-    written: dict[str, Any] = {"invoice_id": invoice_id, "pdf": str(pdf_path)}
-    if doc is not None and doc["uuid"] is not None:
-        with db.tenant_transaction(tenant_id) as conn:
-            xml = cfdi_data.stamped_xml(conn, int(doc["id"]))
-        if xml:
-            xml_path = out / f"{str(doc['uuid']).upper()}.xml"
-            xml_path.write_bytes(xml)
-            written["xml"] = str(xml_path)
+    sample = publishing.sample_bill(tenant_id=tenant_id, invoice_id=invoice_id)
+    pdf_path = out / f"recibo-{sample.invoice_id}.pdf"
+    pdf_path.write_bytes(sample.pdf)
+    written: dict[str, Any] = {"invoice_id": sample.invoice_id, "pdf": str(pdf_path)}
+    if sample.uuid is not None and sample.xml:
+        xml_path = out / f"{sample.uuid.upper()}.xml"
+        xml_path.write_bytes(sample.xml)
+        written["xml"] = str(xml_path)
     return written

@@ -60,6 +60,10 @@ def mark_run(conn: psycopg.Connection[Any], run_id: int, *, status: str, error: 
         (status, error, Jsonb(counters or {}), status, status, run_id))
 
 
+def set_total_accounts(conn: psycopg.Connection[Any], *, run_id: int, total: int) -> None:
+    conn.execute("UPDATE billing_runs SET total_accounts = %s WHERE id = %s", (total, run_id))
+
+
 def tariff_classes_without_schedule(conn: psycopg.Connection[Any], *, on: date, scope_sector: str | None) -> list[str]:
     """Classes of active accounts (in scope) that have no schedule in force on `on`."""
     cur = conn.execute(

@@ -315,6 +315,11 @@ def insert_document(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, inv
     return int(row[0]) if row else None
 
 
+def set_incidence(conn: psycopg.Connection[Any], doc_id: int, *, code: str, message: str) -> None:
+    conn.execute("UPDATE cfdi_documents SET incidence_code = %s, incidence_message = %s WHERE id = %s",
+                 (code, message, doc_id))
+
+
 def set_publication(conn: psycopg.Connection[Any], doc_id: int, *, xml_blob: str | None = None,
                     pdf_blob: str | None = None) -> None:
     conn.execute(

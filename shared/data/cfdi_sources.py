@@ -3,7 +3,8 @@ account/toma/history data, payments and their allocations, and the UUIDs a credi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -77,6 +78,43 @@ def payment_with_allocations(conn: psycopg.Connection[Any], payment_id: int) -> 
            WHERE payment_id = %s AND target = 'invoice' AND invoice_id IS NOT NULL
            GROUP BY invoice_id HAVING sum(amount) > 0 ORDER BY invoice_id""", (payment_id,)))
     return row
+
+
+def invoice_open_amount(conn: psycopg.Connection[Any], invoice_id: int) -> Decimal | None:
+    """What is still unpaid of an invoice's total (None when there is no such invoice)."""
+    row = conn.execute(
+        """SELECT i.total - coalesce((SELECT sum(amount) FROM payment_allocations
+                                      WHERE invoice_id = i.id AND target = 'invoice'), 0)
+           FROM invoices i WHERE i.id = %s""", (invoice_id,)).fetchone()
+    return Decimal(row[0]) if row is not None else None
+
+
+def global_invoice_candidates(conn: psycopg.Connection[Any], *, paid_from: datetime, paid_before: datetime
+                              ) -> list[int]:
+    """Issued invoices without RFC (or the generic one), with no Ingreso of their own, fully paid by a last payment
+    in [paid_from, paid_before): what the on_payment factura global covers. Ids, ascending."""
+    cur = conn.execute(
+        """SELECT i.id FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN persons p ON p.id = a.person_id
+           WHERE i.status = 'issued' AND coalesce(p.rfc, '') IN ('', 'XAXX010101000')
+             AND NOT EXISTS (SELECT 1 FROM cfdi_documents d WHERE d.invoice_id = i.id AND d.kind = 'I')
+             AND (SELECT max(pay.paid_at) FROM payment_allocations pa JOIN payments pay ON pay.id = pa.payment_id
+                  WHERE pa.invoice_id = i.id AND pa.target = 'invoice') >= %s
+             AND (SELECT max(pay.paid_at) FROM payment_allocations pa JOIN payments pay ON pay.id = pa.payment_id
+                  WHERE pa.invoice_id = i.id AND pa.target = 'invoice') < %s
+             AND i.total <= (SELECT coalesce(sum(amount), 0) FROM payment_allocations
+                             WHERE invoice_id = i.id AND target = 'invoice')
+           ORDER BY i.id""", (paid_from, paid_before))
+    return [int(r[0]) for r in cur.fetchall()]
+
+
+def sample_invoice_id(conn: psycopg.Connection[Any]) -> int | None:
+    """The invoice a sample bill shows: the latest issued one, preferring a stamped one with a previous balance."""
+    row = conn.execute(
+        """SELECT i.id FROM invoices i LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I'
+                                                                 AND d.status = 'stamped'
+           WHERE i.status = 'issued' ORDER BY (d.id IS NOT NULL) DESC, i.previous_balance > 0 DESC, i.id DESC
+           LIMIT 1""").fetchone()
+    return int(row[0]) if row is not None else None
 
 
 def paid_so_far(conn: psycopg.Connection[Any], related_uuid: str) -> tuple[int, Any]:

@@ -102,7 +102,7 @@ def plan_run(*, tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
                         scope_sector=scope_sector)
         plan = sql.sector_plan(conn, run_id)
         total = sum(s["accounts"] for s in plan)
-        conn.execute("UPDATE billing_runs SET total_accounts = %s WHERE id = %s", (total, run_id))
+        sql.set_total_accounts(conn, run_id=run_id, total=total)
         sql.mark_run(conn, run_id, status="running")
         if run["started_at"] is None:
             record(conn, DomainEvent(tenant_id=UUID(str(tenant_id)), event_type="billing_run.started",

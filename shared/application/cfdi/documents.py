@@ -76,8 +76,8 @@ def issue(*, tenant_id: UUID | str, key: DocumentKey, services: CfdiServices,
                 raise DocumentRace(f"document {key} was created concurrently")
             if rejected:
                 first = built.rejections[0]
-                conn.execute("UPDATE cfdi_documents SET incidence_code = %s, incidence_message = %s WHERE id = %s",
-                             (first.code, "; ".join(r.message for r in built.rejections)[:1000], doc_id))
+                data.set_incidence(conn, doc_id, code=first.code,
+                                   message="; ".join(r.message for r in built.rejections)[:1000])
                 cfdi_stamping_failures_total.add(1, {"kind": key.kind, "outcome": "invalid"})
             elif built.after_insert is not None:
                 built.after_insert(conn, doc_id)

@@ -118,12 +118,9 @@ def invoice_paid_invoices(*, tenant_id: UUID | str, payment_id: int, services: C
         rows = []
         for alloc in payment["allocations"]:
             invoice_id = int(alloc["invoice_id"])
-            open_row = conn.execute(
-                """SELECT i.total - coalesce((SELECT sum(amount) FROM payment_allocations
-                                              WHERE invoice_id = i.id AND target = 'invoice'), 0)
-                   FROM invoices i WHERE i.id = %s""", (invoice_id,)).fetchone()
+            open_amount = sources.invoice_open_amount(conn, invoice_id)
             row = sources.invoice_with_lines(conn, invoice_id)
-            if row is not None and open_row is not None and Decimal(open_row[0]) <= 0 and mapping._clean(row["rfc"]):
+            if row is not None and open_amount is not None and open_amount <= 0 and mapping._clean(row["rfc"]):
                 rows.append(row)
     forma = config.forma_for(payment["channel"])
     out = []
@@ -154,20 +151,10 @@ def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, forma_
     end = dt.date(year + (month == 12), month % 12 + 1, 1)
     fecha = mapping.local_now(now)
     with tenant_transaction(tenant_id) as conn:
-        invoices = conn.execute(
-            """SELECT i.id FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN persons p ON p.id = a.person_id
-               WHERE i.status = 'issued' AND coalesce(p.rfc, '') IN ('', 'XAXX010101000')
-                 AND NOT EXISTS (SELECT 1 FROM cfdi_documents d WHERE d.invoice_id = i.id AND d.kind = 'I')
-                 AND (SELECT max(pay.paid_at) FROM payment_allocations pa JOIN payments pay ON pay.id = pa.payment_id
-                      WHERE pa.invoice_id = i.id AND pa.target = 'invoice') >= %s
-                 AND (SELECT max(pay.paid_at) FROM payment_allocations pa JOIN payments pay ON pay.id = pa.payment_id
-                      WHERE pa.invoice_id = i.id AND pa.target = 'invoice') < %s
-                 AND i.total <= (SELECT coalesce(sum(amount), 0) FROM payment_allocations
-                                 WHERE invoice_id = i.id AND target = 'invoice')
-               ORDER BY i.id""",
-            (dt.datetime.combine(start, dt.time(), UTILITY_TZ),
-             dt.datetime.combine(end, dt.time(), UTILITY_TZ))).fetchall()
-        rows = [sources.invoice_with_lines(conn, int(r[0])) for r in invoices]
+        invoices = sources.global_invoice_candidates(
+            conn, paid_from=dt.datetime.combine(start, dt.time(), UTILITY_TZ),
+            paid_before=dt.datetime.combine(end, dt.time(), UTILITY_TZ))
+        rows = [sources.invoice_with_lines(conn, invoice_id) for invoice_id in invoices]
     receipts: list[GlobalReceipt] = []
     for row in rows:
         assert row is not None

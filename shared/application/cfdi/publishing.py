@@ -13,6 +13,7 @@ from shared.adapters import storage
 from shared.adapters.pdf import render_bill_pdf
 from shared.application.cfdi.bill import bill_data, live_ingreso
 from shared.data import cfdi as data
+from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction
 from shared.platform.config import get_settings
 
@@ -91,3 +92,30 @@ def invoice_pdf(tenant_id: UUID | str, invoice_id: int) -> Download:
         doc, period = _doc_for(tenant_id, invoice_id)
     content = storage.get_blob(*_split(doc["pdf_blob"]))
     return Download(content, f"{str(doc['uuid']).upper()}.pdf", "application/pdf")
+
+
+@dataclass(frozen=True)
+class SampleBill:
+    """A bill as an operator looks at it: the PDF, and the stamped XML when the invoice has one."""
+
+    invoice_id: int
+    pdf: bytes
+    uuid: str | None = None
+    xml: bytes | None = None
+
+
+def sample_bill(*, tenant_id: UUID | str, invoice_id: int | None = None) -> SampleBill:
+    """The PDF bill (and stamped XML) of an invoice; without an id, of the latest issued invoice (preferring a
+    stamped one). Rendered on the spot, nothing is stored."""
+    if invoice_id is None:
+        with tenant_transaction(tenant_id) as conn:
+            invoice_id = sources.sample_invoice_id(conn)
+        if invoice_id is None:
+            raise LookupError("no issued invoice")
+    bill, doc = bill_data(tenant_id, invoice_id)
+    pdf = render_bill_pdf(bill)
+    if doc is None or doc["uuid"] is None:
+        return SampleBill(invoice_id=invoice_id, pdf=pdf)
+    with tenant_transaction(tenant_id) as conn:
+        xml = data.stamped_xml(conn, int(doc["id"]))
+    return SampleBill(invoice_id=invoice_id, pdf=pdf, uuid=str(doc["uuid"]), xml=xml)
