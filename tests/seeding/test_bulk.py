@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.data import bulk
+from devtools.seeding import bulk
 
 
 @pytest.fixture
