@@ -183,11 +183,15 @@ def find_account(conn: Conn, *, column: str, value: str) -> int | None:
 
 
 def lock_account(conn: Conn, *, account_id: int) -> LockedAccount | None:
-    """The account row, locked for the rest of the transaction, with the holder's vulnerability flag."""
+    """The account row, locked for the rest of the transaction, with the holder's vulnerability flag.
+
+    NO KEY UPDATE, not UPDATE: it still serialises payment application per account, but does not conflict with the
+    KEY SHARE lock a concurrent payment insert takes on the account through its foreign key (FOR UPDATE deadlocked
+    two payments to one account: each held KEY SHARE and waited for the other's row lock)."""
     return fetch_typed_one(conn, LockedAccount,
                            "SELECT a.id, a.account_number, a.tariff_class, a.household_size, a.toma_id, a.status,"
                            " p.vulnerable FROM accounts a JOIN persons p ON p.id = a.person_id"
-                           " WHERE a.id = %s FOR UPDATE OF a", (account_id,))
+                           " WHERE a.id = %s FOR NO KEY UPDATE OF a", (account_id,))
 
 
 def amount_candidates(conn: Conn, *, amount: Decimal, limit: int = 5) -> list[AmountMatch]:
