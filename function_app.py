@@ -1,4 +1,5 @@
-"""Azure Functions entry point: one DFApp composed from the blueprints in functions/."""
+"""Azure Functions entry point: one DFApp composed from the blueprints in functions/, and the domain-event
+consumers installed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from functions import billing, cfdi, http_api, outbox, payments, privacy
+from shared.application import consumers
 from shared.platform.config import get_settings
 from shared.platform.gc_tuning import tune_for_batch_work
 from shared.platform.logging import configure_logging
@@ -17,5 +19,6 @@ setup_telemetry()
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (http_api.bp, outbox.bp, billing.bp, payments.bp, privacy.bp, cfdi.bp):
     app.register_functions(blueprint)
+consumers.install()  # the domain-events queue's consumers, explicitly (no module registers one on import)
 
 tune_for_batch_work()  # last: everything imported so far is long-lived

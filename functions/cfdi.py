@@ -19,7 +19,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.application.cfdi import payments as _payments  # also registers the payment.applied consumer
+from shared.application.cfdi import payments as _payments
 from shared.application.cfdi import publishing, stamping
 from shared.application.cfdi.corrections import poll_pending_cancellations
 from shared.data import db

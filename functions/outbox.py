@@ -11,7 +11,6 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.application import maintenance, outbox, queues
-from shared.application.notifications import whatsapp as _whatsapp  # noqa: F401 - registers its consumers
 from shared.platform.config import get_settings
 from shared.platform.metrics import queue_jobs_completed_total
 

@@ -4,8 +4,8 @@ consume them exactly once per consumer (at-least-once delivery + a processed_eve
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -14,6 +14,9 @@ from shared.data import db, events
 from shared.domain.events import DomainEvent
 from shared.platform import context
 from shared.platform.metrics import outbox_events_relayed_total
+
+__all__ = ["Consumer", "DomainEvent", "MalformedEvent", "Publisher", "handle", "log_event", "record",
+           "register_consumers", "registered_consumers", "relay_pending"]
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +61,29 @@ def _envelope(event: events.PendingEvent) -> dict[str, Any]:
 
 
 Handler = Callable[[psycopg.Connection[Any], dict[str, Any]], None]
-_handlers: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
 
 
-def subscribe(event_type: str, consumer: str) -> Callable[[Handler], Handler]:
-    """Register a handler; it runs in the tenant's transaction together with the dedupe mark."""
+@dataclass(frozen=True)
+class Consumer:
+    """A handler of one event type (`"*"`: every event); `name` keys its dedupe marks in processed_events."""
 
-    def register(fn: Handler) -> Handler:
-        _handlers[event_type].append((consumer, fn))
-        return fn
+    event_type: str
+    name: str
+    handler: Handler
 
-    return register
+
+_consumers: tuple[Consumer, ...] = ()
+
+
+def register_consumers(consumers: Iterable[Consumer]) -> None:
+    """Install the consumers `handle` runs, replacing any installed before. The app installs its table
+    (`shared.application.consumers.CONSUMERS`) once in function_app.py; importing a module registers nothing."""
+    global _consumers
+    _consumers = tuple(consumers)
+
+
+def registered_consumers() -> tuple[Consumer, ...]:
+    return _consumers
 
 
 class MalformedEvent(ValueError):
@@ -83,16 +98,16 @@ def handle(envelope: dict[str, Any]) -> int:
         raise MalformedEvent(f"not an event envelope: missing {exc}") from exc
     ran = 0
     with context.bound(correlation=envelope.get("correlation_id")):
-        subscribers = [*_handlers.get(event_type, []), *_handlers.get("*", [])]
-        for consumer, fn in subscribers:
+        subscribers = [*(c for c in _consumers if c.event_type == event_type),
+                       *(c for c in _consumers if c.event_type == "*")]
+        for consumer in subscribers:
             with db.tenant_transaction(tenant_id) as conn:
-                if events.mark_processed(conn, tenant_id=tenant_id, consumer=consumer, event_key=key):
-                    fn(conn, envelope)
+                if events.mark_processed(conn, tenant_id=tenant_id, consumer=consumer.name, event_key=key):
+                    consumer.handler(conn, envelope)
                     ran += 1
     return ran
 
 
-@subscribe("*", consumer="event-log")
 def log_event(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -> None:
     """Every event is logged once (the dedupe mark in processed_events is the durable trace)."""
     log.info("domain event %s", envelope["type"], extra={"event_key": envelope["key"],

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from shared.application import outbox
+from shared.application import consumers, outbox
 from shared.application.cfdi import corrections, payments
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.stamping import stamp_run_inline
@@ -18,6 +18,15 @@ from tests.fixtures.postgres import TestDatabase
 
 NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "pago20": "http://www.sat.gob.mx/Pagos20",
       "tfd": "http://www.sat.gob.mx/TimbreFiscalDigital"}
+
+
+@pytest.fixture(autouse=True)
+def app_consumers():
+    """The domain-event consumers the app installs (function_app.py), for the tests that handle events."""
+    before = outbox.registered_consumers()
+    consumers.install()
+    yield
+    outbox.register_consumers(before)
 
 
 def xml_of(world: World, doc_id: int) -> etree._Element:

@@ -9,6 +9,7 @@ import pytest
 from devtools.fakes.whatsapp_server import WhatsAppFake
 from shared.adapters.whatsapp import WhatsAppError
 from shared.application import outbox
+from shared.application.consumers import CONSUMERS
 from shared.application.notifications import whatsapp
 from shared.domain.notifications.messages import whatsapp_number
 from shared.platform.config import reset_settings_cache
@@ -31,12 +32,13 @@ def fake(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def only_these_consumers(monkeypatch):
-    """Run just the notification consumers (and the event log): other capabilities' consumers of the same events
-    (CFDI complements) are tested with their own services."""
-    kept = {event: [(c, fn) for c, fn in subs if c in (whatsapp.CONSUMER, "event-log")]
-            for event, subs in outbox._handlers.items()}
-    monkeypatch.setattr(outbox, "_handlers", outbox.defaultdict(list, kept))
+def only_these_consumers():
+    """Run just the notification consumers (and the event log) of the app's table: other capabilities' consumers
+    of the same events (CFDI complements) are tested with their own services."""
+    before = outbox.registered_consumers()
+    outbox.register_consumers(c for c in CONSUMERS if c.name in (whatsapp.CONSUMER, "event-log"))
+    yield
+    outbox.register_consumers(before)
 
 
 @pytest.fixture

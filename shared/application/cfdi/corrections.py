@@ -10,7 +10,6 @@ from uuid import UUID
 
 from shared.adapters.csd import build_cancellation_request
 from shared.adapters.pac import PacError
-from shared.application import outbox
 from shared.application.cfdi import mapping
 from shared.application.cfdi.documents import Built, DocumentKey, issue, plain
 from shared.application.cfdi.services import CfdiServices
@@ -156,7 +155,9 @@ def issue_adjustment_credit(*, tenant_id: UUID | str, adjustment_id: int,
                              purpose=f"adjustment:{adjustment_id}", services=services)
 
 
-@outbox.subscribe("adjustment.credited", consumer="cfdi-egreso")
+EGRESO_CONSUMER = "cfdi-egreso"
+
+
 def on_adjustment_credited(conn: Any, envelope: dict[str, Any]) -> None:
     """Outbox consumer: the credit note of an operator's credit on a stamped invoice (its documents are written in
     their own transactions; a redelivery finds the Egreso by its natural key and signs nothing twice)."""

@@ -18,7 +18,6 @@ from uuid import UUID
 
 from shared.adapters.cfdi_xml.reading import receiver_rfc
 from shared.adapters.cfdi_xml.satcfdi_build import PaidDocument, payment_complement
-from shared.application import outbox
 from shared.application.cfdi import mapping
 from shared.application.cfdi.documents import Built, DocumentKey, issue
 from shared.application.cfdi.services import CfdiServices
@@ -34,7 +33,6 @@ from shared.domain.timezone import UTILITY_TZ
 CONSUMER = "cfdi-pagos"
 
 
-@outbox.subscribe("payment.applied", consumer=CONSUMER)
 def on_payment_applied(conn: Any, envelope: dict[str, Any]) -> None:
     """Outbox consumer. The documents are written in their own transactions (signed XML committed before the PAC
     call); a redelivery finds them by natural key and never signs twice."""

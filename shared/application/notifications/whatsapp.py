@@ -17,7 +17,6 @@ from typing import Any
 import psycopg
 
 from shared.adapters.whatsapp import WhatsAppClient, WhatsAppError
-from shared.application import outbox
 from shared.domain.notifications import messages
 from shared.platform.config import get_settings
 from shared.platform.metrics import whatsapp_messages_sent_total
@@ -101,7 +100,6 @@ def notify(conn: psycopg.Connection[Any], *, key: str, account_id: int, compose:
     return "sent"
 
 
-@outbox.subscribe("invoice.issued", consumer=CONSUMER)
 def on_invoice_issued(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -> None:
     invoice_id = int(envelope["payload"]["invoice_id"])
     row = conn.execute("SELECT account_id, period, total, due_date FROM invoices WHERE id = %s",
@@ -115,7 +113,6 @@ def on_invoice_issued(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -
         reference=who["payment_reference"]))
 
 
-@outbox.subscribe("payment.applied", consumer=CONSUMER)
 def on_payment_applied(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -> None:
     payment_id = int(envelope["payload"]["payment_id"])
     row = conn.execute("SELECT account_id, amount FROM payments WHERE id = %s", (payment_id,)).fetchone()
