@@ -35,7 +35,7 @@ from shared.data.migrate import migrate
 from shared.platform.config import reset_settings_cache
 from shared.platform.secrets import reset_secret_cache
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO / ".local" / "bench-api"
 TENANT = "cea-queretaro"
 SEED_UNTIL = date(2026, 11, 1)

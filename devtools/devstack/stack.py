@@ -16,7 +16,7 @@ from shared.data import db
 from shared.data.migrate import migrate
 from shared.platform.config import reset_settings_cache
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOCAL = REPO / ".local"
 
 

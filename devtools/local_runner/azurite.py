@@ -19,7 +19,7 @@ from pathlib import Path
 ACCOUNT_NAME = "devstoreaccount1"
 # The publicly documented Azurite / storage-emulator development key (not a secret).
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-DEFAULT_BINARY = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "azurite"
+DEFAULT_BINARY = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "azurite"
 
 
 class AzuriteError(RuntimeError):

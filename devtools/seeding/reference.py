@@ -20,7 +20,7 @@ from devtools.seeding import catalog
 from devtools.seeding import sql as seed_sql
 from shared.domain.tariffs.schema import InvalidTariffSchedule, TariffSchedule, parse_schedule
 
-TARIFFS_DIR = Path(__file__).resolve().parents[2] / "data" / "tariffs"
+TARIFFS_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "tariffs"
 
 TENANT: dict[str, Any] = {
     "id": catalog.TENANT_ID,

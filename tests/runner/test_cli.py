@@ -20,7 +20,7 @@ def test_serve_until_ctrl_c(tmp_path: Path) -> None:
     command = [
         sys.executable,
         "-m",
-        "local_runner",
+        "devtools.local_runner",
         "serve",
         "--app",
         "tests.runner.apps.sample_app:app",
