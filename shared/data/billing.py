@@ -4,27 +4,150 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
-Row = dict[str, Any]
+from shared.data.sql import Row, fetch_all, fetch_typed, fetch_typed_one
+from shared.domain.timezone import UTILITY_TZ_NAME
+
+RUN_COLUMNS = """id, tenant_id, period, scope, status, instance_id, total_accounts, accounts_done, counters, error,
+    started_by, correlation_id, created_at, started_at, completed_at"""
 
 
-def _rows(cur: psycopg.Cursor[Any]) -> list[Row]:
-    cols = [c.name for c in cur.description or ()]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+@dataclass(frozen=True)
+class BillingRun:
+    id: int
+    tenant_id: UUID
+    period: date
+    scope: str
+    status: str  # pending | running | completed | failed
+    instance_id: str
+    total_accounts: int
+    accounts_done: int
+    counters: dict[str, Any]
+    error: str | None
+    started_by: str | None
+    correlation_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    run_id: int
+    sector_id: int
+    chunk_no: int
+    first_account: int
+    last_account: int
+    accounts: int
+    status: str  # pending | done
+    counters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SectorPlan:
+    sector_id: int
+    code: str
+    chunks: int
+    accounts: int
+    chunks_done: int
+    accounts_done: int
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    invoices: int
+    estimated: int
+    held: int
+    issued: int
+    total_billed: Decimal
+    m3_billed: Decimal
+
+
+@dataclass(frozen=True)
+class TariffInForce:
+    id: int
+    tariff_class: str
+    name: str
+    version: int
+    definition: dict[str, Any]
+
+
+class ChunkAccount(NamedTuple):
+    """An active account of a chunk with its current meter installation (None fields: no meter installed)."""
+
+    id: int
+    tariff_class: str
+    sector: str
+    dials: int | None
+    installed_on: date | None
+    initial_read: Decimal | None
+    meter_id: int | None
+
+
+class ChunkRead(NamedTuple):
+    """A non-rejected read, dated in the utility's local time."""
+
+    account_id: int
+    meter_id: int | None
+    read_on: date
+    value: Decimal
+    status: str
+    exception_codes: list[str] | None
+    source: str
+
+
+class ChunkPriorBill(NamedTuple):
+    account_id: int
+    period: date
+    consumption_m3: Decimal
+    estimated: bool
+
+
+class DraftInvoice(NamedTuple):
+    """An invoice the chunk computed, in the column order of the COPY into tmp_invoices."""
+
+    account_id: int
+    status: str  # draft | held
+    consumption_m3: Decimal
+    estimated: bool
+    exception_codes: list[str]
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+    previous_balance: Decimal
+    held_reason: str | None
+
+
+class DraftLine(NamedTuple):
+    """A line of a draft invoice, keyed by account (the invoice id exists only after the insert)."""
+
+    account_id: int
+    line_no: int
+    code: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
+    trace: dict[str, Any]
+
+
 
 
 # ---------------------------------------------------------------- runs
 
 def upsert_run(conn: psycopg.Connection[Any], *, tenant_id: UUID, period: date, scope: str, instance_id: str,
-               started_by: str | None, correlation_id: str | None) -> Row:
+               started_by: str | None, correlation_id: str | None) -> BillingRun:
     """The run record for (tenant, period, scope): created once, returned as is afterwards."""
     conn.execute(
         """INSERT INTO billing_runs (tenant_id, period, scope, instance_id, started_by, correlation_id)
@@ -35,18 +158,19 @@ def upsert_run(conn: psycopg.Connection[Any], *, tenant_id: UUID, period: date, 
     return row
 
 
-def get_run_by_key(conn: psycopg.Connection[Any], *, period: date, scope: str) -> Row | None:
-    rows = _rows(conn.execute("SELECT * FROM billing_runs WHERE period = %s AND scope = %s", (period, scope)))
-    return rows[0] if rows else None
+def get_run_by_key(conn: psycopg.Connection[Any], *, period: date, scope: str) -> BillingRun | None:
+    return fetch_typed_one(conn, BillingRun, f"SELECT {RUN_COLUMNS} FROM billing_runs WHERE period = %s AND scope = %s",
+                           (period, scope))
 
 
-def get_run(conn: psycopg.Connection[Any], run_id: int) -> Row | None:
-    rows = _rows(conn.execute("SELECT * FROM billing_runs WHERE id = %s", (run_id,)))
-    return rows[0] if rows else None
+def get_run(conn: psycopg.Connection[Any], run_id: int) -> BillingRun | None:
+    return fetch_typed_one(conn, BillingRun, f"SELECT {RUN_COLUMNS} FROM billing_runs WHERE id = %s", (run_id,))
 
 
-def list_runs(conn: psycopg.Connection[Any], limit: int = 24) -> list[Row]:
-    return _rows(conn.execute("SELECT * FROM billing_runs ORDER BY period DESC, id DESC LIMIT %s", (limit,)))
+def list_run_ids(conn: psycopg.Connection[Any], limit: int = 24) -> list[int]:
+    """The latest runs, newest period first."""
+    cur = conn.execute("SELECT id FROM billing_runs ORDER BY period DESC, id DESC LIMIT %s", (limit,))
+    return [int(r[0]) for r in cur.fetchall()]
 
 
 def mark_run(conn: psycopg.Connection[Any], run_id: int, *, status: str, error: str | None = None,
@@ -76,12 +200,12 @@ def tariff_classes_without_schedule(conn: psycopg.Connection[Any], *, on: date, 
     return [r[0] for r in cur.fetchall()]
 
 
-def schedules_in_force(conn: psycopg.Connection[Any], *, on: date) -> dict[str, Row]:
-    cur = conn.execute(
+def schedules_in_force(conn: psycopg.Connection[Any], *, on: date) -> dict[str, TariffInForce]:
+    rows = fetch_typed(conn, TariffInForce,
         """SELECT DISTINCT ON (tariff_class) id, tariff_class, name, version, definition FROM tariff_schedules
            WHERE effective_from <= %s AND (effective_to IS NULL OR effective_to > %s)
            ORDER BY tariff_class, effective_from DESC""", (on, on))
-    return {r["tariff_class"]: r for r in _rows(cur)}
+    return {r.tariff_class: r for r in rows}
 
 
 # ---------------------------------------------------------------- chunk plan
@@ -101,20 +225,20 @@ def plan_chunks(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, 
            ON CONFLICT DO NOTHING""", (tenant_id, run_id, chunk_size, scope_sector, scope_sector))
 
 
-def sector_plan(conn: psycopg.Connection[Any], run_id: int) -> list[Row]:
-    return _rows(conn.execute(
+def sector_plan(conn: psycopg.Connection[Any], run_id: int) -> list[SectorPlan]:
+    return fetch_typed(conn, SectorPlan,
         """SELECT c.sector_id, s.code, count(*) AS chunks, sum(c.accounts)::int AS accounts,
                   count(*) FILTER (WHERE c.status = 'done') AS chunks_done,
                   coalesce(sum(c.accounts) FILTER (WHERE c.status = 'done'), 0)::int AS accounts_done
            FROM billing_chunks c JOIN sectores_hidraulicos s ON s.id = c.sector_id
-           WHERE c.run_id = %s GROUP BY c.sector_id, s.code ORDER BY s.code""", (run_id,)))
+           WHERE c.run_id = %s GROUP BY c.sector_id, s.code ORDER BY s.code""", (run_id,))
 
 
 def get_chunk(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_no: int,
-              lock: bool = False) -> Row | None:
-    sql = "SELECT * FROM billing_chunks WHERE run_id = %s AND sector_id = %s AND chunk_no = %s"
-    rows = _rows(conn.execute(sql + (" FOR UPDATE" if lock else ""), (run_id, sector_id, chunk_no)))
-    return rows[0] if rows else None
+              lock: bool = False) -> Chunk | None:
+    sql = """SELECT run_id, sector_id, chunk_no, first_account, last_account, accounts, status, counters
+             FROM billing_chunks WHERE run_id = %s AND sector_id = %s AND chunk_no = %s"""
+    return fetch_typed_one(conn, Chunk, sql + (" FOR UPDATE" if lock else ""), (run_id, sector_id, chunk_no))
 
 
 def complete_chunk(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_no: int,
@@ -127,22 +251,23 @@ def complete_chunk(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int
                  (counters.get("accounts", 0), run_id))
 
 
-def run_totals(conn: psycopg.Connection[Any], run_id: int) -> Row:
-    rows = _rows(conn.execute(
+def run_totals(conn: psycopg.Connection[Any], run_id: int) -> RunTotals:
+    row = fetch_typed_one(conn, RunTotals,
         """SELECT count(*)::int AS invoices,
                   count(*) FILTER (WHERE estimated)::int AS estimated,
                   count(*) FILTER (WHERE status = 'held')::int AS held,
                   count(*) FILTER (WHERE status = 'issued')::int AS issued,
                   coalesce(sum(total), 0) AS total_billed,
                   coalesce(sum(consumption_m3), 0) AS m3_billed
-           FROM invoices WHERE billing_run_id = %s""", (run_id,)))
-    return rows[0]
+           FROM invoices WHERE billing_run_id = %s""", (run_id,))
+    assert row is not None
+    return row
 
 
 # ---------------------------------------------------------------- chunk inputs
 
-def chunk_accounts(conn: psycopg.Connection[Any], *, sector_id: int, first: int, last: int) -> list[Row]:
-    return _rows(conn.execute(
+def chunk_accounts(conn: psycopg.Connection[Any], *, sector_id: int, first: int, last: int) -> list[ChunkAccount]:
+    return fetch_typed(conn, ChunkAccount,
         """SELECT a.id, a.tariff_class, s.code AS sector, m.dials, mi.installed_at::date AS installed_on,
                   mi.initial_read, mi.meter_id
            FROM accounts a JOIN tomas t ON t.id = a.toma_id
@@ -152,26 +277,27 @@ def chunk_accounts(conn: psycopg.Connection[Any], *, sector_id: int, first: int,
                               ORDER BY installed_at DESC LIMIT 1) mi ON true
            LEFT JOIN meters m ON m.id = mi.meter_id
            WHERE t.sector_id = %s AND a.id BETWEEN %s AND %s AND a.status = 'active'
-           ORDER BY a.id""", (sector_id, first, last)))
+           ORDER BY a.id""", (sector_id, first, last))
 
 
 def chunk_reads(conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: datetime,
-                until: datetime) -> list[tuple[Any, ...]]:
-    """(account_id, meter_id, local read date, value, status, exception_codes, source) in [since, until), oldest
-    first. The read date is the utility's local date (America/Mexico_City)."""
-    return conn.execute(
-        """SELECT account_id, meter_id, (read_at AT TIME ZONE 'America/Mexico_City')::date, value, status,
-                  exception_codes, source FROM meter_readings
+                until: datetime) -> list[ChunkRead]:
+    """Reads in [since, until), oldest first per account (tuples made into ChunkRead at C speed: hot path)."""
+    cur = conn.execute(
+        """SELECT account_id, meter_id, (read_at AT TIME ZONE %s)::date, value, status, exception_codes, source
+           FROM meter_readings
            WHERE account_id = ANY(%s) AND read_at >= %s AND read_at < %s AND status <> 'rejected'
-           ORDER BY account_id, read_at""", (list(account_ids), since, until)).fetchall()
+           ORDER BY account_id, read_at""", (UTILITY_TZ_NAME, list(account_ids), since, until))
+    return list(map(ChunkRead._make, cur.fetchall()))
 
 
 def chunk_prior_bills(conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: date,
-                      before: date) -> list[tuple[Any, ...]]:
-    return conn.execute(
+                      before: date) -> list[ChunkPriorBill]:
+    cur = conn.execute(
         """SELECT account_id, period, consumption_m3, estimated FROM invoices
            WHERE account_id = ANY(%s) AND period >= %s AND period < %s AND status <> 'cancelled'
-           ORDER BY account_id, period""", (list(account_ids), since, before)).fetchall()
+           ORDER BY account_id, period""", (list(account_ids), since, before))
+    return list(map(ChunkPriorBill._make, cur.fetchall()))
 
 
 def chunk_balances(conn: psycopg.Connection[Any], *, account_ids: Sequence[int]) -> dict[int, Decimal]:
@@ -196,14 +322,9 @@ def _copy_text(value: Any) -> str:
 
 
 def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, period: date,
-                   invoices: Sequence[tuple[Any, ...]], lines: Sequence[tuple[Any, ...]]) -> tuple[int, int]:
+                   invoices: Sequence[DraftInvoice], lines: Sequence[DraftLine]) -> tuple[int, int]:
     """COPY drafts into temp tables, then insert the ones whose (account, period) has no invoice yet, with their
-    lines, in one statement. Returns (invoices inserted, lines inserted). Existing invoices are never touched.
-
-    invoices: (account_id, status, consumption_m3, estimated, exception_codes list, subtotal, tax_total, total,
-               previous_balance, held_reason)
-    lines: (account_id, line_no, code, description, quantity, unit_price, amount, tax_rate, tax_amount, trace dict)
-    """
+    lines, in one statement. Returns (invoices inserted, lines inserted). Existing invoices are never touched."""
     conn.execute(
         """CREATE TEMP TABLE IF NOT EXISTS tmp_invoices (
                account_id bigint, status text, consumption_m3 numeric, estimated boolean, exception_codes text[],
@@ -215,15 +336,15 @@ def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: in
                unit_price numeric, amount numeric, tax_rate numeric, tax_amount numeric, trace jsonb
            ) ON COMMIT DELETE ROWS""")
     buf = io.StringIO()
-    for r in invoices:
-        codes = "{" + ",".join(r[4]) + "}"
+    for r in invoices:  # the fields in DraftInvoice order, exception_codes (5th) as a text[] literal
+        codes = "{" + ",".join(r.exception_codes) + "}"
         buf.write("\t".join(_copy_text(v) for v in (*r[:4], codes, *r[5:])) + "\n")
     with conn.cursor().copy("COPY tmp_invoices FROM STDIN") as copy:
         copy.write(buf.getvalue())
     buf = io.StringIO()
-    for r in lines:
-        buf.write("\t".join(_copy_text(v) for v in r[:9]))
-        buf.write("\t" + _copy_text(orjson.dumps(r[9]).decode()) + "\n")
+    for line in lines:  # the fields in DraftLine order, the trace (last) as JSON
+        buf.write("\t".join(_copy_text(v) for v in line[:9]))
+        buf.write("\t" + _copy_text(orjson.dumps(line.trace).decode()) + "\n")
     with conn.cursor().copy("COPY tmp_lines FROM STDIN") as copy:
         copy.write(buf.getvalue())
     cur = conn.execute(
@@ -253,11 +374,13 @@ def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: in
 # ---------------------------------------------------------------- review and issue
 
 def held_invoices(conn: psycopg.Connection[Any], run_id: int, limit: int = 100) -> list[Row]:
-    return _rows(conn.execute(
+    """Held invoices as the API lists them (passed through to JSON)."""
+    return fetch_all(conn,
         """SELECT i.id, i.account_id, a.account_number, i.exception_codes, i.held_reason, i.consumption_m3,
                   i.estimated, i.total
            FROM invoices i JOIN accounts a ON a.id = i.account_id
-           WHERE i.billing_run_id = %s AND i.status = 'held' ORDER BY i.id LIMIT %s""", (run_id, limit)))
+           WHERE i.billing_run_id = %(run)s AND i.status = 'held' ORDER BY i.id LIMIT %(limit)s""",
+        {"run": run_id, "limit": limit})
 
 
 def set_invoice_status(conn: psycopg.Connection[Any], *, invoice_id: int, from_status: str, to_status: str,

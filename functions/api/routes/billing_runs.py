@@ -16,8 +16,6 @@ from functions.api.schemas import PROBLEM_RESPONSES
 from functions.durable_client import get_durable_client
 from shared.application.access.principal import BILLING_RUN, Principal
 from shared.application.billing import periods, runs
-from shared.data import billing as billing_sql
-from shared.data import db
 
 router = APIRouter(prefix="/api/v1", tags=["billing runs"], responses=PROBLEM_RESPONSES)
 
@@ -121,9 +119,7 @@ async def start_billing_run(p: Caller, body: StartRunIn) -> JSONResponse:
 @router.get("/billing-runs", response_model=list[RunProgressOut], summary="Recent billing runs")
 def list_billing_runs(p: Caller) -> list[dict[str, Any]]:
     _staff(p)
-    with db.tenant_transaction(p.tenant_id) as conn:
-        ids = [r["id"] for r in billing_sql.list_runs(conn)]
-    return [runs.progress(tenant_id=p.tenant_id, run_id=i) for i in ids]
+    return runs.recent_runs(tenant_id=p.tenant_id)
 
 
 @router.get("/billing-runs/{run_id}", response_model=RunProgressOut, summary="Progress of a billing run")

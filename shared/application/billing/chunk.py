@@ -20,6 +20,7 @@ from shared.application.billing import periods
 from shared.application.billing.policy import billing_policy, estimation_policy, parsed_schedule
 from shared.data import billing as sql
 from shared.data import db
+from shared.data.billing import ChunkAccount, DraftInvoice, DraftLine
 from shared.data.records.platform import tenant_config
 from shared.domain.billing.model import AccountToBill, InvoiceDraft, PriorBill, Read
 from shared.domain.billing.operations import bill_account
@@ -41,51 +42,59 @@ class NoScheduleForClass(LookupError):
     """An account's tariff class has no schedule in force (the run's start check should have caught it)."""
 
 
-def _peer_rates(accounts: list[dict[str, Any]], reads: dict[int, list[Read]], period: Period) -> dict[str, PeerAverage]:
+def _peer_rates(accounts: list[ChunkAccount], reads: dict[int, list[Read]], period: Period) -> dict[str, PeerAverage]:
     """Average daily use per tariff class among the chunk's accounts read in this period (same sector)."""
     rates: dict[str, list[Decimal]] = defaultdict(list)
-    sector = accounts[0]["sector"] if accounts else ""
+    sector = accounts[0].sector if accounts else ""
     for acc in accounts:
-        valid = [r for r in reads.get(acc["id"], ()) if r.status == "valid"]
+        valid = [r for r in reads.get(acc.id, ()) if r.status == "valid"]
         current = [r for r in valid if period.start <= r.read_on < period.end]
         before = [r for r in valid if r.read_on < period.start]
         if current and before and current[-1].value >= before[-1].value:
             days = (current[-1].read_on - before[-1].read_on).days
             if days > 0:
-                rates[acc["tariff_class"]].append((current[-1].value - before[-1].value) / days)
+                rates[acc.tariff_class].append((current[-1].value - before[-1].value) / days)
     return {cls: PeerAverage(sector=sector, tariff_class=cls, m3_per_day=sum(v, Decimal(0)) / len(v),
                              accounts=len(v)) for cls, v in rates.items() if v}
 
 
-def _line_rows(draft: InvoiceDraft) -> list[tuple[Any, ...]]:
-    return [(draft.account_id, n, line.code, line.description, line.quantity, line.unit_price, line.amount,
-             line.tax_rate, line.tax_amount, line.trace) for n, line in enumerate(draft.lines, start=1)]
+def _line_rows(draft: InvoiceDraft) -> list[DraftLine]:
+    return [DraftLine(draft.account_id, n, line.code, line.description, line.quantity, line.unit_price, line.amount,
+                      line.tax_rate, line.tax_amount, line.trace) for n, line in enumerate(draft.lines, start=1)]
+
+
+def _invoice_row(draft: InvoiceDraft) -> DraftInvoice:
+    return DraftInvoice(account_id=draft.account_id, status="held" if draft.held else "draft",
+                        consumption_m3=draft.consumption_m3, estimated=draft.estimated,
+                        exception_codes=list(draft.exception_codes), subtotal=draft.subtotal,
+                        tax_total=draft.tax_total, total=draft.total, previous_balance=draft.previous_balance,
+                        held_reason=", ".join(draft.exception_codes) if draft.held else None)
 
 
 @dataclass
 class _Inputs:
-    accounts: list[dict[str, Any]]
+    accounts: list[ChunkAccount]
     reads: dict[int, list[Read]]
     prior: dict[int, list[PriorBill]]
     balances: dict[int, Decimal]
 
 
-def _load(conn: Any, *, sector_id: int, chunk_row: dict[str, Any], period: Period) -> _Inputs:
+def _load(conn: Any, *, sector_id: int, chunk_row: sql.Chunk, period: Period) -> _Inputs:
     """Four set-based queries for the whole chunk: accounts, reads, prior bills, balances."""
-    accounts = sql.chunk_accounts(conn, sector_id=sector_id, first=chunk_row["first_account"],
-                                  last=chunk_row["last_account"])
-    ids = [a["id"] for a in accounts]
+    accounts = sql.chunk_accounts(conn, sector_id=sector_id, first=chunk_row.first_account,
+                                  last=chunk_row.last_account)
+    ids = [a.id for a in accounts]
     raw_reads = sql.chunk_reads(conn, account_ids=ids,
                                 since=periods.local_midnight_utc(periods.add_months(period.start, -HISTORY_MONTHS)),
                                 until=periods.local_midnight_utc(period.end))
-    meter_of = {a["id"]: a["meter_id"] for a in accounts}
+    meter_of = {a.id: a.meter_id for a in accounts}
     reads: dict[int, list[Read]] = defaultdict(list)
-    for account_id, meter_id, read_on, value, status, codes, source in raw_reads:
+    for account_id, meter_id, read_on, value, status, codes, source in raw_reads:  # ChunkRead fields, in order
         if meter_of.get(account_id) in (None, meter_id):  # reads of the meter installed now
             reads[account_id].append(Read(read_on=read_on, value=value, status=status,
                                           exception_codes=tuple(codes or ()), source=source))
     prior: dict[int, list[PriorBill]] = defaultdict(list)
-    for account_id, p, m3, estimated in sql.chunk_prior_bills(
+    for account_id, p, m3, estimated in sql.chunk_prior_bills(  # ChunkPriorBill fields, in order
             conn, account_ids=ids, since=periods.add_months(period.start, -12), before=period.start):
         prior[account_id].append(PriorBill(period=p, m3=m3, estimated=estimated))
     return _Inputs(accounts=accounts, reads=reads, prior=prior, balances=sql.chunk_balances(conn, account_ids=ids))
@@ -103,35 +112,32 @@ def _pricer(schedule: TariffSchedule, on: Any, memo: dict[tuple[str, Decimal], Q
 
 
 def _bill(inputs: _Inputs, *, period: Period, schedules: dict[str, TariffSchedule], conn: Any,
-          ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, Any]]:
+          ) -> tuple[list[DraftInvoice], list[DraftLine], dict[str, Any]]:
     config = tenant_config(conn)  # one read for both policies
     policy, est_policy = billing_policy(config), estimation_policy(config)
     peers = _peer_rates(inputs.accounts, inputs.reads, period)
     memo: dict[tuple[str, Decimal], Quote] = {}
     pricers = {cls: _pricer(schedule, period.start, memo) for cls, schedule in schedules.items()}
-    invoices: list[tuple[Any, ...]] = []
-    lines: list[tuple[Any, ...]] = []
+    invoices: list[DraftInvoice] = []
+    lines: list[DraftLine] = []
     counters = {"accounts": len(inputs.accounts), "estimated": 0, "held": 0, "credits": 0}
     for acc in inputs.accounts:
-        schedule = schedules.get(acc["tariff_class"])
+        schedule = schedules.get(acc.tariff_class)
         if schedule is None:
-            raise NoScheduleForClass(f"no tariff in force for class {acc['tariff_class']} on {period.start}")
+            raise NoScheduleForClass(f"no tariff in force for class {acc.tariff_class} on {period.start}")
         draft = bill_account(
             account=AccountToBill(
-                account_id=acc["id"], tariff_class=acc["tariff_class"], sector=acc["sector"],
-                dials=int(acc["dials"] or 6), installed_on=acc["installed_on"] or period.start,
-                initial_read=acc["initial_read"] if acc["initial_read"] is not None else Decimal(0),
-                reads=tuple(inputs.reads.get(acc["id"], ())), prior_bills=tuple(inputs.prior.get(acc["id"], ())),
-                previous_balance=inputs.balances.get(acc["id"], Decimal(0))),
-            period=period, schedule=schedule, price=pricers[acc["tariff_class"]],
-            peers=peers.get(acc["tariff_class"]), estimation_policy=est_policy, billing_policy=policy)
+                account_id=acc.id, tariff_class=acc.tariff_class, sector=acc.sector,
+                dials=int(acc.dials or 6), installed_on=acc.installed_on or period.start,
+                initial_read=acc.initial_read if acc.initial_read is not None else Decimal(0),
+                reads=tuple(inputs.reads.get(acc.id, ())), prior_bills=tuple(inputs.prior.get(acc.id, ())),
+                previous_balance=inputs.balances.get(acc.id, Decimal(0))),
+            period=period, schedule=schedule, price=pricers[acc.tariff_class],
+            peers=peers.get(acc.tariff_class), estimation_policy=est_policy, billing_policy=policy)
         counters["estimated"] += draft.estimated
         counters["held"] += draft.held
         counters["credits"] += any(line.amount < 0 for line in draft.lines)
-        invoices.append((draft.account_id, "held" if draft.held else "draft", draft.consumption_m3,
-                         draft.estimated, list(draft.exception_codes), draft.subtotal, draft.tax_total,
-                         draft.total, draft.previous_balance,
-                         ", ".join(draft.exception_codes) if draft.held else None))
+        invoices.append(_invoice_row(draft))
         lines.extend(_line_rows(draft))
     return invoices, lines, counters
 
@@ -144,11 +150,11 @@ def bill_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, chunk_no: 
         chunk_row = sql.get_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, lock=True)
         if chunk_row is None:
             raise ChunkNotFound(f"run {run_id} has no chunk {sector_id}/{chunk_no}")
-        if chunk_row["status"] == "done":
-            return {**chunk_row["counters"], "skipped": True}
+        if chunk_row.status == "done":
+            return {**chunk_row.counters, "skipped": True}
         run = sql.get_run(conn, run_id)
         assert run is not None
-        period = Period(start=run["period"], end=periods.period_end(run["period"]))
+        period = Period(start=run.period, end=periods.period_end(run.period))
         schedules = {cls: parsed_schedule(row) for cls, row in sql.schedules_in_force(conn, on=period.start).items()}
         inputs = _load(conn, sector_id=sector_id, chunk_row=chunk_row, period=period)
         phases["load"] = time.perf_counter() - started
@@ -163,7 +169,7 @@ def bill_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, chunk_no: 
         counters.update(invoices=inserted, lines=lines_inserted, already_billed=len(invoices) - inserted)
         sql.complete_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, counters=counters)
         phases["write"] = time.perf_counter() - t
-    sector = inputs.accounts[0]["sector"] if inputs.accounts else ""
+    sector = inputs.accounts[0].sector if inputs.accounts else ""
     billing_invoices_generated_total.add(inserted, {"sector": sector})
     counters["seconds"] = {k: round(v, 4) for k, v in phases.items()}
     return counters

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from shared.data.billing import TariffInForce
 from shared.domain.billing.model import BillingPolicy
 from shared.domain.readings.model import EstimationPolicy
 from shared.domain.tariffs.schema import TariffSchedule
@@ -36,6 +37,6 @@ def _parse(schedule_id: int, definition: bytes) -> TariffSchedule:
     return TariffSchedule.model_validate_json(definition)
 
 
-def parsed_schedule(row: dict[str, Any]) -> TariffSchedule:
+def parsed_schedule(row: TariffInForce) -> TariffSchedule:
     """Schedules are immutable per id (new versions get new rows), so parsing is cached per process."""
-    return _parse(int(row["id"]), orjson.dumps(row["definition"]))
+    return _parse(row.id, orjson.dumps(row.definition))
