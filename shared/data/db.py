@@ -25,10 +25,10 @@ from shared.platform.metrics import db_query_duration_seconds
 class TimedCursor(psycopg.Cursor[Any]):
     """Records db_query_duration_seconds for every execute."""
 
-    def execute(self, query: Any, params: Any = None, **kw: Any) -> TimedCursor:  # type: ignore[override]
+    def execute(self, query: Any, params: Any = None, **kw: Any) -> TimedCursor:
         started = time.perf_counter()
         try:
-            return super().execute(query, params, **kw)  # type: ignore[return-value]
+            return super().execute(query, params, **kw)
         finally:
             db_query_duration_seconds.record(time.perf_counter() - started)
 
@@ -37,14 +37,14 @@ class EntraConnection(psycopg.Connection[Any]):
     """Connects with a fresh Microsoft Entra token as the password (Azure Flexible Server, managed identity)."""
 
     @classmethod
-    def connect(cls, conninfo: str = "", **kwargs: Any) -> EntraConnection:  # type: ignore[override]
+    def connect(cls, conninfo: str = "", **kwargs: Any) -> EntraConnection:
         from azure.identity import DefaultAzureCredential
 
         client_id = get_settings().AZURE_CLIENT_ID or None
         token = DefaultAzureCredential(managed_identity_client_id=client_id).get_token(
             "https://ossrdbms-aad.database.windows.net/.default")
         kwargs["password"] = token.token
-        return super().connect(conninfo, **kwargs)  # type: ignore[return-value]
+        return super().connect(conninfo, **kwargs)
 
 
 class DatabaseNotConfigured(RuntimeError):

@@ -19,13 +19,13 @@ T = TypeVar("T")
 def fetch_typed(conn: Conn, cls: type[T], query: str, params: Params = None) -> list[T]:
     """Rows as instances of `cls` (a dataclass or NamedTuple whose fields are the selected column names)."""
     with conn.cursor(row_factory=class_row(cls)) as cur:
-        cur.execute(query, params)  # type: ignore[arg-type]  # constant fragments, bound values
+        cur.execute(query, params)
         return cur.fetchall()
 
 
 def fetch_typed_one(conn: Conn, cls: type[T], query: str, params: Params = None) -> T | None:
     with conn.cursor(row_factory=class_row(cls)) as cur:
-        cur.execute(query, params)  # type: ignore[arg-type]
+        cur.execute(query, params)
         return cur.fetchone()
 
 
@@ -37,19 +37,19 @@ def fetch_dicts(cur: psycopg.Cursor[Any]) -> list[Row]:
 
 def fetch_all(conn: Conn, query: str, params: dict[str, Any] | None = None) -> list[Row]:
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query, params or {})  # type: ignore[arg-type]  # constant fragments, bound values
+        cur.execute(query, params or {})
         return cur.fetchall()
 
 
 def fetch_one(conn: Conn, query: str, params: dict[str, Any] | None = None) -> Row | None:
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query, params or {})  # type: ignore[arg-type]
+        cur.execute(query, params or {})
         return cur.fetchone()
 
 
 def execute(conn: Conn, query: str, params: dict[str, Any] | None = None) -> int:
     with conn.cursor() as cur:
-        cur.execute(query, params or {})  # type: ignore[arg-type]
+        cur.execute(query, params or {})
         return cur.rowcount
 
 
