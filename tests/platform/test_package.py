@@ -43,8 +43,8 @@ def test_the_function_app_imports_from_the_zip_alone(tmp_path: Path):
     with zipfile.ZipFile(out) as zf:
         zf.extractall(root)
     assert not (root / "devtools").exists() and not (root / "cli").exists()
-    code = ("import sys; sys.path = [p for p in sys.path if p.rstrip('/') != %r]; import function_app; "
-            "print('app imported', flush=True); import devtools") % str(REPO)
+    code = (f"import sys; sys.path = [p for p in sys.path if p.rstrip('/') != {str(REPO)!r}]; import function_app; "
+            "print('app imported', flush=True); import devtools")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
