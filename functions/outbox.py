@@ -31,7 +31,7 @@ def outbox_relay(timer: func.TimerRequest) -> None:
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DOMAIN_EVENTS%", connection="AzureWebJobsStorage")
 def domain_events_consumer(msg: func.QueueMessage) -> None:
     envelope = json.loads(msg.get_body())
-    ran = outbox.handle(envelope)
+    ran = outbox.handle(envelope, now=datetime.now(UTC))
     queue_jobs_completed_total.add(1, {"queue": "domain-events"})
     log.info("domain event consumed", extra={"event_key": envelope.get("key"), "handlers_run": ran})
 

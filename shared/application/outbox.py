@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -60,7 +61,7 @@ def _envelope(event: events.PendingEvent) -> dict[str, Any]:
     }
 
 
-Handler = Callable[[psycopg.Connection[Any], dict[str, Any]], None]
+Handler = Callable[[psycopg.Connection[Any], dict[str, Any], datetime], None]  # (conn, envelope, now)
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,9 @@ class MalformedEvent(ValueError):
     """A queue message that is not an event envelope (goes to the poison queue after retries)."""
 
 
-def handle(envelope: dict[str, Any]) -> int:
-    """Run every subscribed handler once per (consumer, event key). Returns how many handlers ran now."""
+def handle(envelope: dict[str, Any], *, now: datetime) -> int:
+    """Run every installed consumer of the event once per (consumer, event key), each with `now` (the moment the
+    interface received the message). Returns how many consumers ran now."""
     try:
         tenant_id, event_type, key = envelope["tenant_id"], envelope["type"], envelope["key"]
     except (KeyError, TypeError) as exc:
@@ -103,12 +105,12 @@ def handle(envelope: dict[str, Any]) -> int:
         for consumer in subscribers:
             with db.tenant_transaction(tenant_id) as conn:
                 if events.mark_processed(conn, tenant_id=tenant_id, consumer=consumer.name, event_key=key):
-                    consumer.handler(conn, envelope)
+                    consumer.handler(conn, envelope, now)
                     ran += 1
     return ran
 
 
-def log_event(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -> None:
+def log_event(conn: psycopg.Connection[Any], envelope: dict[str, Any], now: datetime) -> None:
     """Every event is logged once (the dedupe mark in processed_events is the durable trace)."""
     log.info("domain event %s", envelope["type"], extra={"event_key": envelope["key"],
                                                          "aggregate": envelope.get("aggregate")})

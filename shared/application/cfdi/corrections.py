@@ -158,7 +158,7 @@ def issue_adjustment_credit(*, tenant_id: UUID | str, adjustment_id: int,
 EGRESO_CONSUMER = "cfdi-egreso"
 
 
-def on_adjustment_credited(conn: Any, envelope: dict[str, Any]) -> None:
+def on_adjustment_credited(conn: Any, envelope: dict[str, Any], now: dt.datetime) -> None:
     """Outbox consumer: the credit note of an operator's credit on a stamped invoice (its documents are written in
     their own transactions; a redelivery finds the Egreso by its natural key and signs nothing twice)."""
     tenant_id = envelope["tenant_id"]

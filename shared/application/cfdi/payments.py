@@ -33,11 +33,11 @@ from shared.domain.timezone import UTILITY_TZ
 CONSUMER = "cfdi-pagos"
 
 
-def on_payment_applied(conn: Any, envelope: dict[str, Any]) -> None:
+def on_payment_applied(conn: Any, envelope: dict[str, Any], now: dt.datetime) -> None:
     """Outbox consumer. The documents are written in their own transactions (signed XML committed before the PAC
     call); a redelivery finds them by natural key and never signs twice."""
     payment_id = int(envelope["payload"]["payment_id"])
-    handle_payment(tenant_id=envelope["tenant_id"], payment_id=payment_id)
+    handle_payment(tenant_id=envelope["tenant_id"], payment_id=payment_id, now=now)
 
 
 def handle_payment(*, tenant_id: UUID | str, payment_id: int, services: CfdiServices | None = None,

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import psycopg
-
 from shared.adapters.whatsapp import WhatsAppClient, WhatsAppError
+from shared.data import notifications as notices
+from shared.data.notifications import Recipient
+from shared.data.sql import Conn
 from shared.domain.notifications import messages
 from shared.platform.config import get_settings
 from shared.platform.metrics import whatsapp_messages_sent_total
 from shared.platform.secrets import get_secret
+
+__all__ = ["CONSUMER", "PURPOSE", "client", "on_invoice_issued", "on_payment_applied", "reset_client"]
 
 log = logging.getLogger(__name__)
 CONSUMER = "notifications-whatsapp"
@@ -52,39 +57,26 @@ def reset_client() -> None:
         _client = None
 
 
-def _recipient(conn: psycopg.Connection[Any], account_id: int) -> dict[str, Any] | None:
-    cur = conn.execute(
-        """SELECT a.id AS account_id, a.account_number, a.payment_reference, p.id AS person_id, p.phone,
-                  EXISTS (SELECT 1 FROM purpose_opt_outs o WHERE o.person_id = p.id AND o.purpose = %s) AS opted_out
-           FROM accounts a JOIN persons p ON p.id = a.person_id WHERE a.id = %s""", (PURPOSE, account_id))
-    row = cur.fetchone()
-    return dict(zip([c.name for c in cur.description or ()], row, strict=True)) if row else None
-
-
-def _record(conn: psycopg.Connection[Any], *, key: str, who: dict[str, Any], to: str | None, body: str, status: str,
-            reason: str | None = None, message_id: str | None = None) -> None:
-    conn.execute(
-        """INSERT INTO notifications (tenant_id, natural_key, channel, person_id, account_id, to_phone, body, status,
-                                      skip_reason, provider_message_id)
-           VALUES (app_current_tenant(), %s, 'whatsapp', %s, %s, %s, %s, %s, %s, %s)
-           ON CONFLICT (tenant_id, natural_key) DO NOTHING""",
-        (key, who["person_id"], who["account_id"], to, body, status, reason, message_id))
-
-
-def notify(conn: psycopg.Connection[Any], *, key: str, account_id: int, compose: Any) -> str:
+def _notify(conn: Conn, *, key: str, account_id: int, compose: Callable[[Recipient], str], now: datetime) -> str:
     """Decide, send and record one notice; returns 'sent' or the skip reason."""
-    if conn.execute("SELECT 1 FROM notifications WHERE natural_key = %s", (key,)).fetchone():
+    if notices.is_recorded(conn, key=key):
         return "already_recorded"
-    who = _recipient(conn, account_id)
+    who = notices.recipient(conn, account_id=account_id, purpose=PURPOSE)
     if who is None:
         log.warning("notification for a missing account", extra={"account_id": account_id, "key": key})
         return "no_account"
     body = compose(who)
-    to = messages.whatsapp_number(phone=who["phone"])
-    reason = ("opted_out" if who["opted_out"] else "no_valid_phone" if to is None
+    to = messages.whatsapp_number(phone=who.phone)
+    reason = ("opted_out" if who.opted_out else "no_valid_phone" if to is None
               else "channel_not_configured" if client() is None else None)
+
+    def record(status: str, *, skip_reason: str | None = None, message_id: str | None = None) -> None:
+        notices.record(conn, key=key, channel="whatsapp", person_id=who.person_id, account_id=who.account_id,
+                       to_phone=to, body=body, status=status, skip_reason=skip_reason,
+                       provider_message_id=message_id, at=now)
+
     if reason is not None:
-        _record(conn, key=key, who=who, to=to, body=body, status="skipped", reason=reason)
+        record("skipped", skip_reason=reason)
         return reason
     wa = client()
     assert wa is not None and to is not None
@@ -93,32 +85,31 @@ def notify(conn: psycopg.Connection[Any], *, key: str, account_id: int, compose:
     except WhatsAppError as exc:
         if exc.retryable:
             raise  # the event comes back from the queue and is tried again
-        _record(conn, key=key, who=who, to=to, body=body, status="skipped", reason=f"refused: {exc}"[:300])
+        record("skipped", skip_reason=f"refused: {exc}"[:300])
         return "refused"
-    _record(conn, key=key, who=who, to=to, body=body, status="sent", message_id=message_id)
+    record("sent", message_id=message_id)
     whatsapp_messages_sent_total.add(1, {"kind": key.split(":", 1)[0]})
     return "sent"
 
 
-def on_invoice_issued(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -> None:
+def on_invoice_issued(conn: Conn, envelope: dict[str, Any], now: datetime) -> None:
     invoice_id = int(envelope["payload"]["invoice_id"])
-    row = conn.execute("SELECT account_id, period, total, due_date FROM invoices WHERE id = %s",
-                       (invoice_id,)).fetchone()
-    if row is None:
+    invoice = notices.invoice_notice(conn, invoice_id=invoice_id)
+    if invoice is None:
         log.warning("invoice.issued for a missing invoice", extra={"invoice_id": invoice_id})
         return
-    account_id, period, total, due_date = row
-    notify(conn, key=f"invoice.issued:{invoice_id}", account_id=account_id, compose=lambda who: messages.invoice_issued(
-        account_number=who["account_number"], period=period, total=total, due_date=due_date,
-        reference=who["payment_reference"]))
+    _notify(conn, key=f"invoice.issued:{invoice_id}", account_id=invoice.account_id, now=now,
+            compose=lambda who: messages.invoice_issued(
+                account_number=who.account_number, period=invoice.period, total=invoice.total,
+                due_date=invoice.due_date, reference=who.payment_reference))
 
 
-def on_payment_applied(conn: psycopg.Connection[Any], envelope: dict[str, Any]) -> None:
+def on_payment_applied(conn: Conn, envelope: dict[str, Any], now: datetime) -> None:
     payment_id = int(envelope["payload"]["payment_id"])
-    row = conn.execute("SELECT account_id, amount FROM payments WHERE id = %s", (payment_id,)).fetchone()
-    if row is None or row[0] is None:
+    payment = notices.payment_notice(conn, payment_id=payment_id)
+    if payment is None or payment.account_id is None:
         log.warning("payment.applied for a missing or unplaced payment", extra={"payment_id": payment_id})
         return
-    account_id, amount = int(row[0]), Decimal(row[1])
-    notify(conn, key=f"payment.applied:{payment_id}", account_id=account_id,
-           compose=lambda who: messages.payment_applied(account_number=who["account_number"], amount=amount))
+    amount = Decimal(payment.amount)
+    _notify(conn, key=f"payment.applied:{payment_id}", account_id=payment.account_id, now=now,
+            compose=lambda who: messages.payment_applied(account_number=who.account_number, amount=amount))
