@@ -8,36 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from shared.data.sql import Row, fetch_dicts, fetch_one
 from shared.domain.cfdi.stamped import stamp_insertion
 
-Row = dict[str, Any]
-
 ACTIONABLE = ("pending", "signed", "failed_retryable")  # an Ingreso in these states still needs the PAC
-
-
-def _rows(cur: psycopg.Cursor[Any]) -> list[Row]:
-    cols = [c.name for c in cur.description or ()]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
-
-def _one(cur: psycopg.Cursor[Any]) -> Row | None:
-    rows = _rows(cur)
-    return rows[0] if rows else None
 
 
 # ---------------------------------------------------------------- tenant
 
 def tenant_fiscal(conn: psycopg.Connection[Any], tenant_id: UUID | str) -> Row:
-    row = _one(conn.execute(
-        "SELECT id, slug, name, rfc, fiscal_name, regimen_fiscal, postal_code, config FROM tenants WHERE id = %s",
-        (str(tenant_id),)))
+    row = fetch_one(
+        conn, "SELECT id, slug, name, rfc, fiscal_name, regimen_fiscal, postal_code, config FROM tenants "
+              "WHERE id = %(id)s", {"id": str(tenant_id)})
     if row is None:
         raise LookupError(f"tenant {tenant_id} not found")
     return row
@@ -72,12 +62,12 @@ def finish_round(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, run_id
 
 
 def stamp_run(conn: psycopg.Connection[Any], run_id: int) -> Row | None:
-    return _one(conn.execute("SELECT * FROM cfdi_stamp_runs WHERE billing_run_id = %s", (run_id,)))
+    return fetch_one(conn, "SELECT * FROM cfdi_stamp_runs WHERE billing_run_id = %(run)s", {"run": run_id})
 
 
 def run_counters(conn: psycopg.Connection[Any], run_id: int) -> Row:
     """Issued invoices of the run by the state of their Ingreso CFDI ('pending' = no document yet or not sent)."""
-    row = _one(conn.execute(
+    row = fetch_one(conn,
         """SELECT count(*)::int AS invoices,
                   count(*) FILTER (WHERE d.status IN ('stamped', 'cancel_requested', 'cancelled'))::int AS stamped,
                   count(*) FILTER (WHERE d.status = 'rejected')::int AS rejected,
@@ -86,7 +76,7 @@ def run_counters(conn: psycopg.Connection[Any], run_id: int) -> Row:
                   coalesce(sum(d.attempts), 0)::int AS pac_attempts
            FROM invoices i
            LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
-           WHERE i.billing_run_id = %s AND i.status = 'issued'""", (run_id,)))
+           WHERE i.billing_run_id = %(run)s AND i.status = 'issued'""", {"run": run_id})
     assert row is not None
     return row
 
@@ -96,7 +86,7 @@ def run_counters(conn: psycopg.Connection[Any], run_id: int) -> Row:
 def run_chunks(conn: psycopg.Connection[Any], *, run_id: int, chunk_size: int) -> list[Row]:
     """Per sector, id ranges [first, last] of at most `chunk_size` issued invoices of the run whose Ingreso is
     missing or not final: one pass over the run's invoices (sector_id, first_id, last_id, invoices)."""
-    return _rows(conn.execute(
+    return fetch_dicts(conn.execute(
         """SELECT sector_id, min(id) AS first_id, max(id) AS last_id, count(*)::int AS invoices FROM (
                SELECT t.sector_id, i.id,
                       (row_number() OVER (PARTITION BY t.sector_id ORDER BY i.id) - 1) / %s AS n
@@ -139,7 +129,7 @@ def chunk_invoices(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int
     """Invoices, lines (JSON, amounts as text) and receivers of one chunk, with their existing Ingreso if any.
     The chunk is read by primary-key range (the OFFSET 0 fence keeps that plan while the run's invoices are too
     new for the planner's statistics)."""
-    return _rows(conn.execute(CHUNK_SQL, {"first": first_id, "last": last_id, "run": run_id, "sector": sector_id,
+    return fetch_dicts(conn.execute(CHUNK_SQL, {"first": first_id, "last": last_id, "run": run_id, "sector": sector_id,
                                           "actionable": list(ACTIONABLE)}))
 
 
@@ -164,24 +154,68 @@ def _copy_binary(conn: psycopg.Connection[Any], table: str, types: Sequence[str]
         for r in rows:
             copy.write_row(r)
 
-def resign_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[int, bytes, Any, Any]]) -> None:
-    """Replace the signed XML of documents the PAC never stamped (their Fecha went out of the 72-hour window):
-    rows of (doc id, new signed_xml, new fecha, signed_at). Only documents still 'signed'/'failed_retryable'."""
+class NewDocument(NamedTuple):
+    """A document a stamping chunk signed (or rejected), in the column order of the COPY into tmp_cfdi_docs."""
+
+    tenant_id: UUID
+    invoice_id: int
+    account_id: int
+    billing_run_id: int
+    kind: str
+    purpose: str
+    serie: str | None
+    folio: str | None
+    status: str  # signed | rejected
+    metodo_pago: str | None
+    forma_pago: str | None
+    receiver_rfc: str | None
+    total: Decimal | None
+    fecha: datetime
+    signed_xml: bytes | None
+    related_uuids: list[UUID]
+    rejections: str | None  # JSON text
+    signed_at: datetime | None
+    incidence_code: str | None
+    incidence_message: str | None
+
+
+class Resigned(NamedTuple):
+    """A document signed again with a new Fecha (its old one left the 72-hour window unstamped)."""
+
+    doc_id: int
+    signed_xml: bytes
+    fecha: datetime
+    signed_at: datetime
+
+
+class PacOutcome(NamedTuple):
+    """What the PAC answered for one sent document."""
+
+    doc_id: int
+    status: str  # stamped | failed_retryable | rejected
+    uuid: str | None
+    stamped_xml: bytes | None
+    fecha_timbrado: datetime | None
+    incidence_code: str | None
+    incidence_message: str | None
+    attempts: int  # added to the document's count
+    sent_xml: bytes | None  # the signed bytes that were sent
+
+
+def resign_documents(conn: psycopg.Connection[Any], rows: Sequence[Resigned]) -> None:
+    """Replace the signed XML of documents the PAC never stamped (their Fecha went out of the 72-hour window).
+    Only documents still 'signed'/'failed_retryable'."""
     with conn.cursor() as cur:
         cur.executemany(
             """UPDATE cfdi_documents SET signed_xml = %s, fecha = %s, signed_at = %s, status = 'signed',
                    updated_at = now()
                WHERE id = %s AND status IN ('signed', 'failed_retryable') AND uuid IS NULL""",
-            [(xml, fecha, signed_at, doc_id) for doc_id, xml, fecha, signed_at in rows])
+            [(r.signed_xml, r.fecha, r.signed_at, r.doc_id) for r in rows])
 
-def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> dict[tuple[int, str, str], int]:
-    """Insert new documents through COPY into a temp table; existing natural keys are left alone.
 
-    rows: (tenant_id, invoice_id, account_id, billing_run_id, kind, purpose, serie, folio, status, metodo_pago,
-           forma_pago, receiver_rfc, total, fecha, signed_xml, related_uuids list, rejections json text | None,
-           signed_at, incidence_code, incidence_message)
-    Returns {(invoice_id, kind, purpose): id} of the rows inserted now.
-    """
+def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[NewDocument]) -> dict[tuple[int, str, str], int]:
+    """Insert new documents through COPY into a temp table (each NewDocument is written as it is); existing natural
+    keys are left alone. Returns {(invoice_id, kind, purpose): id} of the rows inserted now."""
     if not rows:
         return {}
     conn.execute(
@@ -192,8 +226,7 @@ def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ..
                rejections text, signed_at timestamptz, incidence_code text, incidence_message text
            ) ON COMMIT DELETE ROWS""")
     conn.execute("TRUNCATE tmp_cfdi_docs")
-    _copy_binary(conn, "tmp_cfdi_docs", _DOC_TYPES, (
-        (_uuid(r[0]), *r[1:15], [_uuid(u) for u in r[15]], *r[16:]) for r in rows))
+    _copy_binary(conn, "tmp_cfdi_docs", _DOC_TYPES, rows)
     cur = conn.execute(
         """INSERT INTO cfdi_documents (tenant_id, invoice_id, account_id, billing_run_id, kind, purpose, serie, folio,
                                        status, metodo_pago, forma_pago, receiver_rfc, total, fecha, signed_xml,
@@ -207,11 +240,9 @@ def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ..
     return {(r[1], r[2], r[3]): int(r[0]) for r in cur.fetchall()}
 
 
-def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> int:
+def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[PacOutcome]) -> int:
     """Apply PAC outcomes in one statement.
 
-    rows: (doc id, status, uuid | None, stamped_xml | None, fecha_timbrado | None, incidence_code | None,
-           incidence_message | None, attempts added, signed_xml that was sent | None)
     A stamped answer that is the sent XML plus one insertion is stored as that insertion (migration 0015); the
     guard on the signed XML's length leaves the row for the next round (which recovers it with `stamped`) should
     the stored signed XML not be the one that was sent. Any other answer replaces signed_xml with the whole
@@ -247,12 +278,13 @@ def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...
     return cur.rowcount
 
 
-def _outcome_row(r: Sequence[Any]) -> tuple[Any, ...]:
+def _outcome_row(r: PacOutcome) -> tuple[Any, ...]:
     doc_id, status, uuid, stamped, fecha_timbrado, code, message, attempts, sent = r
     insertion = stamp_insertion(sent, stamped) if stamped is not None and sent is not None else None
     if insertion is None:
         return (doc_id, status, _uuid(uuid), stamped, fecha_timbrado, code, message, attempts, None, None, None)
     at, inserted = insertion
+    assert sent is not None
     return (doc_id, status, _uuid(uuid), None, fecha_timbrado, code, message, attempts, inserted, at, len(sent))
 
 
@@ -270,28 +302,29 @@ def document(conn: psycopg.Connection[Any], doc_id: int, *, with_xml: bool = Fal
              for_update: bool = False) -> Row | None:
     extra = _XML_COLUMNS if with_xml else ""
     lock = " FOR UPDATE" if for_update else ""
-    return _one(conn.execute(f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.id = %s{lock}", (doc_id,)))
+    return fetch_one(conn, f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.id = %(id)s{lock}",
+                     {"id": doc_id})
 
 
 def document_by_key(conn: psycopg.Connection[Any], *, invoice_id: int | None, kind: str, purpose: str,
                     with_xml: bool = False) -> Row | None:
     extra = _XML_COLUMNS if with_xml else ""
-    return _one(conn.execute(
+    return fetch_one(conn,
         f"""SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d
-            WHERE d.invoice_id IS NOT DISTINCT FROM %s AND d.kind = %s AND d.purpose = %s""",
-        (invoice_id, kind, purpose)))
+            WHERE d.invoice_id IS NOT DISTINCT FROM %(invoice)s AND d.kind = %(kind)s AND d.purpose = %(purpose)s""",
+        {"invoice": invoice_id, "kind": kind, "purpose": purpose})
 
 
 def document_by_uuid(conn: psycopg.Connection[Any], uuid: str, *, with_xml: bool = False,
                      for_update: bool = False) -> Row | None:
     extra = _XML_COLUMNS if with_xml else ""
     lock = " FOR UPDATE" if for_update else ""
-    return _one(conn.execute(f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.uuid = %s{lock}",
-                             (uuid,)))
+    return fetch_one(conn, f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.uuid = %(uuid)s{lock}",
+                     {"uuid": uuid})
 
 
 def invoice_documents(conn: psycopg.Connection[Any], invoice_id: int) -> list[Row]:
-    return _rows(conn.execute(f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.invoice_id = %s ORDER BY d.id",
+    return fetch_dicts(conn.execute(f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.invoice_id = %s ORDER BY d.id",
                               (invoice_id,)))
 
 
@@ -328,7 +361,7 @@ def set_publication(conn: psycopg.Connection[Any], doc_id: int, *, xml_blob: str
 
 
 def unpublished(conn: psycopg.Connection[Any], *, run_id: int, first_id: int, last_id: int) -> list[Row]:
-    return _rows(conn.execute(
+    return fetch_dicts(conn.execute(
         """SELECT d.id, d.invoice_id, d.uuid, i.period FROM cfdi_documents d JOIN invoices i ON i.id = d.invoice_id
            WHERE d.billing_run_id = %s AND d.status = 'stamped' AND d.xml_blob IS NULL
              AND d.invoice_id BETWEEN %s AND %s ORDER BY d.invoice_id""", (run_id, first_id, last_id)))
@@ -360,7 +393,7 @@ def record_sat_status(conn: psycopg.Connection[Any], doc_id: int, *, estado: str
 
 
 def cancel_requested(conn: psycopg.Connection[Any], limit: int = 500) -> list[Row]:
-    return _rows(conn.execute(
+    return fetch_dicts(conn.execute(
         f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.status = 'cancel_requested' ORDER BY d.id LIMIT %s",
         (limit,)))
 

@@ -9,19 +9,21 @@ from typing import Any
 
 import psycopg
 
-from shared.data.cfdi import INVOICE_ROWS_SQL, Row, _one, _rows
+from shared.data.cfdi import INVOICE_ROWS_SQL
+from shared.data.sql import Row, fetch_dicts, fetch_one
+from shared.domain.timezone import UTILITY_TZ_NAME
 
-_SINGLE_SQL = INVOICE_ROWS_SQL.format(invoices="invoices") + "WHERE i.id = %s"
+_SINGLE_SQL = INVOICE_ROWS_SQL.format(invoices="invoices") + "WHERE i.id = %(id)s"
 
 
 def invoice_with_lines(conn: psycopg.Connection[Any], invoice_id: int) -> Row | None:
     """The same shape a stamping chunk reads, for one invoice (any status)."""
-    return _one(conn.execute(_SINGLE_SQL, (invoice_id,)))
+    return fetch_one(conn, _SINGLE_SQL, {"id": invoice_id})
 
 
 def bill_header(conn: psycopg.Connection[Any], invoice_id: int) -> Row | None:
     """Everything the printed bill shows besides lines and history."""
-    return _one(conn.execute(
+    return fetch_one(conn,
         """SELECT i.id, i.account_id, i.period, i.serie, i.folio, i.status, i.consumption_m3, i.estimated,
                   i.subtotal, i.tax_total, i.total, i.previous_balance, i.amount_due, i.due_date, i.issued_at,
                   a.account_number, a.tariff_class, a.payment_reference, a.clabe, a.household_size,
@@ -34,18 +36,18 @@ def bill_header(conn: psycopg.Connection[Any], invoice_id: int) -> Row | None:
            FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
            JOIN sectores_hidraulicos s ON s.id = t.sector_id JOIN addresses ad ON ad.id = t.address_id
            JOIN persons p ON p.id = a.person_id
-           WHERE i.id = %s""", (invoice_id,)))
+           WHERE i.id = %(id)s""", {"id": invoice_id})
 
 
 def bill_lines(conn: psycopg.Connection[Any], invoice_id: int) -> list[Row]:
-    return _rows(conn.execute(
+    return fetch_dicts(conn.execute(
         """SELECT line_no, code, description, quantity, unit_price, amount, tax_rate, tax_amount, trace
            FROM invoice_lines WHERE invoice_id = %s ORDER BY line_no""", (invoice_id,)))
 
 
 def consumption_history(conn: psycopg.Connection[Any], *, account_id: int, since: date, until: date) -> list[Row]:
     """Billed m³ per period in [since, until], oldest first (cancelled invoices excluded)."""
-    return _rows(conn.execute(
+    return fetch_dicts(conn.execute(
         """SELECT period, consumption_m3, estimated FROM invoices
            WHERE account_id = %s AND period >= %s AND period <= %s AND status <> 'cancelled'
            ORDER BY period""", (account_id, since, until)))
@@ -55,25 +57,25 @@ def read_consumption_history(conn: psycopg.Connection[Any], *, account_id: int, 
                              until: date) -> list[Row]:
     """m³ per local month from the last valid read of each month, for months without a bill (oldest first).
     A register that went backwards (rollover, meter change) counts as 0 here: it only feeds the bill's chart."""
-    return _rows(conn.execute(
+    return fetch_dicts(conn.execute(
         """WITH monthly AS (
-               SELECT date_trunc('month', read_at AT TIME ZONE 'America/Mexico_City')::date AS period,
+               SELECT date_trunc('month', read_at AT TIME ZONE %s)::date AS period,
                       (array_agg(value ORDER BY read_at DESC))[1] AS last_value
                FROM meter_readings
                WHERE account_id = %s AND status = 'valid'
                  AND read_at >= (%s::date - interval '1 month') AND read_at < (%s::date + interval '1 month')
                GROUP BY 1)
            SELECT period, greatest(last_value - lag(last_value) OVER (ORDER BY period), 0) AS consumption_m3
-           FROM monthly ORDER BY period""", (account_id, since, until)))
+           FROM monthly ORDER BY period""", (UTILITY_TZ_NAME, account_id, since, until)))
 
 
 def payment_with_allocations(conn: psycopg.Connection[Any], payment_id: int) -> Row | None:
-    row = _one(conn.execute(
+    row = fetch_one(conn,
         "SELECT id, account_id, channel, amount, paid_at, reference, provider, provider_payment_id, status "
-        "FROM payments WHERE id = %s", (payment_id,)))
+        "FROM payments WHERE id = %(id)s", {"id": payment_id})
     if row is None:
         return None
-    row["allocations"] = _rows(conn.execute(
+    row["allocations"] = fetch_dicts(conn.execute(
         """SELECT invoice_id, sum(amount) AS amount FROM payment_allocations
            WHERE payment_id = %s AND target = 'invoice' AND invoice_id IS NOT NULL
            GROUP BY invoice_id HAVING sum(amount) > 0 ORDER BY invoice_id""", (payment_id,)))
@@ -151,7 +153,7 @@ def estimated_invoice_uuids(conn: psycopg.Connection[Any], *, account_id: int, b
 def credits_to_issue(conn: psycopg.Connection[Any], *, run_id: int, first_id: int, last_id: int) -> list[Row]:
     """Invoices of a chunk with negative lines (over-estimate credits) whose Ingreso is stamped and whose Egreso
     does not exist yet."""
-    return _rows(conn.execute(
+    return fetch_dicts(conn.execute(
         """SELECT i.id FROM invoices i
            JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
                                  AND d.status = 'stamped'
@@ -164,6 +166,6 @@ def credits_to_issue(conn: psycopg.Connection[Any], *, run_id: int, first_id: in
 
 
 def adjustment(conn: psycopg.Connection[Any], adjustment_id: int) -> Row | None:
-    return _one(conn.execute(
-        "SELECT id, account_id, invoice_id, amount, reason, natural_key FROM adjustments WHERE id = %s",
-        (adjustment_id,)))
+    return fetch_one(conn,
+        "SELECT id, account_id, invoice_id, amount, reason, natural_key FROM adjustments WHERE id = %(id)s",
+        {"id": adjustment_id})

@@ -55,8 +55,8 @@ def test_an_answer_that_is_not_an_insertion_is_stored_whole(fresh_db: TestDataba
     reformatted = bytes(stamped).replace(b"<?xml version='1.0' encoding='UTF-8'?>",
                                          b'<?xml version="1.0" encoding="UTF-8"?>')
     with tenant_transaction(world.tenant_id) as conn:
-        assert data.record_outcomes(conn, [(row["id"], "stamped", row["uuid"], reformatted, None, None, None, 1,
-                                            bytes(signed))]) == 1
+        assert data.record_outcomes(conn, [data.PacOutcome(row["id"], "stamped", row["uuid"], reformatted, None, None,
+                                                           None, 1, bytes(signed))]) == 1
     (after,) = docs(world)
     assert after["status"] == "stamped" and not after["has_signed"] and not after["stored_as_insert"]
     with world.owner() as conn:
@@ -74,7 +74,7 @@ def test_an_insertion_is_not_applied_to_a_signed_xml_other_than_the_one_sent(
         conn.execute("UPDATE cfdi_documents SET status = 'signed', uuid = NULL, stamp_insert = NULL, "
                      "stamp_insert_at = NULL, signed_xml = signed_xml || '\\x20'::bytea")  # re-signed meanwhile
     with tenant_transaction(world.tenant_id) as conn:
-        assert data.record_outcomes(conn, [(row["id"], "stamped", row["uuid"], stamped, None, None, None, 1,
-                                            signed)]) == 0
+        assert data.record_outcomes(conn, [data.PacOutcome(row["id"], "stamped", row["uuid"], stamped, None, None,
+                                                           None, 1, signed)]) == 0
     (after,) = docs(world)
     assert after["status"] == "signed" and not after["has_stamped"]  # left for the next round's `stamped` recovery

@@ -7,10 +7,10 @@ import datetime as dt
 import threading
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from typing import Any
 
 from shared.adapters.pac import PacPermanentError, PacRetryableError
 from shared.application.cfdi.services import CfdiServices
+from shared.data.cfdi import PacOutcome
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,10 @@ class Outcome:
     message: str | None = None
     sent_xml: bytes | None = None  # the signed bytes the PAC stamped (the stamped XML is stored relative to them)
 
-    def row(self) -> tuple[Any, ...]:
+    def row(self) -> PacOutcome:
         attempts = 0 if self.status == "signed" else 1
-        return (self.doc_id, self.status, self.uuid, self.xml, self.fecha_timbrado, self.code, self.message,
-                attempts, self.sent_xml)
+        return PacOutcome(self.doc_id, self.status, self.uuid, self.xml, self.fecha_timbrado, self.code,
+                          self.message, attempts, self.sent_xml)
 
 
 def fecha_timbrado(value: str | None) -> dt.datetime | None:

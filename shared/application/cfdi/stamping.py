@@ -32,6 +32,7 @@ from shared.application.cfdi.setup import load_config, services_of
 from shared.application.cfdi.tenant_config import TenantCfdiConfig, tenant_config
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
+from shared.data.cfdi import NewDocument, Resigned
 from shared.data.db import tenant_transaction
 from shared.domain.cfdi.models import InvoicingModel
 from shared.platform.metrics import cfdi_stamped_total, cfdi_stamping_failures_total
@@ -104,12 +105,12 @@ def _too_old_to_stamp(doc_fecha: dt.datetime | None, now_local: dt.datetime) -> 
 
 def _refresh_stale(stale: list[dict[str, Any]], *, config: TenantCfdiConfig, services: CfdiServices,
                    fecha: dt.datetime, signed_at: dt.datetime,
-                   ) -> tuple[list[Outcome], list[tuple[int, bytes, dt.datetime, dt.datetime]]]:
+                   ) -> tuple[list[Outcome], list[Resigned]]:
     """Documents signed long ago and never confirmed: first ask the PAC for an existing stamp (`stamped`: a timeout
     may have hidden a success); only when it has none (603) is the invoice signed again with a new Fecha. A second
     valid CFDI can never appear: the old bytes were never stamped, and the new ones replace them before any send."""
     recovered: list[Outcome] = []
-    resigned: list[tuple[int, bytes, dt.datetime, dt.datetime]] = []
+    resigned: list[Resigned] = []
     for row in stale:
         doc_id, xml = int(row["doc_id"]), bytes(row["signed_xml"])
         try:
@@ -124,7 +125,7 @@ def _refresh_stale(stale: list[dict[str, Any]], *, config: TenantCfdiConfig, ser
         prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
         if prepared.computed is None:  # the receiver's data changed meanwhile: the next round rejects it cleanly
             continue
-        resigned.append((doc_id, services.signer.sign_native(prepared.computed).xml, fecha, signed_at))
+        resigned.append(Resigned(doc_id, services.signer.sign_native(prepared.computed).xml, fecha, signed_at))
     return recovered, resigned
 
 
@@ -145,7 +146,7 @@ def _sort_existing(rows: list[dict[str, Any]], *, fecha: dt.datetime,
 
 @dataclass
 class _Signed:
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # new documents (signed or rejected)
+    rows: list[NewDocument] = field(default_factory=list)  # new documents (signed or rejected)
     xml: dict[int, bytes] = field(default_factory=dict)  # invoice id -> signed XML of the new documents
     invalid: int = 0
 
@@ -154,20 +155,25 @@ def _sign_new(rows: list[dict[str, Any]], *, tenant_id: UUID | str, run_id: int,
               services: CfdiServices, fecha: dt.datetime, signed_at: dt.datetime) -> _Signed:
     """Build and sign new Ingresos; invalid ones become rejected documents with their reasons."""
     out = _Signed()
+    tenant = UUID(str(tenant_id))
     for row in rows:
         prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
-        base = (str(tenant_id), row["id"], row["account_id"], run_id, "I", "invoice", row["serie"], row["folio"])
+        base = (tenant, row["id"], row["account_id"], run_id, "I", "invoice", row["serie"], row["folio"])
         if prepared.computed is None:
             out.invalid += 1
             code, message = mapping.rejection_summary(prepared.rejections)
-            out.rows.append((*base, "rejected", prepared.metodo_pago, prepared.forma_pago, prepared.receiver_rfc,
-                             None, fecha, None, [], mapping.rejections_json(prepared.rejections), None, code,
-                             message))
+            out.rows.append(NewDocument(
+                *base, status="rejected", metodo_pago=prepared.metodo_pago, forma_pago=prepared.forma_pago,
+                receiver_rfc=prepared.receiver_rfc, total=None, fecha=fecha, signed_xml=None, related_uuids=[],
+                rejections=mapping.rejections_json(prepared.rejections), signed_at=None, incidence_code=code,
+                incidence_message=message))
             continue
         signed = services.signer.sign_native(prepared.computed)
         out.xml[row["id"]] = signed.xml
-        out.rows.append((*base, "signed", prepared.metodo_pago, prepared.forma_pago, prepared.receiver_rfc,
-                         prepared.computed.total, fecha, signed.xml, [], None, signed_at, None, None))
+        out.rows.append(NewDocument(
+            *base, status="signed", metodo_pago=prepared.metodo_pago, forma_pago=prepared.forma_pago,
+            receiver_rfc=prepared.receiver_rfc, total=prepared.computed.total, fecha=fecha, signed_xml=signed.xml,
+            related_uuids=[], rejections=None, signed_at=signed_at, incidence_code=None, incidence_message=None))
     return out
 
 
@@ -190,7 +196,7 @@ def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id:
     resend, stale = _sort_existing([r for r in rows if r["doc_id"] is not None], fecha=fecha)
     new = [r for r in rows if r["doc_id"] is None]
     recovered, resigned = _refresh_stale(stale, config=config, services=services, fecha=fecha, signed_at=signed_at)
-    jobs = resend + [(doc_id, xml) for doc_id, xml, _f, _s in resigned]
+    jobs = resend + [(r.doc_id, r.signed_xml) for r in resigned]
     resent, invalid = len(jobs), 0
     if resigned:
         with tenant_transaction(tenant_id) as conn:  # committed before the first PAC call
