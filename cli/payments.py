@@ -61,7 +61,7 @@ TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant slug (de
 
 
 def _ledger_check(tenant: str | None) -> None:
-    reports = [ledger.check_tenant(t) for t in _tenants(tenant)]
+    reports = [ledger.check_tenant(tenant_id=t) for t in _tenants(tenant)]
     _echo([{"tenant_id": r.tenant_id, "ok": r.ok, "suspense_count": r.suspense_count,
             "suspense_amount": r.suspense_amount, "violations": {k: v for k, v in r.violations.items() if v}}
            for r in reports])

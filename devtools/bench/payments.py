@@ -95,7 +95,7 @@ def bench_payments(n: int = 300, *, tenant_id: UUID | str, rate_per_second: floa
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - wall
-    report = ledger.check_tenant(tenant)
+    report = ledger.check_tenant(tenant_id=tenant)
     ms = [x * 1000 for x in latencies]
     return {
         "payments": len(latencies), "workers": workers, "rate_per_second": rate_per_second,

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from psycopg.rows import dict_row
 
-from shared.data import events
+from shared.data import db, events
 from shared.data.sql import Conn, fetch_typed_one
 
 MovementKind = Literal["charge", "payment", "payment_reversal", "adjustment"]
@@ -245,9 +245,31 @@ def check(conn: Conn, *, limit: int = 20) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def suspense_total(conn: Conn) -> tuple[int, Any]:
-    row = conn.execute("SELECT count(*), coalesce(sum(p.amount - coalesce((SELECT sum(applied_amount) FROM"
-                       " payment_reversals r WHERE r.payment_id = p.id AND r.status = 'applied'), 0)), 0)"
-                       " FROM payments p WHERE p.status = 'unmatched'").fetchone()
+class Suspense(NamedTuple):
+    """Unmatched payments waiting in suspense, and the money they still hold."""
+
+    payments: int
+    amount: Decimal
+
+
+def suspense_total(conn: Conn) -> Suspense:
+    row = fetch_typed_one(conn, Suspense, """
+        SELECT count(*)::int AS payments,
+               coalesce(sum(p.amount - coalesce((SELECT sum(applied_amount) FROM payment_reversals r
+                                                 WHERE r.payment_id = p.id AND r.status = 'applied'), 0)), 0) AS amount
+        FROM payments p WHERE p.status = 'unmatched'""")
     assert row is not None
-    return int(row[0]), row[1]
+    return row
+
+
+class Snapshot(NamedTuple):
+    violations: dict[str, list[dict[str, Any]]]
+    suspense: Suspense
+
+
+def snapshot(*, tenant_id: UUID | str, limit: int) -> Snapshot:
+    """Every invariant and the suspense total of one tenant, read in one consistent read-only snapshot."""
+    with db.connection() as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        db.set_tenant(conn, tenant_id)
+        return Snapshot(check(conn, limit=limit), suspense_total(conn))

@@ -149,7 +149,7 @@ def run_scenario(db: TestDatabase, tenant: uuid.UUID, fake: ConektaFake, *, seed
         queue.extend(resent)
 
     # ---- invariants and the oracle ----
-    report = ledger.check_tenant(tenant)
+    report = ledger.check_tenant(tenant_id=tenant)
     assert report.ok, {k: v for k, v in report.violations.items() if v}
     with db.owner() as c:
         pending = c.execute("SELECT count(*) FROM webhook_inbox WHERE tenant_id = %s AND status = 'pending'",

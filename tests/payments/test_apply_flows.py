@@ -27,7 +27,7 @@ def _drain(tenant, queue):
 
 
 def _assert_ledger_ok(tenant):
-    report = ledger.check_tenant(tenant)
+    report = ledger.check_tenant(tenant_id=tenant)
     assert report.ok, report.violations
 
 
@@ -100,7 +100,7 @@ def test_unmatched_money_goes_to_suspense_and_operator_assigns_it(fresh_db, tena
     with fresh_db.owner() as c:
         pid, status, reason = c.execute("SELECT id, status, suspense_reason FROM payments").fetchone()
     assert status == "unmatched" and "reference_check_digit" in reason and "ambiguous" in reason
-    report = ledger.check_tenant(tenant)
+    report = ledger.check_tenant(tenant_id=tenant)
     assert report.ok and report.suspense_count == 1 and report.suspense_amount == Decimal("99.00")
     suspense.assign_suspense_payment(tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea",
                                      now=datetime.now(UTC))

@@ -72,7 +72,7 @@ def test_executed_suspension_gets_reconnection_when_paid(fresh_db, tenant, payme
     assert _orders(tenant, acct.id) == [("suspension", "done")]
     _pay(payment_secrets, tenant, acct, "250.00")
     assert _orders(tenant, acct.id) == [("suspension", "done"), ("reconnection", "open")]
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok
 
 
 def test_vulnerable_accounts_are_never_cut(fresh_db, tenant):
@@ -105,7 +105,7 @@ def test_plan_signing_reconnects_and_installments_pay_plan_invoices(fresh_db, te
     assert paid[0] == (0, Decimal("100.00")) and paid[1][1] == Decimal("0.00")
     assert sorted(open_amounts(fresh_db, acct.id).values()) == [Decimal("0.00"), Decimal("100.00"),
                                                                 Decimal("200.00")]
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok
     # installment 1 (due 2026-07-01) unpaid past the grace days: the plan breaks and is reported
     assert collections.detect_broken_plans(tenant_id=tenant, today=date(2026, 7, 5), now=NOW) == []
     assert collections.detect_broken_plans(tenant_id=tenant, today=date(2026, 7, 20), now=NOW) == [plan_id]
@@ -115,4 +115,4 @@ def test_plan_signing_reconnects_and_installments_pay_plan_invoices(fresh_db, te
                          ).fetchone()[0] == 1
     _pay(payment_secrets, tenant, acct, "300.00")  # broken plan: invoices are ordinary debt again
     assert balance(fresh_db, acct.id) == Decimal("0.00")
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok

@@ -41,7 +41,7 @@ def test_webhooks_through_the_local_runner(fresh_db, tenant_factory, payment_sec
     host.stop()
     assert stats.by_function["apply_payment"]["succeeded"] == 2
     assert balance(fresh_db, a.id) == Decimal("0.00") and balance(fresh_db, b.id) == Decimal("20.00")
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok
 
 
 def test_demo_command_sends_webhooks_and_shows_balances(fresh_db, tenant_factory, payment_secrets,
@@ -72,4 +72,4 @@ def test_demo_command_sends_webhooks_and_shows_balances(fresh_db, tenant_factory
     assert [r["balance_before"] for r in out] == [Decimal("240.00")] * 3
     assert [r["balance_after"] for r in out] == [Decimal("0.00"), Decimal("120.00"), Decimal("0.00")]
     assert any("spei" in line and "confirmar" in line for line in lines)
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok

@@ -88,7 +88,7 @@ def test_twenty_concurrent_deliveries_of_the_same_event_apply_once(fresh_db, ten
                                                                    now=datetime.now(UTC)).outcome)
     assert not errors and results.count("processed") == 1 and results.count("already_done") == 19
     assert balance(fresh_db, acct.id) == Decimal("50.00")
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok
 
 
 def test_concurrent_payment_events_and_refund_of_one_charge_converge(fresh_db, tenant_factory, payment_secrets,
@@ -116,4 +116,4 @@ def test_concurrent_payment_events_and_refund_of_one_charge_converge(fresh_db, t
         _, errors = _run_threads(len(messages), one)
         assert not errors
         assert balance(fresh_db, acct.id) == Decimal("300.00") - Decimal("60.00") * (round_ + 1)
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok

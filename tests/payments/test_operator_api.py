@@ -53,7 +53,7 @@ def test_operator_places_suspense_money_on_an_account(fresh_db, api, payment_sec
     assert again.status_code == 409 and again.json()["code"] == "not_in_suspense"
     missing = client.post("/api/v1/payments/999999/assign", json={"account_id": acct.id}, headers=tokens["operator"])
     assert missing.status_code == 404
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok
 
 
 def test_operator_signs_a_plan_and_bad_plans_are_refused(fresh_db, api):
@@ -74,4 +74,4 @@ def test_operator_signs_a_plan_and_bad_plans_are_refused(fresh_db, api):
         amounts = [r[0] for r in conn.execute(
             "SELECT amount FROM payment_plan_installments WHERE plan_id = %s ORDER BY seq", (signed.json()["plan_id"],))]
     assert amounts == [Decimal("240.00")] + [Decimal("160.00")] * 6
-    assert ledger.check_tenant(tenant).ok
+    assert ledger.check_tenant(tenant_id=tenant).ok

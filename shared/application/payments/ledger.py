@@ -1,4 +1,4 @@
-"""`ledger check`: run the ledger invariants for one tenant or all of them."""
+"""`ledger check`: run the ledger invariants (shared/data/ledger.py) for one tenant or all of them."""
 
 from __future__ import annotations
 
@@ -22,13 +22,9 @@ class LedgerReport:
         return not any(self.violations.values())
 
 
-def check_tenant(tenant_id: UUID | str, *, limit: int = 20) -> LedgerReport:
-    with db.connection() as conn, conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one consistent snapshot
-        db.set_tenant(conn, tenant_id)
-        violations = ledger.check(conn, limit=limit)
-        count, amount = ledger.suspense_total(conn)
-    return LedgerReport(UUID(str(tenant_id)), violations, count, Decimal(amount))
+def check_tenant(*, tenant_id: UUID | str, limit: int = 20) -> LedgerReport:
+    found = ledger.snapshot(tenant_id=tenant_id, limit=limit)
+    return LedgerReport(UUID(str(tenant_id)), found.violations, found.suspense.payments, Decimal(found.suspense.amount))
 
 
 def all_tenants() -> list[UUID]:
@@ -36,4 +32,4 @@ def all_tenants() -> list[UUID]:
 
 
 def check_all(*, limit: int = 20) -> list[LedgerReport]:
-    return [check_tenant(t, limit=limit) for t in all_tenants()]
+    return [check_tenant(tenant_id=t, limit=limit) for t in all_tenants()]
