@@ -15,9 +15,9 @@ from uuid import UUID
 import typer
 
 from cli.runtime import stack
+from shared.application.billing.runs import TenantNotFound, tenant_id_for
 from shared.application.cfdi import corrections, publishing
 from shared.application.cfdi.stamping import stamp_run_inline
-from shared.data import db
 
 cfdi_app = typer.Typer(help="CFDI 4.0: timbrado, cancelación, estado ante el SAT y recibo PDF.", no_args_is_help=True)
 TenantOpt = Annotated[str, typer.Option("--tenant", help="Tenant slug")]
@@ -29,11 +29,11 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _tenant(slug: str) -> UUID:
-    found = db.resolve_tenant(slug)
-    if found is None:
+    try:
+        return tenant_id_for(slug)
+    except TenantNotFound:
         _fail(f"tenant {slug!r} not found", 2)
-    assert found is not None
-    return found
+        raise
 
 
 # --------------------------------------------------------------------------------------------- commands
@@ -61,17 +61,9 @@ def cancel(invoice_id: Annotated[int, typer.Option("--invoice")],
            tenant: TenantOpt = "cea-queretaro") -> None:
     """Request the cancellation of the invoice's Ingreso CFDI (uses the configured PAC and CSD)."""
     with stack():
-        tenant_id = _tenant(tenant)
-        from shared.application.cfdi.bill import live_ingreso
-
-        with db.tenant_transaction(tenant_id) as conn:
-            doc = live_ingreso(conn, invoice_id)
-        if doc is None or doc["uuid"] is None:
-            _fail(f"la factura {invoice_id} no tiene un CFDI timbrado", 2)
-        assert doc is not None
         try:
-            result = corrections.cancel(tenant_id=tenant_id, uuid=str(doc["uuid"]), motivo=motivo,
-                                        substitute_uuid=substitute)
+            result = corrections.cancel_invoice(tenant_id=_tenant(tenant), invoice_id=invoice_id, motivo=motivo,
+                                                substitute_uuid=substitute)
         except corrections.CorrectionError as exc:
             _fail(str(exc), 2)
         typer.echo(json.dumps(result, default=str, indent=2))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shared.adapters.csd import create_test_csd, load_signer_from_files
+from shared.application.cfdi.setup import create_test_csd
 from shared.domain.cfdi.rfc import rfc_problem
 
 csd_app = typer.Typer(help="Certificados de sello digital (CSD) de prueba.", no_args_is_help=True)
@@ -32,16 +33,12 @@ def create_test(
     rfc = rfc.strip().upper()
     if problem := rfc_problem(rfc=rfc):
         typer.echo(f"Advertencia: el RFC {rfc} no es válido ({problem.value}); se usa de todos modos.", err=True)
-    files = create_test_csd(rfc=rfc, name=name, out_dir=out, password=password, days=days)
-    signer = load_signer_from_files(
-        certificate_path=files.certificate_path,
-        key_path=files.key_path,
-        password=files.password_path.read_text(),
-    )
+    files = create_test_csd(rfc=rfc, name=name, out_dir=out, password=password, days=days,
+                            now=dt.datetime.now(dt.UTC))
     typer.echo(f"certificate: {files.certificate_path}")
     typer.echo(f"key:         {files.key_path}")
     typer.echo(f"password:    {files.password_path}")
-    typer.echo(f"number:      {signer.certificate_number}  rfc: {signer.rfc}  name: {signer.legal_name}")
+    typer.echo(f"number:      {files.certificate_number}  rfc: {files.rfc}  name: {files.legal_name}")
     typer.echo("Para usarlo como secretos: CSD_CERTIFICATE / CSD_PRIVATE_KEY = base64 de los archivos, CSD_PASSWORD.")
 
 

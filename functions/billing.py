@@ -13,7 +13,6 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.application.billing import chunk, periods, runs
-from shared.data import db
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -93,7 +92,7 @@ async def start_orchestration(client: df.DurableOrchestrationClient, started: ru
 async def billing_timer(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     """Daily: each tenant whose run day is today bills the previous month (a double fire starts nothing twice)."""
     today = periods.local_date(datetime.now(UTC))
-    for slug in db.tenant_slugs():
+    for slug in runs.tenant_slugs():
         period = runs.due_today(tenant_slug=slug, today=today)
         if period is None:
             continue

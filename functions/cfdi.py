@@ -22,7 +22,7 @@ import azure.functions as func
 from shared.application.cfdi import payments as _payments
 from shared.application.cfdi import publishing, stamping
 from shared.application.cfdi.corrections import poll_pending_cancellations
-from shared.data import db
+from shared.application.cfdi.setup import tenant_ids
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def cfdi_finish_run(job: dict[str, Any]) -> dict[str, Any]:
 @bp.timer_trigger(arg_name="timer", schedule="0 */15 * * * *", run_on_startup=False, use_monitor=True)
 def cfdi_cancellation_poll(timer: func.TimerRequest) -> None:
     """Every 15 minutes: ask SAT for the status of cancellations in progress, for every tenant."""
-    tenants = db.tenant_ids()
+    tenants = tenant_ids()
     for tenant_id in tenants:
         try:
             done = poll_pending_cancellations(tenant_id=tenant_id)
@@ -119,7 +119,7 @@ def cfdi_cancellation_poll(timer: func.TimerRequest) -> None:
 def cfdi_global_invoice(timer: func.TimerRequest) -> None:
     """01:00 Mexico City on the 1st: the previous month's factura global for tenants on the on_payment model
     (SAT allows it within the 24 hours after the month closes)."""
-    tenants = db.tenant_ids()
+    tenants = tenant_ids()
     issued = _payments.issue_due_global_invoices(today=dt.datetime.now(dt.UTC).date(), tenant_ids=tenants)
     log.info("global invoices", extra={"tenants": len(issued)})
 

@@ -87,26 +87,12 @@ def _staff(p: Principal) -> None:
         raise ProblemError(403, "forbidden", "Su rol no puede operar corridas de facturación.")
 
 
-def _mapped(exc: Exception) -> ProblemError:
-    if isinstance(exc, runs.NoTariffInForce | periods.InvalidPeriod):
-        return ProblemError(422, "no_tariff_in_force" if isinstance(exc, runs.NoTariffInForce) else "invalid_period",
-                            str(exc))
-    if isinstance(exc, runs.RunNotFound):
-        return ProblemError(404, "billing_run_not_found", "La corrida de facturación no existe.")
-    if isinstance(exc, runs.RunNotReady | runs.InvoiceNotInState):
-        return ProblemError(409, "invalid_state", str(exc))
-    raise exc
-
-
 @router.post("/billing-runs", status_code=202, response_model=StartRunOut, summary="Start a billing run")
 async def start_billing_run(p: Caller, body: StartRunIn) -> JSONResponse:
     _staff(p)
-    try:
-        started = await run_in_threadpool(runs.start_run, tenant_slug=p.tenant_slug,
-                                          period=periods.parse_period(body.period), sector=body.sector,
-                                          started_by=p.subject)
-    except (runs.NoTariffInForce, periods.InvalidPeriod) as exc:
-        raise _mapped(exc) from exc
+    started = await run_in_threadpool(runs.start_run, tenant_slug=p.tenant_slug,
+                                      period=periods.parse_period(body.period), sector=body.sector,
+                                      started_by=p.subject)
     from functions.billing import start_orchestration
 
     launched = await start_orchestration(get_durable_client(), started)
@@ -125,10 +111,7 @@ def list_billing_runs(p: Caller) -> list[dict[str, Any]]:
 @router.get("/billing-runs/{run_id}", response_model=RunProgressOut, summary="Progress of a billing run")
 def get_billing_run(p: Caller, run_id: IdPath) -> dict[str, Any]:
     _staff(p)
-    try:
-        return runs.progress(tenant_id=p.tenant_id, run_id=run_id)
-    except runs.RunNotFound as exc:
-        raise _mapped(exc) from exc
+    return runs.progress(tenant_id=p.tenant_id, run_id=run_id)
 
 
 @router.get("/billing-runs/{run_id}/exceptions", response_model=list[HeldInvoiceOut],
@@ -141,16 +124,10 @@ def billing_run_exceptions(p: Caller, run_id: IdPath) -> list[dict[str, Any]]:
 @router.post("/billing-runs/{run_id}/approve", response_model=IssueOut, summary="Issue the run's drafts")
 def approve_billing_run(p: Caller, run_id: IdPath) -> dict[str, Any]:
     _staff(p)
-    try:
-        return runs.issue_run(tenant_id=p.tenant_id, run_id=run_id, now=datetime.now(UTC), reviewer=p.subject)
-    except (runs.RunNotFound, runs.RunNotReady) as exc:
-        raise _mapped(exc) from exc
+    return runs.issue_run(tenant_id=p.tenant_id, run_id=run_id, now=datetime.now(UTC), reviewer=p.subject)
 
 
 @router.post("/invoices/{invoice_id}/review", status_code=204, summary="Release a held invoice or hold a draft")
 def review_invoice(p: Caller, invoice_id: IdPath, body: ReviewIn) -> None:
     _staff(p)
-    try:
-        runs.review_invoice(tenant_id=p.tenant_id, invoice_id=invoice_id, action=body.action, reviewer=p.subject)
-    except runs.InvoiceNotInState as exc:
-        raise _mapped(exc) from exc
+    runs.review_invoice(tenant_id=p.tenant_id, invoice_id=invoice_id, action=body.action, reviewer=p.subject)

@@ -12,10 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from functions.api.deps import Caller, IdPath
-from functions.api.problems import ProblemError
 from functions.api.schemas import PROBLEM_RESPONSES
 from shared.application.cfdi import publishing
-from shared.application.cfdi.bill import BillNotFound
 from shared.application.customers import invoices
 
 router = APIRouter(prefix="/api/v1/invoices", tags=["invoices"], responses=PROBLEM_RESPONSES)
@@ -31,11 +29,7 @@ def _download(download: publishing.Download) -> Response:
             responses={200: {"content": {"application/xml": {}}}})
 async def invoice_cfdi_xml(p: Caller, invoice_id: IdPath) -> Response:
     await run_in_threadpool(invoices.get_invoice, principal=p, invoice_id=invoice_id)  # 404 outside the caller's scope
-    try:
-        download = await run_in_threadpool(publishing.invoice_xml, p.tenant_id, invoice_id)
-    except publishing.DocumentNotAvailable as exc:
-        raise ProblemError(409, "cfdi_not_stamped",
-                           "La factura aún no tiene un CFDI timbrado; intente más tarde.") from exc
+    download = await run_in_threadpool(publishing.invoice_xml, p.tenant_id, invoice_id)  # not stamped yet: 409
     return _download(download)
 
 
@@ -43,8 +37,5 @@ async def invoice_cfdi_xml(p: Caller, invoice_id: IdPath) -> Response:
             responses={200: {"content": {"application/pdf": {}}}})
 async def invoice_bill_pdf(p: Caller, invoice_id: IdPath) -> Response:
     await run_in_threadpool(invoices.get_invoice, principal=p, invoice_id=invoice_id)
-    try:
-        download = await run_in_threadpool(publishing.invoice_pdf, p.tenant_id, invoice_id)
-    except BillNotFound as exc:
-        raise ProblemError(404, "not_found", "La factura no existe.") from exc
+    download = await run_in_threadpool(publishing.invoice_pdf, p.tenant_id, invoice_id)  # no such invoice: 404
     return _download(download)

@@ -35,10 +35,7 @@ def credit_invoice(p: Caller, invoice_id: IdPath, body: CreditIn,
                        description="Required: the same key never credits twice")]) -> dict[str, int]:
     if not p.can(BACK_BILLING):
         raise ProblemError(403, "forbidden", "Su rol no puede otorgar créditos sobre facturas.")
-    try:
-        adjustment_id = adjustments.credit_invoice(
-            tenant_id=p.tenant_id, invoice_id=invoice_id, amount=body.amount, reason=body.reason, by=p.subject,
-            now=datetime.now(UTC), key=f"credit:{invoice_id}:{idempotency_key}")
-    except adjustments.InvoiceNotCreditable as exc:
-        raise ProblemError(422, "invoice_not_creditable", str(exc)) from exc
+    adjustment_id = adjustments.credit_invoice(
+        tenant_id=p.tenant_id, invoice_id=invoice_id, amount=body.amount, reason=body.reason, by=p.subject,
+        now=datetime.now(UTC), key=f"credit:{invoice_id}:{idempotency_key}")  # InvoiceNotCreditable: 422
     return {"adjustment_id": adjustment_id}

@@ -22,8 +22,10 @@ from shared.data import billing as sql
 from shared.data import db
 from shared.data.billing import ChunkAccount, DraftInvoice, DraftLine
 from shared.data.records.platform import tenant_config
+from shared.domain.billing.errors import BillingError
 from shared.domain.billing.model import AccountToBill, InvoiceDraft, PriorBill, Read
 from shared.domain.billing.operations import bill_account
+from shared.domain.errors import Invalid, NotFound
 from shared.domain.readings.model import PeerAverage, Period
 from shared.domain.tariffs.breakdown import Quote
 from shared.domain.tariffs.operations import quote
@@ -34,12 +36,16 @@ log = logging.getLogger(__name__)
 HISTORY_MONTHS = 13
 
 
-class ChunkNotFound(LookupError):
+class ChunkNotFound(BillingError, NotFound, LookupError):
     """The chunk is not in the run's plan."""
 
+    default_code = "billing_chunk_not_found"
 
-class NoScheduleForClass(LookupError):
+
+class NoScheduleForClass(BillingError, Invalid, LookupError):
     """An account's tariff class has no schedule in force (the run's start check should have caught it)."""
+
+    default_code = "no_tariff_in_force"
 
 
 def _peer_rates(accounts: list[ChunkAccount], reads: dict[int, list[Read]], period: Period) -> dict[str, PeerAverage]:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 
+from shared.domain.billing.errors import BillingError
+from shared.domain.errors import Invalid
 from shared.domain.timezone import UTILITY_TZ
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class InvalidPeriod(ValueError):
+class InvalidPeriod(BillingError, Invalid, ValueError):
     """Not a YYYY-MM period."""
+
+    default_code = "invalid_period"
 
 
 def parse_period(text: str) -> date:

@@ -15,6 +15,8 @@ from shared.application.payments.apply import apply_account_credit
 from shared.data import billing as sql
 from shared.data import db, ledger
 from shared.data.records.platform import tenant_config
+from shared.domain.billing.errors import BillingError
+from shared.domain.errors import Conflict, Invalid, NotFound
 from shared.platform import context
 from shared.platform.config import get_settings
 from shared.platform.metrics import billing_run_duration_seconds
@@ -22,20 +24,30 @@ from shared.platform.metrics import billing_run_duration_seconds
 log = logging.getLogger(__name__)
 
 
-class TenantNotFound(LookupError):
+class TenantNotFound(BillingError, NotFound, LookupError):
     """No tenant with that slug."""
 
+    default_code = "tenant_not_found"
+    detail = "El organismo no existe."
 
-class NoTariffInForce(ValueError):
+
+class NoTariffInForce(BillingError, Invalid, ValueError):
     """Some tariff class of the accounts to bill has no schedule in force for the period: nothing is billed."""
 
+    default_code = "no_tariff_in_force"
 
-class RunNotFound(LookupError):
+
+class RunNotFound(BillingError, NotFound, LookupError):
     """No billing run with that id for this tenant."""
 
+    default_code = "billing_run_not_found"
+    detail = "La corrida de facturación no existe."
 
-class RunNotReady(ValueError):
+
+class RunNotReady(BillingError, Conflict, ValueError):
     """The run has not finished billing, so it cannot be issued yet."""
+
+    default_code = "invalid_state"
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,11 @@ def tenant_id_for(slug: str) -> UUID:
     if tenant is None:
         raise TenantNotFound(f"no tenant {slug!r}")
     return tenant
+
+
+def tenant_slugs() -> list[str]:
+    """Every tenant's slug, for the daily billing timer."""
+    return db.tenant_slugs()
 
 
 def instance_id_for(slug: str, period: date, scope: str) -> str:
@@ -173,15 +190,23 @@ def exceptions(*, tenant_id: UUID | str, run_id: int, limit: int = 100) -> list[
                 for r in sql.held_invoices(conn, run_id, limit)]
 
 
-class InvoiceNotInState(ValueError):
+class InvoiceNotInState(BillingError, Conflict, ValueError):
     """The invoice is not in the state the review action needs."""
+
+    default_code = "invalid_state"
+
+
+class UnknownReviewAction(BillingError, Invalid, ValueError):
+    """A review action other than `release` or `hold`."""
+
+    default_code = "invalid_review_action"
 
 
 def review_invoice(*, tenant_id: UUID | str, invoice_id: int, action: str, reviewer: str) -> None:
     """`release` a held invoice back to draft (it will be issued) or `hold` a draft for review."""
     moves = {"release": ("held", "draft"), "hold": ("draft", "held")}
     if action not in moves:
-        raise ValueError(f"unknown review action {action!r}")
+        raise UnknownReviewAction(f"acción de revisión desconocida {action!r}: use release o hold")
     source, target = moves[action]
     with db.tenant_transaction(tenant_id) as conn:
         if not sql.set_invoice_status(conn, invoice_id=invoice_id, from_status=source, to_status=target,

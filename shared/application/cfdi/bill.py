@@ -14,10 +14,15 @@ from shared.application.cfdi.mapping import receiver_name
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction
+from shared.domain.billing.errors import BillingError
+from shared.domain.errors import NotFound
 
 
-class BillNotFound(LookupError):
+class BillNotFound(BillingError, NotFound, LookupError):
     """No such invoice for this tenant."""
+
+    default_code = "not_found"
+    detail = "La factura no existe."
 
 
 def _read(value: dict[str, Any] | None) -> Reading | None:

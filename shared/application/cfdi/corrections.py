@@ -11,6 +11,7 @@ from uuid import UUID
 from shared.adapters.csd import build_cancellation_request
 from shared.adapters.pac import PacError
 from shared.application.cfdi import mapping
+from shared.application.cfdi.bill import live_ingreso
 from shared.application.cfdi.documents import Built, DocumentKey, issue, plain
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.setup import load_config, services_of
@@ -18,21 +19,27 @@ from shared.application.cfdi.tenant_config import TenantCfdiConfig
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction
+from shared.domain.billing.errors import BillingError
 from shared.domain.cfdi.catalogs import CLAVE_ABASTECIMIENTO_AGUA, UNIDAD_ACTIVIDAD
 from shared.domain.cfdi.models import ConceptInput, InvoicingModel, RelatedCfdis
 from shared.domain.cfdi.validation import Rejection
+from shared.domain.errors import Invalid
 from shared.domain.money import round_cents
 
 MOTIVOS = {"01": "Comprobante emitido con errores con relación", "02": "Comprobante emitido con errores sin relación",
            "03": "No se llevó a cabo la operación", "04": "Operación nominativa relacionada en una factura global"}
 
 
-class CorrectionError(ValueError):
+class CorrectionError(BillingError, Invalid, ValueError):
     """The correction cannot be made as asked (es-MX message for the operator)."""
+
+    default_code = "correction_not_possible"
 
 
 class SubstituteRequired(CorrectionError):
     """Motivo 01 needs the UUID of the stamped replacement (FolioSustitucion)."""
+
+    default_code = "substitute_required"
 
 
 def _built(prepared: mapping.Prepared, services: CfdiServices, fecha: dt.datetime,
@@ -228,6 +235,17 @@ def cancel(*, tenant_id: UUID | str, uuid: str, motivo: str, substitute_uuid: st
     return _row(updated)
 
 
+def cancel_invoice(*, tenant_id: UUID | str, invoice_id: int, motivo: str, substitute_uuid: str | None = None,
+                   services: CfdiServices | None = None) -> dict[str, Any]:
+    """`cancel` the invoice's current Ingreso (a stamped substitute wins over a cancelled original)."""
+    with tenant_transaction(tenant_id) as conn:
+        doc = live_ingreso(conn, invoice_id)
+    if doc is None or doc["uuid"] is None:
+        raise CorrectionError(f"la factura {invoice_id} no tiene un CFDI timbrado")
+    return cancel(tenant_id=tenant_id, uuid=str(doc["uuid"]), motivo=motivo, substitute_uuid=substitute_uuid,
+                  services=services)
+
+
 def poll_status(*, tenant_id: UUID | str, uuid: str, services: CfdiServices | None = None) -> dict[str, Any]:
     """Ask SAT (through the PAC) for the CFDI's status; a cancellation in progress becomes 'cancelled' when SAT
     says Cancelado."""
@@ -264,6 +282,6 @@ def _row(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in doc.items() if k not in ("signed_xml", "stamped_xml")}
 
 
-__all__ = ["MOTIVOS", "CorrectionError", "Rejection", "SubstituteRequired", "cancel", "credit_concepts",
-           "issue_adjustment_credit", "issue_credit_note", "issue_estimate_credit", "issue_substitute",
-           "poll_pending_cancellations", "poll_status"]
+__all__ = ["MOTIVOS", "CorrectionError", "Rejection", "SubstituteRequired", "cancel", "cancel_invoice",
+           "credit_concepts", "issue_adjustment_credit", "issue_credit_note", "issue_estimate_credit",
+           "issue_substitute", "poll_pending_cancellations", "poll_status"]

@@ -15,11 +15,16 @@ from shared.application.cfdi.bill import bill_data, live_ingreso
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction
+from shared.domain.billing.errors import BillingError
+from shared.domain.errors import Conflict
 from shared.platform.config import get_settings
 
 
-class DocumentNotAvailable(LookupError):
+class DocumentNotAvailable(BillingError, Conflict, LookupError):
     """The invoice has no stamped CFDI (yet), or does not exist."""
+
+    default_code = "cfdi_not_stamped"
+    detail = "La factura aún no tiene un CFDI timbrado; intente más tarde."
 
 
 def blob_name(tenant_id: UUID | str, period: date, uuid: str, ext: str) -> str:
