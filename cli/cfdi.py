@@ -6,6 +6,7 @@ developer machine) it uses a throwaway test CSD and the local PAC simulator from
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -44,14 +45,15 @@ def stamp(run_id: Annotated[int, typer.Option("--run")], tenant: TenantOpt = "ce
     with stack():
         tenant_id = _tenant(tenant)
         if os.environ.get("CSD_CERTIFICATE"):
-            typer.echo(json.dumps(stamp_run_inline(tenant_id, run_id, publish=publish), default=str, indent=2))
+            typer.echo(json.dumps(stamp_run_inline(tenant_id=tenant_id, run_id=run_id, now=dt.datetime.now(dt.UTC),
+                                                   publish=publish), default=str, indent=2))
             return
         from devtools.commands.cfdi_local import local_simulator, services_for  # developer machine only
 
         with local_simulator() as url:
             services = services_for(tenant_id, url)
-            typer.echo(json.dumps(stamp_run_inline(tenant_id, run_id, services=services, publish=publish),
-                                  default=str, indent=2))
+            typer.echo(json.dumps(stamp_run_inline(tenant_id=tenant_id, run_id=run_id, now=dt.datetime.now(dt.UTC),
+                                                   services=services, publish=publish), default=str, indent=2))
 
 
 @cfdi_app.command("cancel")

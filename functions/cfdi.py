@@ -34,7 +34,7 @@ SECTOR_ORCHESTRATOR = "cfdi_stamp_sector_orchestrator"
 async def start_stamp_orchestration(client: df.DurableOrchestrationClient, tenant_id: str, run_id: int,
                                     **options: Any) -> str:
     """Open a new stamping round and start its orchestration; returns the instance id."""
-    start = stamping.start_stamping(tenant_id, run_id)
+    start = stamping.start_stamping(tenant_id=tenant_id, run_id=run_id)
     return str(await client.start_new(RUN_ORCHESTRATOR, start["instance_id"], {**start["input"], **options}))
 
 
@@ -78,7 +78,8 @@ def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # 
 @bp.activity_trigger(input_name="job", activity="cfdi_plan_run")
 def cfdi_plan_run(job: dict[str, Any]) -> dict[str, list[list[int]]]:
     """{sector_id (as text: JSON keys): chunks} of what is still to stamp."""
-    plan = stamping.plan_run(job["tenant_id"], int(job["run_id"]), int(job.get("chunk_size", stamping.CHUNK_SIZE)))
+    plan = stamping.plan_run(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
+                             chunk_size=int(job.get("chunk_size", stamping.CHUNK_SIZE)))
     return {str(sector): chunks for sector, chunks in plan.items()}
 
 
@@ -86,7 +87,7 @@ def cfdi_plan_run(job: dict[str, Any]) -> dict[str, list[list[int]]]:
 def cfdi_stamp_chunk(job: dict[str, Any]) -> dict[str, int]:
     return stamping.stamp_chunk(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
                                 sector_id=int(job["sector_id"]), first_id=int(job["first_id"]),
-                                last_id=int(job["last_id"]))
+                                last_id=int(job["last_id"]), now=dt.datetime.now(dt.UTC))
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_publish_chunk")
@@ -97,8 +98,8 @@ def cfdi_publish_chunk(job: dict[str, Any]) -> dict[str, int]:
 
 @bp.activity_trigger(input_name="job", activity="cfdi_finish_run")
 def cfdi_finish_run(job: dict[str, Any]) -> dict[str, Any]:
-    return stamping.finish_run(job["tenant_id"], int(job["run_id"]),
-                               {"failed_sectors": job.get("failed_sectors", []), "round": job.get("round")})
+    return stamping.finish_run(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
+                               extra={"failed_sectors": job.get("failed_sectors", []), "round": job.get("round")})
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 */15 * * * *", run_on_startup=False, use_monitor=True)
@@ -120,6 +121,7 @@ def cfdi_global_invoice(timer: func.TimerRequest) -> None:
     """01:00 Mexico City on the 1st: the previous month's factura global for tenants on the on_payment model
     (SAT allows it within the 24 hours after the month closes)."""
     tenants = tenant_ids()
-    issued = _payments.issue_due_global_invoices(today=dt.datetime.now(dt.UTC).date(), tenant_ids=tenants)
+    now = dt.datetime.now(dt.UTC)
+    issued = _payments.issue_due_global_invoices(today=now.date(), now=now, tenant_ids=tenants)
     log.info("global invoices", extra={"tenants": len(issued)})
 

@@ -8,6 +8,7 @@ bytes so the workers can load it. Publishing (Blob XML + PDF) is not part of the
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import multiprocessing
 import time
@@ -51,7 +52,8 @@ def _chunk(job: tuple[str, int, int, int, int]) -> tuple[dict[str, int], dict[st
     timings: dict[str, float] = {}
     cpu = time.process_time()
     counts = stamping.stamp_chunk(tenant_id=tenant_id, run_id=run_id, sector_id=sector_id, first_id=first_id,
-                                  last_id=last_id, services=_worker_services, timings=timings)
+                                  last_id=last_id, now=dt.datetime.now(dt.UTC), services=_worker_services,
+                                  timings=timings)
     timings["worker_cpu"] = time.process_time() - cpu  # every thread of the worker process
     return counts, timings
 
@@ -71,9 +73,9 @@ def bench_cfdi(tenant_id: UUID | str, run_id: int, *, csd: BenchCsd, pac_url: st
                pac_workers: int = 8, chunk_size: int = 2000) -> dict[str, Any]:
     """Stamp every issued invoice of the run; returns seconds, counts, per-phase seconds and the RSA floor."""
     started = time.perf_counter()
-    stamping.start_stamping(tenant_id, run_id)
+    stamping.start_stamping(tenant_id=tenant_id, run_id=run_id)
     jobs = [(str(tenant_id), run_id, sector, first, last)
-            for sector, chunks in stamping.plan_run(tenant_id, run_id, chunk_size).items()
+            for sector, chunks in stamping.plan_run(tenant_id=tenant_id, run_id=run_id, chunk_size=chunk_size).items()
             for first, last, _n in chunks]
     plan_seconds = time.perf_counter() - started
     totals: dict[str, int] = {}
@@ -89,7 +91,7 @@ def bench_cfdi(tenant_id: UUID | str, run_id: int, *, csd: BenchCsd, pac_url: st
             for name, secs in timings.items():
                 phases[name] = phases.get(name, 0.0) + secs
         chunks_seconds = time.perf_counter() - warm
-    summary = stamping.finish_run(tenant_id, run_id)
+    summary = stamping.finish_run(tenant_id=tenant_id, run_id=run_id)
     seconds = time.perf_counter() - started
     n = summary["stamped"]
     floor = rsa_floor_seconds(csd, n) if n else 0.0

@@ -99,7 +99,7 @@ def demo_cfdi(tenant_id: UUID, run_id: int, out: Path) -> dict[str, Any]:
     """`make demo`: stamp the demo run against the local simulator and write one sample PDF and XML to `out`."""
     with local_simulator() as url:
         services = services_for(tenant_id, url)
-        summary = stamp_run_inline(tenant_id, run_id, services=services)
+        summary = stamp_run_inline(tenant_id=tenant_id, run_id=run_id, now=dt.datetime.now(dt.UTC), services=services)
     sample = write_sample(tenant_id, out)
     return {"stamping": summary, "sample": sample, "folder": str(out)}
 

@@ -139,7 +139,7 @@ def demo_command() -> None:
                                        "example": whatsapp.sent[0]["text"]["body"] if whatsapp.sent else None}
 
         t = _step("CFDI 4.0: sign and stamp the run per sector against the local PAC simulator")
-        stamping = start_stamping(str(tenant_id), result["run_id"])
+        stamping = start_stamping(tenant_id=str(tenant_id), run_id=result["run_id"])
         # Bills are published on first download here (the orchestration's eager publishing of 3,000 PDFs would
         # triple the demo's time); the sample below is downloaded through the API, which stores it in Blob Storage.
         host.start_orchestration("cfdi_stamp_run_orchestrator", {**stamping["input"], "publish": False},

@@ -53,8 +53,8 @@ def test_sample_bill_renders_to_a_non_blank_png_with_fiscal_data(
     with world.owner() as conn:
         conn.execute("UPDATE invoices SET previous_balance = 150, amount_due = total + 150 WHERE id = %s",
                      (world.invoices[0],))
-    stamp_run_inline(world.tenant_id, world.run_id, services=services)
-    bill, doc = bill_data(world.tenant_id, world.invoices[0])
+    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    bill, doc = bill_data(tenant_id=world.tenant_id, invoice_id=world.invoices[0])
     assert doc is not None and bill.fiscal is not None and bill.fiscal.uuid.lower() == str(doc["uuid"])
     assert bill.previous_read is not None and bill.current_read is not None and bill.in_arrears
     pdf = render_bill_pdf(bill)
@@ -71,7 +71,7 @@ def test_sample_bill_renders_to_a_non_blank_png_with_fiscal_data(
     qr_url = bill.fiscal.qr_url
     assert qr_url.startswith("https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?id=")
     assert f"&tt={bill.fiscal.total}&fe=" in qr_url
-    plain, _ = bill_data(world.tenant_id, world.invoices[1])
+    plain, _ = bill_data(tenant_id=world.tenant_id, invoice_id=world.invoices[1])
     assert not plain.in_arrears and "Art. 74" not in pdf_text(render_bill_pdf(plain))
     business = dataclasses.replace(bill, tariff_class="comercial")  # non-domestic debtors: suspension, not Art. 74
     business_text = pdf_text(render_bill_pdf(business))
@@ -91,7 +91,7 @@ def test_downloads_serve_own_invoices_only(fresh_db: TestDatabase, installed: Cf
                                            api: TestClient) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC]])
     install(world, installed)
-    stamp_run_inline(world.tenant_id, world.run_id)
+    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC))
     with world.owner() as conn:
         person = conn.execute("SELECT person_id FROM accounts WHERE id = %s", (world.accounts[0],)).fetchone()[0]
     now = dt.datetime.now(dt.UTC)

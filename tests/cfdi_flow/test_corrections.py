@@ -43,12 +43,12 @@ def xml_of(world: World, doc_id: int) -> etree._Element:
 def test_cancel_motivo_01_needs_the_substitute_then_sat_confirms(
         fresh_db: TestDatabase, services: CfdiServices) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
     (original,) = docs(world)
     with pytest.raises(corrections.SubstituteRequired):
         corrections.cancel(tenant_id=world.tenant_id, uuid=original["uuid"], motivo="01", services=services)
     substitute = corrections.issue_substitute(tenant_id=world.tenant_id, invoice_id=world.invoices[0],
-                                              services=services)
+                                              now=dt.datetime.now(dt.UTC), services=services)
     assert substitute["status"] == "stamped" and substitute["related_uuids"] == [original["uuid"]]
     related = xml_of(world, substitute["id"]).find("cfdi:CfdiRelacionados", NS)
     assert related.get("TipoRelacion") == "04"
@@ -72,7 +72,7 @@ def test_over_estimate_credit_becomes_an_egreso_related_to_the_estimated_invoice
     estimated_invoice = world.invoices[0]
     with world.owner() as conn:
         conn.execute("UPDATE invoices SET estimated = true WHERE id = %s", (estimated_invoice,))
-    stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
     (estimated_doc,) = docs(world)
     # Next month: an actual read shows 5 m³ fewer than estimated → a negative credit line on the new invoice.
     credit = ("credito_estimacion", "Crédito por consumo estimado facturado de más", "5", "-13.631700", "-68.16",
@@ -84,7 +84,7 @@ def test_over_estimate_credit_becomes_an_egreso_related_to_the_estimated_invoice
         invoice, _ = add_invoice(conn, world, sector=world.sectors[0], receiver=GOOD_RECEIVER, n=50,
                                  lines=[*WATER_LINES, credit], period=dt.date(2026, 11, 1),
                                  account_id=world.accounts[0])
-    summary = stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    summary = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
     assert summary["stamped"] == 1
     (egreso,) = docs(world, "kind = 'E'")
     assert egreso["status"] == "stamped" and egreso["invoice_id"] == invoice
@@ -99,14 +99,14 @@ def test_over_estimate_credit_becomes_an_egreso_related_to_the_estimated_invoice
 def test_adjustment_credit_note_prorates_iva_and_is_idempotent(fresh_db: TestDatabase,
                                                                services: CfdiServices) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
     (ingreso,) = docs(world)
     first = corrections.issue_credit_note(tenant_id=world.tenant_id, invoice_id=world.invoices[0],
                                           amount=Decimal("100.00"), reason="fuga reparada", purpose="adjustment:7",
-                                          services=services)
+                                          now=dt.datetime.now(dt.UTC), services=services)
     again = corrections.issue_credit_note(tenant_id=world.tenant_id, invoice_id=world.invoices[0],
                                           amount=Decimal("100.00"), reason="fuga reparada", purpose="adjustment:7",
-                                          services=services)
+                                          now=dt.datetime.now(dt.UTC), services=services)
     assert first["status"] == "stamped" and again["id"] == first["id"] and again["uuid"] == first["uuid"]
     root = xml_of(world, first["id"])
     rates = sorted(t.get("TasaOCuota") for t in root.findall("cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado", NS))
@@ -138,7 +138,7 @@ def test_payment_applied_event_produces_pagos_complements_numbered_per_invoice(
 
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
     install(world, installed)
-    stamp_run_inline(world.tenant_id, world.run_id)
+    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC))
     (ingreso,) = docs(world)
     first = _payment(world, world.invoices[0], "100.00", 1)
     assert handle(_applied(world, first)) >= 1  # the cfdi-pagos consumer (and the event log) ran
@@ -168,19 +168,20 @@ def test_on_payment_model_stamps_pue_when_paid_and_a_global_invoice_for_publico_
     services = installed
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC]], config={"invoicing_model": "on_payment"})
     install(world, services)
-    summary = stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    summary = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
     assert summary["stamped"] == 0 and docs(world) == []  # receipts only at billing
     with world.owner() as conn:  # the second customer pays too
         world.accounts.append(conn.execute("SELECT account_id FROM invoices WHERE id = %s",
                                            (world.invoices[1],)).fetchone()[0])
     paid_rfc = _payment(world, world.invoices[0], "316.54", 1)
-    out = payments.handle_payment(tenant_id=world.tenant_id, payment_id=paid_rfc, services=services)
+    out = payments.handle_payment(tenant_id=world.tenant_id, payment_id=paid_rfc, now=dt.datetime.now(dt.UTC),
+                                  services=services)
     assert [d["status"] for d in out] == ["stamped"] and out[0]["metodo_pago"] == "PUE"
     assert out[0]["forma_pago"] == "03"
     paid_publico = _payment(world, world.invoices[1], "316.54", 2)
-    assert payments.handle_payment(tenant_id=world.tenant_id, payment_id=paid_publico, services=services) == []
     now = dt.datetime.now(dt.UTC)
-    glob = payments.issue_global_invoice(tenant_id=world.tenant_id, year=now.year, month=now.month,
+    assert payments.handle_payment(tenant_id=world.tenant_id, payment_id=paid_publico, now=now, services=services) == []
+    glob = payments.issue_global_invoice(tenant_id=world.tenant_id, year=now.year, month=now.month, now=now,
                                          services=services)
     assert glob is not None and glob["status"] == "stamped"
     root = xml_of(world, glob["id"])
@@ -190,7 +191,7 @@ def test_on_payment_model_stamps_pue_when_paid_and_a_global_invoice_for_publico_
     assert Decimal(root.get("Total")) == Decimal("316.54")
     assert PERIOD.month == 10
     next_month = dt.date(now.year + (now.month == 12), now.month % 12 + 1, 1)  # the monthly timer's job
-    again = payments.issue_due_global_invoices(today=next_month, tenant_ids=[world.tenant_id])
+    again = payments.issue_due_global_invoices(today=next_month, now=now, tenant_ids=[world.tenant_id])
     assert again[str(world.tenant_id)]["id"] == glob["id"]  # the same month never gets a second global invoice
 
 
@@ -201,7 +202,7 @@ def test_operator_credit_on_an_invoice_becomes_an_egreso_through_its_event(fresh
 
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
     install(world, installed)
-    stamp_run_inline(world.tenant_id, world.run_id, services=installed)
+    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=installed)
     (ingreso,) = docs(world)
     now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
     credit = {"tenant_id": world.tenant_id, "invoice_id": world.invoices[0], "reason": "Fuga reparada", "by": "ops",

@@ -37,7 +37,7 @@ def engine() -> Iterator[DurableEngine]:
 
 
 def run_round(engine: DurableEngine, world, **options) -> dict:  # type: ignore[no-untyped-def]
-    start = start_stamping(world.tenant_id, world.run_id)
+    start = start_stamping(tenant_id=world.tenant_id, run_id=world.run_id)
     instance_id, _ = engine.start_new(cfdi_functions.RUN_ORCHESTRATOR, json.dumps({**start["input"], **options}),
                                       start["instance_id"])
     record = engine.wait_for(instance_id, 60)

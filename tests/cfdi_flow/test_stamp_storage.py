@@ -3,6 +3,8 @@ whole answer otherwise; `cfdi_stamped_xml(d)` always gives back the PAC's bytes.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,7 +48,7 @@ def test_the_usual_answer_is_found_at_the_closing_tag() -> None:
 def test_an_answer_that_is_not_an_insertion_is_stored_whole(fresh_db: TestDatabase, services: CfdiServices,
                                                              simulator: PacSimulator) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    assert stamp_run_inline(world.tenant_id, world.run_id, services=services)["stamped"] == 1
+    assert stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)["stamped"] == 1
     (row,) = docs(world)
     with world.owner() as conn:
         signed, stamped = conn.execute("SELECT signed_xml, cfdi_stamped_xml(d) FROM cfdi_documents d").fetchone()
@@ -66,7 +68,7 @@ def test_an_answer_that_is_not_an_insertion_is_stored_whole(fresh_db: TestDataba
 def test_an_insertion_is_not_applied_to_a_signed_xml_other_than_the_one_sent(
         fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    stamp_run_inline(world.tenant_id, world.run_id, services=services)
+    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
     (row,) = docs(world)
     with world.owner() as conn:
         stamped = bytes(conn.execute("SELECT cfdi_stamped_xml(d) FROM cfdi_documents d").fetchone()[0])

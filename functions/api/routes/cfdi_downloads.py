@@ -29,7 +29,8 @@ def _download(download: publishing.Download) -> Response:
             responses={200: {"content": {"application/xml": {}}}})
 async def invoice_cfdi_xml(p: Caller, invoice_id: IdPath) -> Response:
     await run_in_threadpool(invoices.get_invoice, principal=p, invoice_id=invoice_id)  # 404 outside the caller's scope
-    download = await run_in_threadpool(publishing.invoice_xml, p.tenant_id, invoice_id)  # not stamped yet: 409
+    # not stamped yet: DocumentNotAvailable, a 409 cfdi_not_stamped
+    download = await run_in_threadpool(publishing.invoice_xml, tenant_id=p.tenant_id, invoice_id=invoice_id)
     return _download(download)
 
 
@@ -37,5 +38,6 @@ async def invoice_cfdi_xml(p: Caller, invoice_id: IdPath) -> Response:
             responses={200: {"content": {"application/pdf": {}}}})
 async def invoice_bill_pdf(p: Caller, invoice_id: IdPath) -> Response:
     await run_in_threadpool(invoices.get_invoice, principal=p, invoice_id=invoice_id)
-    download = await run_in_threadpool(publishing.invoice_pdf, p.tenant_id, invoice_id)  # no such invoice: 404
+    # no such invoice: BillNotFound, a 404 not_found
+    download = await run_in_threadpool(publishing.invoice_pdf, tenant_id=p.tenant_id, invoice_id=invoice_id)
     return _download(download)

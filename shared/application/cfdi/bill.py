@@ -55,7 +55,7 @@ def live_ingreso(conn: Any, invoice_id: int) -> dict[str, Any] | None:
     return next((d for d in docs if d["purpose"] == "invoice"), None)
 
 
-def bill_data(tenant_id: UUID | str, invoice_id: int) -> tuple[BillData, dict[str, Any] | None]:
+def bill_data(*, tenant_id: UUID | str, invoice_id: int) -> tuple[BillData, dict[str, Any] | None]:
     """(the printed bill, the Ingreso document it shows or None while not stamped)."""
     with tenant_transaction(tenant_id) as conn:
         tenant = data.tenant_fiscal(conn, tenant_id)

@@ -71,8 +71,9 @@ def _invoice_and_ingreso(tenant_id: UUID | str, invoice_id: int) -> tuple[dict[s
 
 
 # ------------------------------------------------------------------------------------------ credit notes
-def issue_estimate_credit(*, tenant_id: UUID | str, invoice_id: int, services: CfdiServices | None = None,
-                          now: dt.datetime | None = None, config: TenantCfdiConfig | None = None) -> dict[str, Any]:
+def issue_estimate_credit(*, tenant_id: UUID | str, invoice_id: int, now: dt.datetime,
+                          services: CfdiServices | None = None, config: TenantCfdiConfig | None = None
+                          ) -> dict[str, Any]:
     """Egreso for the negative (over-estimate credit) lines of an invoice, related to the stamped Ingresos of the
     estimated invoices being corrected (or to this invoice's own Ingreso when those were never stamped)."""
     config = config or load_config(tenant_id)
@@ -126,7 +127,7 @@ def credit_concepts(*, row: dict[str, Any], amount: Decimal, description: str, a
 
 
 def issue_credit_note(*, tenant_id: UUID | str, invoice_id: int, amount: Decimal, reason: str, purpose: str,
-                      services: CfdiServices | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+                      now: dt.datetime, services: CfdiServices | None = None) -> dict[str, Any]:
     """Egreso for an adjustment of `amount` (tax included) against an invoice, related 01 to its Ingreso UUID.
     `purpose` is the natural key (e.g. "adjustment:42"): calling again returns the same document."""
     if amount <= 0:
@@ -150,7 +151,7 @@ def issue_credit_note(*, tenant_id: UUID | str, invoice_id: int, amount: Decimal
     return issue(tenant_id=tenant_id, key=key, services=services, build=build)
 
 
-def issue_adjustment_credit(*, tenant_id: UUID | str, adjustment_id: int,
+def issue_adjustment_credit(*, tenant_id: UUID | str, adjustment_id: int, now: dt.datetime,
                             services: CfdiServices | None = None) -> dict[str, Any]:
     """Credit note for a negative adjustment recorded against an invoice (adjustments table)."""
     with tenant_transaction(tenant_id) as conn:
@@ -159,7 +160,7 @@ def issue_adjustment_credit(*, tenant_id: UUID | str, adjustment_id: int,
         raise CorrectionError("Solo un ajuste a favor del cliente sobre una factura genera nota de crédito.")
     return issue_credit_note(tenant_id=tenant_id, invoice_id=int(adj["invoice_id"]),
                              amount=-Decimal(adj["amount"]), reason=str(adj["reason"]),
-                             purpose=f"adjustment:{adjustment_id}", services=services)
+                             purpose=f"adjustment:{adjustment_id}", now=now, services=services)
 
 
 EGRESO_CONSUMER = "cfdi-egreso"
@@ -171,12 +172,12 @@ def on_adjustment_credited(conn: Any, envelope: dict[str, Any], now: dt.datetime
     tenant_id = envelope["tenant_id"]
     if load_config(tenant_id).model is not InvoicingModel.AT_BILLING:
         return  # on_payment: the receipt was never a CFDI; the credit lowers what the payment CFDI will show
-    issue_adjustment_credit(tenant_id=tenant_id, adjustment_id=int(envelope["payload"]["adjustment_id"]))
+    issue_adjustment_credit(tenant_id=tenant_id, adjustment_id=int(envelope["payload"]["adjustment_id"]), now=now)
 
 
 # ------------------------------------------------------------------------------------------ substitution
-def issue_substitute(*, tenant_id: UUID | str, invoice_id: int, services: CfdiServices | None = None,
-                     now: dt.datetime | None = None) -> dict[str, Any]:
+def issue_substitute(*, tenant_id: UUID | str, invoice_id: int, now: dt.datetime,
+                     services: CfdiServices | None = None) -> dict[str, Any]:
     """A new Ingreso for the invoice with the receiver's current fiscal data, related 04 (sustitución) to the
     current Ingreso. Stamp it first, then cancel the original with motivo 01 and this UUID."""
     config = load_config(tenant_id)

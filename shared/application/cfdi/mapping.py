@@ -40,12 +40,12 @@ from shared.domain.timezone import UTILITY_TZ
 ZERO = Decimal("0")
 
 
-def local_now(now: dt.datetime | None = None) -> dt.datetime:
-    """CFDI Fecha: local time at LugarExpedicion (Tiempo del Centro), naive, whole seconds."""
-    moment = now or dt.datetime.now(dt.UTC)
-    if moment.tzinfo is None:
-        return moment.replace(microsecond=0)
-    return moment.astimezone(UTILITY_TZ).replace(tzinfo=None, microsecond=0)
+def local_now(now: dt.datetime) -> dt.datetime:
+    """CFDI Fecha of the moment `now`: local time at LugarExpedicion (Tiempo del Centro), naive, whole seconds (a
+    naive `now` is taken as already local)."""
+    if now.tzinfo is None:
+        return now.replace(microsecond=0)
+    return now.astimezone(UTILITY_TZ).replace(tzinfo=None, microsecond=0)
 
 
 def _clean(value: Any) -> str | None:

@@ -40,8 +40,8 @@ def on_payment_applied(conn: Any, envelope: dict[str, Any], now: dt.datetime) ->
     handle_payment(tenant_id=envelope["tenant_id"], payment_id=payment_id, now=now)
 
 
-def handle_payment(*, tenant_id: UUID | str, payment_id: int, services: CfdiServices | None = None,
-                   now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def handle_payment(*, tenant_id: UUID | str, payment_id: int, now: dt.datetime,
+                   services: CfdiServices | None = None) -> list[dict[str, Any]]:
     config = load_config(tenant_id)
     if config.model is InvoicingModel.ON_PAYMENT:
         return invoice_paid_invoices(tenant_id=tenant_id, payment_id=payment_id, services=services, now=now)
@@ -53,8 +53,8 @@ def _fecha_pago(paid_at: dt.datetime) -> dt.datetime:
     return mapping.local_now(paid_at)
 
 
-def issue_payment_complement(*, tenant_id: UUID | str, payment_id: int, services: CfdiServices | None = None,
-                             now: dt.datetime | None = None) -> dict[str, Any] | None:
+def issue_payment_complement(*, tenant_id: UUID | str, payment_id: int, now: dt.datetime,
+                             services: CfdiServices | None = None) -> dict[str, Any] | None:
     """The Pagos 2.0 complement of a payment (None when it paid no stamped PPD invoice)."""
     config = load_config(tenant_id)
     services = services or services_of(config)
@@ -103,8 +103,8 @@ def issue_payment_complement(*, tenant_id: UUID | str, payment_id: int, services
 
 
 # ------------------------------------------------------------------------------------------ on_payment model
-def invoice_paid_invoices(*, tenant_id: UUID | str, payment_id: int, services: CfdiServices | None = None,
-                          now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def invoice_paid_invoices(*, tenant_id: UUID | str, payment_id: int, now: dt.datetime,
+                          services: CfdiServices | None = None) -> list[dict[str, Any]]:
     """on_payment: a PUE Ingreso for each invoice this payment finished paying, if its customer has an RFC."""
     config = load_config(tenant_id)
     services = services or services_of(config)
@@ -138,8 +138,8 @@ def invoice_paid_invoices(*, tenant_id: UUID | str, payment_id: int, services: C
     return out
 
 
-def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, forma_pago: str = "01",
-                         services: CfdiServices | None = None, now: dt.datetime | None = None) -> dict[str, Any] | None:
+def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, now: dt.datetime, forma_pago: str = "01",
+                         services: CfdiServices | None = None) -> dict[str, Any] | None:
     """on_payment: the monthly factura global to PUBLICO EN GENERAL (XAXX010101000 with InformacionGlobal) for the
     invoices without RFC fully paid in [month start, next month start) and not invoiced individually. One line per
     recibo and IVA rate (ClaveProdServ 01010101, ACT, "Venta"). Run it within 24 h after the month closes."""
@@ -183,7 +183,8 @@ def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, forma_
     return issue(tenant_id=tenant_id, key=key, services=services, build=build)
 
 
-def issue_due_global_invoices(*, today: dt.date, tenant_ids: Sequence[UUID | str]) -> dict[str, Any]:
+def issue_due_global_invoices(*, today: dt.date, now: dt.datetime, tenant_ids: Sequence[UUID | str]
+                              ) -> dict[str, Any]:
     """Monthly job: for every on_payment tenant, the factura global of the month before `today` (idempotent per
     tenant and month: its document has a natural key). Returns {tenant: document or None}."""
     month_index = today.year * 12 + today.month - 2
@@ -191,6 +192,6 @@ def issue_due_global_invoices(*, today: dt.date, tenant_ids: Sequence[UUID | str
     issued: dict[str, Any] = {}
     for tenant_id in tenant_ids:
         if load_config(tenant_id).model is InvoicingModel.ON_PAYMENT:
-            issued[str(tenant_id)] = issue_global_invoice(tenant_id=tenant_id, year=year, month=month)
+            issued[str(tenant_id)] = issue_global_invoice(tenant_id=tenant_id, year=year, month=month, now=now)
     return issued
 

@@ -31,14 +31,15 @@ def blob_name(tenant_id: UUID | str, period: date, uuid: str, ext: str) -> str:
     return f"{tenant_id}/{period:%Y-%m}/{str(uuid).upper()}.{ext}"
 
 
-def publish_document(tenant_id: UUID | str, doc_id: int, invoice_id: int, period: date, uuid: str) -> tuple[str, str]:
+def publish_document(*, tenant_id: UUID | str, doc_id: int, invoice_id: int, period: date, uuid: str
+                     ) -> tuple[str, str]:
     container = get_settings().BLOB_CONTAINER_CFDI
     with tenant_transaction(tenant_id) as conn:
         xml = data.stamped_xml(conn, doc_id)
     if xml is None:
         raise DocumentNotAvailable(f"document {doc_id} has no stamped XML")
     xml_path = storage.put_blob(container, blob_name(tenant_id, period, uuid, "xml"), xml, "application/xml")
-    bill, _doc = bill_data(tenant_id, invoice_id)
+    bill, _doc = bill_data(tenant_id=tenant_id, invoice_id=invoice_id)
     pdf_path = storage.put_blob(container, blob_name(tenant_id, period, uuid, "pdf"), render_bill_pdf(bill),
                                 "application/pdf")
     with tenant_transaction(tenant_id) as conn:
@@ -51,7 +52,8 @@ def publish_chunk(*, tenant_id: UUID | str, run_id: int, first_id: int, last_id:
     with tenant_transaction(tenant_id) as conn:
         todo = data.unpublished(conn, run_id=run_id, first_id=first_id, last_id=last_id)
     for row in todo:
-        publish_document(tenant_id, int(row["id"]), int(row["invoice_id"]), row["period"], str(row["uuid"]))
+        publish_document(tenant_id=tenant_id, doc_id=int(row["id"]), invoice_id=int(row["invoice_id"]),
+                         period=row["period"], uuid=str(row["uuid"]))
     return {"published": len(todo)}
 
 
@@ -76,24 +78,26 @@ def _doc_for(tenant_id: UUID | str, invoice_id: int) -> tuple[dict[str, Any], da
     return doc, period
 
 
-def invoice_xml(tenant_id: UUID | str, invoice_id: int) -> Download:
+def invoice_xml(*, tenant_id: UUID | str, invoice_id: int) -> Download:
     doc, period = _doc_for(tenant_id, invoice_id)
     if not doc["xml_blob"]:
-        publish_document(tenant_id, int(doc["id"]), invoice_id, period, str(doc["uuid"]))
+        publish_document(tenant_id=tenant_id, doc_id=int(doc["id"]), invoice_id=invoice_id, period=period,
+                         uuid=str(doc["uuid"]))
         doc, period = _doc_for(tenant_id, invoice_id)
     content = storage.get_blob(*_split(doc["xml_blob"]))
     return Download(content, f"{str(doc['uuid']).upper()}.xml", "application/xml")
 
 
-def invoice_pdf(tenant_id: UUID | str, invoice_id: int) -> Download:
+def invoice_pdf(*, tenant_id: UUID | str, invoice_id: int) -> Download:
     """The bill PDF; an invoice not stamped yet still gets its bill (without fiscal data), rendered, not stored."""
     try:
         doc, period = _doc_for(tenant_id, invoice_id)
     except DocumentNotAvailable:
-        bill, _ = bill_data(tenant_id, invoice_id)
+        bill, _ = bill_data(tenant_id=tenant_id, invoice_id=invoice_id)
         return Download(render_bill_pdf(bill), f"recibo-{invoice_id}.pdf", "application/pdf")
     if not doc["pdf_blob"]:
-        publish_document(tenant_id, int(doc["id"]), invoice_id, period, str(doc["uuid"]))
+        publish_document(tenant_id=tenant_id, doc_id=int(doc["id"]), invoice_id=invoice_id, period=period,
+                         uuid=str(doc["uuid"]))
         doc, period = _doc_for(tenant_id, invoice_id)
     content = storage.get_blob(*_split(doc["pdf_blob"]))
     return Download(content, f"{str(doc['uuid']).upper()}.pdf", "application/pdf")
@@ -117,7 +121,7 @@ def sample_bill(*, tenant_id: UUID | str, invoice_id: int | None = None) -> Samp
             invoice_id = sources.sample_invoice_id(conn)
         if invoice_id is None:
             raise LookupError("no issued invoice")
-    bill, doc = bill_data(tenant_id, invoice_id)
+    bill, doc = bill_data(tenant_id=tenant_id, invoice_id=invoice_id)
     pdf = render_bill_pdf(bill)
     if doc is None or doc["uuid"] is None:
         return SampleBill(invoice_id=invoice_id, pdf=pdf)

@@ -31,7 +31,7 @@ def tenant_ids() -> list[UUID]:
 
 
 @dataclass(frozen=True)
-class TestCsd:
+class CsdSummary:
     certificate_path: Path
     key_path: Path
     password_path: Path
@@ -41,11 +41,11 @@ class TestCsd:
 
 
 def create_test_csd(*, rfc: str, name: str, out_dir: Path, password: str | None, days: int,
-                    now: dt.datetime) -> TestCsd:
+                    now: dt.datetime) -> CsdSummary:
     """A self-signed, SAT-shaped test CSD written to `out_dir` (valid from `now`), read back as a signer would."""
     files = csd.create_test_csd(rfc=rfc, name=name, out_dir=out_dir, password=password, valid_from=now, days=days)
     signer = csd.load_signer_from_files(certificate_path=files.certificate_path, key_path=files.key_path,
                                         password=files.password_path.read_text())
-    return TestCsd(certificate_path=files.certificate_path, key_path=files.key_path,
+    return CsdSummary(certificate_path=files.certificate_path, key_path=files.key_path,
                    password_path=files.password_path, certificate_number=signer.certificate_number,
                    rfc=signer.rfc, legal_name=signer.legal_name)

@@ -35,6 +35,7 @@ from shared.data import cfdi_sources as sources
 from shared.data.cfdi import NewDocument, Resigned
 from shared.data.db import tenant_transaction
 from shared.domain.cfdi.models import InvoicingModel
+from shared.domain.timezone import UTILITY_TZ
 from shared.platform.metrics import cfdi_stamped_total, cfdi_stamping_failures_total
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class PacUnavailable(RuntimeError):
 
 
 # ------------------------------------------------------------------------------------------ run level
-def start_stamping(tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
+def start_stamping(*, tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
     """Open a stamping round for a billing run; returns the orchestration to start:
     {"instance_id": ..., "input": {"tenant_id", "run_id", "round"}}. Each round is a new instance; documents are
     keyed by invoice, so a round only sends what is still pending."""
@@ -60,7 +61,7 @@ def start_stamping(tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
     return {"instance_id": instance_id, "input": {"tenant_id": str(tenant_id), "run_id": run_id, "round": round_no}}
 
 
-def plan_run(tenant_id: UUID | str, run_id: int, chunk_size: int = CHUNK_SIZE) -> dict[int, list[list[int]]]:
+def plan_run(*, tenant_id: UUID | str, run_id: int, chunk_size: int = CHUNK_SIZE) -> dict[int, list[list[int]]]:
     """{sector_id: [[first_id, last_id, invoices], ...]} of the invoices still to stamp, in one query (none under
     the on_payment model: those are stamped when paid)."""
     config = load_config(tenant_id)
@@ -74,7 +75,7 @@ def plan_run(tenant_id: UUID | str, run_id: int, chunk_size: int = CHUNK_SIZE) -
     return plan
 
 
-def finish_run(tenant_id: UUID | str, run_id: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def finish_run(*, tenant_id: UUID | str, run_id: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run-level counters from the documents (the source of truth), stored on cfdi_stamp_runs."""
     with tenant_transaction(tenant_id) as conn:
         counters = dict(data.run_counters(conn, run_id))
@@ -178,7 +179,7 @@ def _sign_new(rows: list[dict[str, Any]], *, tenant_id: UUID | str, run_id: int,
 
 
 def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id: int, last_id: int,
-                services: CfdiServices | None = None, now: dt.datetime | None = None,
+                now: dt.datetime, services: CfdiServices | None = None,
                 timings: dict[str, float] | None = None) -> dict[str, int]:
     """Stamp one chunk of a run's issued invoices; returns counts. Raises PacUnavailable after saving everything
     when the PAC had retryable failures (the durable retry re-sends the same signed bytes)."""
@@ -192,7 +193,7 @@ def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id:
                 "invalid": 0, "resent": 0, "credit_notes": 0}
     services = services or services_of(config)
     fecha = mapping.local_now(now)
-    signed_at = dt.datetime.now(dt.UTC)
+    signed_at = now if now.tzinfo is not None else now.replace(tzinfo=UTILITY_TZ)
     resend, stale = _sort_existing([r for r in rows if r["doc_id"] is not None], fecha=fecha)
     new = [r for r in rows if r["doc_id"] is None]
     recovered, resigned = _refresh_stale(stale, config=config, services=services, fecha=fecha, signed_at=signed_at)
@@ -242,7 +243,7 @@ def _metrics(counts: dict[str, int]) -> None:
 
 
 def _estimate_credits(*, tenant_id: UUID | str, run_id: int, first_id: int, last_id: int,
-                      config: TenantCfdiConfig, services: CfdiServices, now: dt.datetime | None) -> int:
+                      config: TenantCfdiConfig, services: CfdiServices, now: dt.datetime) -> int:
     from shared.application.cfdi.corrections import issue_estimate_credit
 
     with tenant_transaction(tenant_id) as conn:
@@ -270,16 +271,15 @@ class _Clock:
 
 
 # ------------------------------------------------------------------------------------------ inline runner
-def stamp_run_inline(tenant_id: UUID | str, run_id: int, *, services: CfdiServices | None = None,
+def stamp_run_inline(*, tenant_id: UUID | str, run_id: int, now: dt.datetime, services: CfdiServices | None = None,
                      chunk_size: int = CHUNK_SIZE, publish: bool = False,
                      timings: dict[str, float] | None = None,
-                     on_chunk: Callable[[dict[str, int]], None] | None = None,
-                     now: dt.datetime | None = None) -> dict[str, Any]:
+                     on_chunk: Callable[[dict[str, int]], None] | None = None) -> dict[str, Any]:
     """The orchestration's work in this process, chunk after chunk (CLI, demo, benchmark). A chunk that meets a
     PAC outage is left for the next round; the others continue."""
-    start_stamping(tenant_id, run_id)
+    start_stamping(tenant_id=tenant_id, run_id=run_id)
     unavailable = 0
-    for sector_id, chunks in plan_run(tenant_id, run_id, chunk_size).items():
+    for sector_id, chunks in plan_run(tenant_id=tenant_id, run_id=run_id, chunk_size=chunk_size).items():
         for first_id, last_id, _n in chunks:
             try:
                 counts = stamp_chunk(tenant_id=tenant_id, run_id=run_id, sector_id=sector_id, first_id=first_id,
@@ -294,4 +294,4 @@ def stamp_run_inline(tenant_id: UUID | str, run_id: int, *, services: CfdiServic
                 from shared.application.cfdi.publishing import publish_chunk
 
                 publish_chunk(tenant_id=tenant_id, run_id=run_id, first_id=first_id, last_id=last_id)
-    return finish_run(tenant_id, run_id, {"chunks_unavailable": unavailable})
+    return finish_run(tenant_id=tenant_id, run_id=run_id, extra={"chunks_unavailable": unavailable})
