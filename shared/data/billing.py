@@ -112,7 +112,7 @@ class ChunkPriorBill(NamedTuple):
     estimated: bool
 
 
-class DraftInvoice(NamedTuple):
+class InvoiceRow(NamedTuple):
     """An invoice the chunk computed, in the column order of the COPY into tmp_invoices."""
 
     account_id: int
@@ -127,7 +127,7 @@ class DraftInvoice(NamedTuple):
     held_reason: str | None
 
 
-class DraftLine(NamedTuple):
+class InvoiceLineRow(NamedTuple):
     """A line of a draft invoice, keyed by account (the invoice id exists only after the insert)."""
 
     account_id: int
@@ -322,7 +322,7 @@ def _copy_text(value: Any) -> str:
 
 
 def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, period: date,
-                   invoices: Sequence[DraftInvoice], lines: Sequence[DraftLine]) -> tuple[int, int]:
+                   invoices: Sequence[InvoiceRow], lines: Sequence[InvoiceLineRow]) -> tuple[int, int]:
     """COPY drafts into temp tables, then insert the ones whose (account, period) has no invoice yet, with their
     lines, in one statement. Returns (invoices inserted, lines inserted). Existing invoices are never touched."""
     conn.execute(
@@ -336,13 +336,13 @@ def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: in
                unit_price numeric, amount numeric, tax_rate numeric, tax_amount numeric, trace jsonb
            ) ON COMMIT DELETE ROWS""")
     buf = io.StringIO()
-    for r in invoices:  # the fields in DraftInvoice order, exception_codes (5th) as a text[] literal
+    for r in invoices:  # the fields in InvoiceRow order, exception_codes (5th) as a text[] literal
         codes = "{" + ",".join(r.exception_codes) + "}"
         buf.write("\t".join(_copy_text(v) for v in (*r[:4], codes, *r[5:])) + "\n")
     with conn.cursor().copy("COPY tmp_invoices FROM STDIN") as copy:
         copy.write(buf.getvalue())
     buf = io.StringIO()
-    for line in lines:  # the fields in DraftLine order, the trace (last) as JSON
+    for line in lines:  # the fields in InvoiceLineRow order, the trace (last) as JSON
         buf.write("\t".join(_copy_text(v) for v in line[:9]))
         buf.write("\t" + _copy_text(orjson.dumps(line.trace).decode()) + "\n")
     with conn.cursor().copy("COPY tmp_lines FROM STDIN") as copy:

@@ -20,7 +20,7 @@ from shared.application.billing import periods
 from shared.application.billing.policy import billing_policy, estimation_policy, parsed_schedule
 from shared.data import billing as sql
 from shared.data import db
-from shared.data.billing import ChunkAccount, DraftInvoice, DraftLine
+from shared.data.billing import ChunkAccount, InvoiceLineRow, InvoiceRow
 from shared.data.records.platform import tenant_config
 from shared.domain.billing.errors import BillingError
 from shared.domain.billing.model import AccountToBill, InvoiceDraft, PriorBill, Read
@@ -64,13 +64,14 @@ def _peer_rates(accounts: list[ChunkAccount], reads: dict[int, list[Read]], peri
                              accounts=len(v)) for cls, v in rates.items() if v}
 
 
-def _line_rows(draft: InvoiceDraft) -> list[DraftLine]:
-    return [DraftLine(draft.account_id, n, line.code, line.description, line.quantity, line.unit_price, line.amount,
-                      line.tax_rate, line.tax_amount, line.trace) for n, line in enumerate(draft.lines, start=1)]
+def _line_rows(draft: InvoiceDraft) -> list[InvoiceLineRow]:
+    return [InvoiceLineRow(draft.account_id, n, line.code, line.description, line.quantity, line.unit_price,
+                           line.amount, line.tax_rate, line.tax_amount, line.trace)
+            for n, line in enumerate(draft.lines, start=1)]
 
 
-def _invoice_row(draft: InvoiceDraft) -> DraftInvoice:
-    return DraftInvoice(account_id=draft.account_id, status="held" if draft.held else "draft",
+def _invoice_row(draft: InvoiceDraft) -> InvoiceRow:
+    return InvoiceRow(account_id=draft.account_id, status="held" if draft.held else "draft",
                         consumption_m3=draft.consumption_m3, estimated=draft.estimated,
                         exception_codes=list(draft.exception_codes), subtotal=draft.subtotal,
                         tax_total=draft.tax_total, total=draft.total, previous_balance=draft.previous_balance,
@@ -118,14 +119,14 @@ def _pricer(schedule: TariffSchedule, on: Any, memo: dict[tuple[str, Decimal], Q
 
 
 def _bill(inputs: _Inputs, *, period: Period, schedules: dict[str, TariffSchedule], conn: Any,
-          ) -> tuple[list[DraftInvoice], list[DraftLine], dict[str, Any]]:
+          ) -> tuple[list[InvoiceRow], list[InvoiceLineRow], dict[str, Any]]:
     config = tenant_config(conn)  # one read for both policies
     policy, est_policy = billing_policy(config), estimation_policy(config)
     peers = _peer_rates(inputs.accounts, inputs.reads, period)
     memo: dict[tuple[str, Decimal], Quote] = {}
     pricers = {cls: _pricer(schedule, period.start, memo) for cls, schedule in schedules.items()}
-    invoices: list[DraftInvoice] = []
-    lines: list[DraftLine] = []
+    invoices: list[InvoiceRow] = []
+    lines: list[InvoiceLineRow] = []
     counters = {"accounts": len(inputs.accounts), "estimated": 0, "held": 0, "credits": 0}
     for acc in inputs.accounts:
         schedule = schedules.get(acc.tariff_class)
