@@ -1,8 +1,7 @@
 """The local PAC: a throwaway test CSD, the PAC simulator in its own process, and the CFDI steps `make demo` and
 `manage.py bench billing --cfdi` run against it. Developer tooling, never deployed.
 
-`python -m devtools.commands.cfdi_local [--port P] [--full-check-every N]` runs the simulator in this process and
-prints its URL.
+The simulator process is `python -m devtools.fakes.pac_simulator --full-check-every N` (it prints its URL).
 """
 
 from __future__ import annotations
@@ -12,14 +11,11 @@ import os
 import secrets as pysecrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
-
-import typer
 
 from cli.cfdi import write_sample
 from devtools.bench.cfdi import BenchCsd, bench_cfdi
@@ -49,7 +45,7 @@ def process_cpu_seconds(pid: int) -> float:
 @contextmanager
 def local_simulator(*, full_check_every: int = 1) -> Iterator[str]:
     """Start the PAC simulator in its own process; yields its URL (its pid is in SIMULATOR_PIDS meanwhile)."""
-    command = [sys.executable, "-m", "devtools.commands.cfdi_local", "--full-check-every", str(full_check_every)]
+    command = [sys.executable, "-m", "devtools.fakes.pac_simulator", "--full-check-every", str(full_check_every)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,  # noqa: S603
                             cwd=Path(__file__).resolve().parents[2])
     SIMULATOR_PIDS.append(proc.pid)
@@ -77,23 +73,6 @@ def services_for(tenant_id: UUID, pac_url: str | None) -> CfdiServices | None:
     return services
 
 
-def simulator(port: Annotated[int, typer.Option("--port")] = 0,
-              full_check_every: Annotated[int, typer.Option("--full-check-every", min=1)] = 1) -> None:
-    """Run the local PAC simulator in this process; prints its URL. Every n-th document gets the full PAC check
-    (XSD, cadena, Sello), the rest the structural checks (`--full-check-every`, for load tests only)."""
-    from devtools.fakes.pac_simulator import PacSimulator
-    from shared.platform.gc_tuning import tune_for_batch_work
-
-    sim = PacSimulator(port=port, max_age_hours=72, full_check_every=full_check_every).start()
-    tune_for_batch_work()
-    print(sim.url, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        sim.stop()
-
-
 # --------------------------------------------------------------------------------------------- for demo / bench
 def demo_cfdi(tenant_id: UUID, run_id: int, out: Path) -> dict[str, Any]:
     """`make demo`: stamp the demo run against the local simulator and write one sample PDF and XML to `out`."""
@@ -117,7 +96,3 @@ def bench_cfdi_local(tenant_id: UUID, run_id: int, *, processes: int = 2, pac_wo
     seconds = result.get("seconds") or 0
     return {**result, "simulator_full_check_every": full_check_every, "simulator_cpu_seconds": round(simulator_cpu, 2),
             "simulator_share_of_2_cores": round(simulator_cpu / (2 * seconds), 3) if seconds else None}
-
-
-if __name__ == "__main__":
-    typer.run(simulator)

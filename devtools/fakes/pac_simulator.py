@@ -473,8 +473,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Local Finkok-compatible PAC simulator (no RSA).")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-age-hours", type=float, default=72.0)
+    parser.add_argument("--full-check-every", type=int, default=1,
+                        help="every n-th document gets the full PAC check (XSD, cadena, Sello), the rest the "
+                             "structural checks (n > 1 for load tests only)")
     args = parser.parse_args()
-    simulator = PacSimulator(port=args.port, max_age_hours=args.max_age_hours).start()
+    if args.full_check_every < 1:
+        parser.error("--full-check-every must be at least 1")
+    from shared.platform.gc_tuning import tune_for_batch_work
+
+    simulator = PacSimulator(port=args.port, max_age_hours=args.max_age_hours,
+                             full_check_every=args.full_check_every).start()
+    tune_for_batch_work()
     print(simulator.url, flush=True)
     try:
         while True:
