@@ -54,5 +54,3 @@ class Unauthenticated(SupraError):
     kind = "unauthenticated"
     default_code = "unauthenticated"
 
-
-KINDS = ("not_found", "conflict", "invalid", "forbidden", "unauthenticated")

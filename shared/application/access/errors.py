@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from shared.domain.errors import Conflict, Forbidden, Invalid, NotFound, SupraError, Unauthenticated
 
-UseCaseError = SupraError
-
-__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "SupraError", "Unauthenticated", "UseCaseError",
-           "not_found"]
+__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "SupraError", "Unauthenticated", "not_found"]
 
 
 def not_found(what_es: str) -> NotFound:
