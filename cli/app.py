@@ -7,8 +7,12 @@ import typer
 
 from cli import billing, cfdi, csd, payments, readings, runtime, tariff, token
 
-app = typer.Typer(help="SUPRA Water (CEA Querétaro): comandos de operación y desarrollo.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="SUPRA Water (CEA Querétaro): comandos de operación y desarrollo.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 app.add_typer(tariff.tariff_app, name="tariff")
 app.add_typer(csd.csd_app, name="csd")
 app.add_typer(cfdi.cfdi_app, name="cfdi")

@@ -12,8 +12,9 @@ import typer
 from cli.runtime import function_host, stack
 from shared.application.billing import periods, runs
 
-billing_app = typer.Typer(help="Corridas de facturación: estado, excepciones, revisión y emisión.",
-                          no_args_is_help=True)
+billing_app = typer.Typer(
+    help="Corridas de facturación: estado, excepciones, revisión y emisión.", no_args_is_help=True
+)
 TenantOpt = Annotated[str, typer.Option("--tenant", help="Tenant slug")]
 
 
@@ -45,8 +46,7 @@ def follow(host: Any, started: runs.StartedRun, *, quiet: bool = False, timeout:
 
 
 def run_billing(host: Any, *, tenant: str, period: str, sector: str | None, quiet: bool = False) -> dict[str, Any]:
-    started = runs.start_run(tenant_slug=tenant, period=periods.parse_period(period), sector=sector,
-                             started_by="cli")
+    started = runs.start_run(tenant_slug=tenant, period=periods.parse_period(period), sector=sector, started_by="cli")
     host.start_orchestration("billing_run_orchestrator", started.orchestration_input(), started.instance_id)
     return {"run_id": started.run_id, "tenant_id": str(started.tenant_id), **follow(host, started, quiet=quiet)}
 
@@ -62,8 +62,9 @@ def bill_command(
         with stack() as s, function_host(s) as host:
             result = run_billing(host, tenant=tenant, period=period, sector=sector)
             if issue and result["status"] == "COMPLETED":
-                result["issue"] = runs.issue_run(tenant_id=result["tenant_id"], run_id=result["run_id"],
-                                                 now=datetime.now(UTC), reviewer="cli")
+                result["issue"] = runs.issue_run(
+                    tenant_id=result["tenant_id"], run_id=result["run_id"], now=datetime.now(UTC), reviewer="cli"
+                )
     except (periods.InvalidPeriod, runs.NoTariffInForce, runs.TenantNotFound) as exc:
         _fail(str(exc), 2)
     typer.echo(json.dumps(result, indent=2, default=str))
@@ -93,27 +94,33 @@ def exceptions(run_id: Annotated[int, typer.Option("--run")], tenant: TenantOpt 
 
 
 @billing_app.command("approve")
-def approve(run_id: Annotated[int, typer.Option("--run")], tenant: TenantOpt = "cea-queretaro",
-            reviewer: Annotated[str, typer.Option("--by")] = "cli") -> None:
+def approve(
+    run_id: Annotated[int, typer.Option("--run")],
+    tenant: TenantOpt = "cea-queretaro",
+    reviewer: Annotated[str, typer.Option("--by")] = "cli",
+) -> None:
     """Issue every draft of a completed run (gapless folios); held invoices wait for review."""
     with stack():
         try:
-            result = runs.issue_run(tenant_id=_tenant_id(tenant), run_id=run_id, now=datetime.now(UTC),
-                                    reviewer=reviewer)
+            result = runs.issue_run(
+                tenant_id=_tenant_id(tenant), run_id=run_id, now=datetime.now(UTC), reviewer=reviewer
+            )
         except (runs.RunNotFound, runs.RunNotReady) as exc:
             _fail(str(exc), 2)
         typer.echo(json.dumps(result, indent=2))
 
 
 @billing_app.command("review")
-def review(invoice_id: Annotated[int, typer.Option("--invoice")],
-           action: Annotated[str, typer.Option("--action", help="release | hold")],
-           tenant: TenantOpt = "cea-queretaro", reviewer: Annotated[str, typer.Option("--by")] = "cli") -> None:
+def review(
+    invoice_id: Annotated[int, typer.Option("--invoice")],
+    action: Annotated[str, typer.Option("--action", help="release | hold")],
+    tenant: TenantOpt = "cea-queretaro",
+    reviewer: Annotated[str, typer.Option("--by")] = "cli",
+) -> None:
     """Release a held invoice for issue, or hold a draft."""
     with stack():
         try:
-            runs.review_invoice(tenant_id=_tenant_id(tenant), invoice_id=invoice_id, action=action,
-                                reviewer=reviewer)
+            runs.review_invoice(tenant_id=_tenant_id(tenant), invoice_id=invoice_id, action=action, reviewer=reviewer)
         except (ValueError, runs.InvoiceNotInState) as exc:
             _fail(str(exc), 2)
         typer.echo(f"invoice {invoice_id}: {action} ok")

@@ -39,33 +39,55 @@ def _tenant(slug: str) -> UUID:
 
 # --------------------------------------------------------------------------------------------- commands
 @cfdi_app.command("stamp")
-def stamp(run_id: Annotated[int, typer.Option("--run")], tenant: TenantOpt = "cea-queretaro",
-          publish: Annotated[bool, typer.Option("--publish/--no-publish")] = True) -> None:
+def stamp(
+    run_id: Annotated[int, typer.Option("--run")],
+    tenant: TenantOpt = "cea-queretaro",
+    publish: Annotated[bool, typer.Option("--publish/--no-publish")] = True,
+) -> None:
     """Stamp (and publish) the issued invoices of a billing run, in this process. Safe to run again."""
     with stack():
         tenant_id = _tenant(tenant)
         if os.environ.get("CSD_CERTIFICATE"):
-            typer.echo(json.dumps(stamp_run_inline(tenant_id=tenant_id, run_id=run_id, now=dt.datetime.now(dt.UTC),
-                                                   publish=publish), default=str, indent=2))
+            typer.echo(
+                json.dumps(
+                    stamp_run_inline(tenant_id=tenant_id, run_id=run_id, now=dt.datetime.now(dt.UTC), publish=publish),
+                    default=str,
+                    indent=2,
+                )
+            )
             return
         from devtools.commands.cfdi_local import local_simulator, services_for  # developer machine only
 
         with local_simulator() as url:
             services = services_for(tenant_id, url)
-            typer.echo(json.dumps(stamp_run_inline(tenant_id=tenant_id, run_id=run_id, now=dt.datetime.now(dt.UTC),
-                                                   services=services, publish=publish), default=str, indent=2))
+            typer.echo(
+                json.dumps(
+                    stamp_run_inline(
+                        tenant_id=tenant_id,
+                        run_id=run_id,
+                        now=dt.datetime.now(dt.UTC),
+                        services=services,
+                        publish=publish,
+                    ),
+                    default=str,
+                    indent=2,
+                )
+            )
 
 
 @cfdi_app.command("cancel")
-def cancel(invoice_id: Annotated[int, typer.Option("--invoice")],
-           motivo: Annotated[str, typer.Option("--motivo", help="01, 02, 03 o 04")],
-           substitute: Annotated[str | None, typer.Option("--substitute", help="UUID sustituto (motivo 01)")] = None,
-           tenant: TenantOpt = "cea-queretaro") -> None:
+def cancel(
+    invoice_id: Annotated[int, typer.Option("--invoice")],
+    motivo: Annotated[str, typer.Option("--motivo", help="01, 02, 03 o 04")],
+    substitute: Annotated[str | None, typer.Option("--substitute", help="UUID sustituto (motivo 01)")] = None,
+    tenant: TenantOpt = "cea-queretaro",
+) -> None:
     """Request the cancellation of the invoice's Ingreso CFDI (uses the configured PAC and CSD)."""
     with stack():
         try:
-            result = corrections.cancel_invoice(tenant_id=_tenant(tenant), invoice_id=invoice_id, motivo=motivo,
-                                                substitute_uuid=substitute)
+            result = corrections.cancel_invoice(
+                tenant_id=_tenant(tenant), invoice_id=invoice_id, motivo=motivo, substitute_uuid=substitute
+            )
         except corrections.CorrectionError as exc:
             _fail(str(exc), 2)
         typer.echo(json.dumps(result, default=str, indent=2))
@@ -83,9 +105,11 @@ def status(uuid: Annotated[str, typer.Option("--uuid")], tenant: TenantOpt = "ce
 
 
 @cfdi_app.command("sample-pdf")
-def sample_pdf(out: Annotated[Path, typer.Option("--out", help="Directorio de salida")],
-               invoice_id: Annotated[int | None, typer.Option("--invoice")] = None,
-               tenant: TenantOpt = "cea-queretaro") -> None:
+def sample_pdf(
+    out: Annotated[Path, typer.Option("--out", help="Directorio de salida")],
+    invoice_id: Annotated[int | None, typer.Option("--invoice")] = None,
+    tenant: TenantOpt = "cea-queretaro",
+) -> None:
     """Write the PDF bill (and stamped XML when there is one) of an invoice (default: the latest issued)."""
     with stack():
         tenant_id = _tenant(tenant)

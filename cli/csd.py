@@ -33,8 +33,7 @@ def create_test(
     rfc = rfc.strip().upper()
     if problem := rfc_problem(rfc=rfc):
         typer.echo(f"Advertencia: el RFC {rfc} no es válido ({problem.value}); se usa de todos modos.", err=True)
-    files = create_test_csd(rfc=rfc, name=name, out_dir=out, password=password, days=days,
-                            now=dt.datetime.now(dt.UTC))
+    files = create_test_csd(rfc=rfc, name=name, out_dir=out, password=password, days=days, now=dt.datetime.now(dt.UTC))
     typer.echo(f"certificate: {files.certificate_path}")
     typer.echo(f"key:         {files.key_path}")
     typer.echo(f"password:    {files.password_path}")

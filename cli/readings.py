@@ -23,13 +23,16 @@ def _rows(path: Path) -> list[Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
         return data["reads"] if isinstance(data, dict) else data
     with path.open(newline="", encoding="utf-8") as f:
-        return [{k: v for k, v in row.items() if k in (*COLUMNS, "photo_base64") and v != ""}
-                for row in csv.DictReader(f)]
+        return [
+            {k: v for k, v in row.items() if k in (*COLUMNS, "photo_base64") and v != ""} for row in csv.DictReader(f)
+        ]
 
 
 @readings_app.command("import")
-def import_reads(file: Annotated[Path, typer.Option("--file", exists=True, dir_okay=False)],
-                 tenant: Annotated[str, typer.Option("--tenant")] = "cea-queretaro") -> None:
+def import_reads(
+    file: Annotated[Path, typer.Option("--file", exists=True, dir_okay=False)],
+    tenant: Annotated[str, typer.Option("--tenant")] = "cea-queretaro",
+) -> None:
     """Validate and store a batch; prints the per-row report. Exit 1 when any row was rejected."""
     try:
         rows = _rows(file)

@@ -46,13 +46,21 @@ def stack(*, throwaway: bool = False, root: Path | None = None) -> Iterator[Stac
 
 
 @contextlib.contextmanager
-def function_host(s: Stack, *, workers: int = 2, http_port: int | None = None,
-                  extra_env: dict[str, str] | None = None) -> Iterator[LocalHost]:
+def function_host(
+    s: Stack, *, workers: int = 2, http_port: int | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[LocalHost]:
     env = local_settings()
     env.update(s.env())
     env.update(extra_env or {})
-    host = LocalHost("function_app:app", host_json=REPO / "host.json", app_dir=REPO, activity_workers=workers,
-                     http_port=http_port, duplicate_start="extension", env=env)
+    host = LocalHost(
+        "function_app:app",
+        host_json=REPO / "host.json",
+        app_dir=REPO,
+        activity_workers=workers,
+        http_port=http_port,
+        duplicate_start="extension",
+        env=env,
+    )
     host.start()
     try:
         yield host

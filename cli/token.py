@@ -27,8 +27,14 @@ def token_command(
 ) -> None:
     """Print a signed bearer token (JWT) for the API."""
     try:
-        token = issue_token(tenant=tenant, roles=role, person_id=person, subject=subject, now=datetime.now(UTC),
-                            ttl=timedelta(minutes=ttl_minutes))
+        token = issue_token(
+            tenant=tenant,
+            roles=role,
+            person_id=person,
+            subject=subject,
+            now=datetime.now(UTC),
+            ttl=timedelta(minutes=ttl_minutes),
+        )
     except InvalidTokenRequest as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=USAGE_ERROR) from error

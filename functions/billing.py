@@ -25,12 +25,13 @@ def billing_run_orchestrator(context: df.DurableOrchestrationContext):  # type: 
     try:
         plan = yield context.call_activity("billing_plan_run", job)
         attempt = str(context.new_uuid())[:8]  # replay-safe; a re-run never collides with a still-running sector
-        context.set_custom_status({"phase": "billing", "accounts": plan["accounts"],
-                                   "sectors": len(plan["sectors"])})
+        context.set_custom_status({"phase": "billing", "accounts": plan["accounts"], "sectors": len(plan["sectors"])})
         sectors = [
             context.call_sub_orchestrator(
-                "billing_sector_orchestrator", {**job, "sector_id": s["sector_id"], "chunks": s["chunks"]},
-                instance_id=f"{context.instance_id}:{s['code']}:{attempt}")
+                "billing_sector_orchestrator",
+                {**job, "sector_id": s["sector_id"], "chunks": s["chunks"]},
+                instance_id=f"{context.instance_id}:{s['code']}:{attempt}",
+            )
             for s in plan["sectors"]
         ]
         results = yield context.task_all(sectors)
@@ -46,14 +47,20 @@ def billing_run_orchestrator(context: df.DurableOrchestrationContext):  # type: 
 def billing_sector_orchestrator(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
     job: dict[str, Any] = context.get_input()
     tasks = [
-        context.call_activity_with_retry("billing_bill_chunk", CHUNK_RETRY, {
-            "tenant_id": job["tenant_id"], "run_id": job["run_id"], "sector_id": job["sector_id"], "chunk_no": n})
+        context.call_activity_with_retry(
+            "billing_bill_chunk",
+            CHUNK_RETRY,
+            {"tenant_id": job["tenant_id"], "run_id": job["run_id"], "sector_id": job["sector_id"], "chunk_no": n},
+        )
         for n in range(job["chunks"])
     ]
     results = yield context.task_all(tasks)
-    return {"sector_id": job["sector_id"], "chunks": len(results),
-            "accounts": sum(r.get("accounts", 0) for r in results),
-            "invoices": sum(r.get("invoices", 0) for r in results)}
+    return {
+        "sector_id": job["sector_id"],
+        "chunks": len(results),
+        "accounts": sum(r.get("accounts", 0) for r in results),
+        "invoices": sum(r.get("invoices", 0) for r in results),
+    }
 
 
 @bp.activity_trigger(input_name="job")
@@ -63,8 +70,9 @@ def billing_plan_run(job: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="job")
 def billing_bill_chunk(job: dict[str, Any]) -> dict[str, Any]:
-    return chunk.bill_chunk(tenant_id=job["tenant_id"], run_id=job["run_id"], sector_id=job["sector_id"],
-                            chunk_no=job["chunk_no"])
+    return chunk.bill_chunk(
+        tenant_id=job["tenant_id"], run_id=job["run_id"], sector_id=job["sector_id"], chunk_no=job["chunk_no"]
+    )
 
 
 @bp.activity_trigger(input_name="job")
@@ -102,5 +110,7 @@ async def billing_timer(timer: func.TimerRequest, client: df.DurableOrchestratio
             log.error("billing run not started", extra={"tenant": slug, "period": str(period), "reason": str(exc)})
             continue
         launched = await start_orchestration(client, started)
-        log.info("billing timer", extra={"tenant": slug, "period": str(period), "launched": launched,
-                                         "instance_id": started.instance_id})
+        log.info(
+            "billing timer",
+            extra={"tenant": slug, "period": str(period), "launched": launched, "instance_id": started.instance_id},
+        )

@@ -31,8 +31,9 @@ RUN_ORCHESTRATOR = "cfdi_stamp_run_orchestrator"
 SECTOR_ORCHESTRATOR = "cfdi_stamp_sector_orchestrator"
 
 
-async def start_stamp_orchestration(client: df.DurableOrchestrationClient, tenant_id: str, run_id: int,
-                                    **options: Any) -> str:
+async def start_stamp_orchestration(
+    client: df.DurableOrchestrationClient, tenant_id: str, run_id: int, **options: Any
+) -> str:
     """Open a new stamping round and start its orchestration; returns the instance id."""
     start = stamping.start_stamping(tenant_id=tenant_id, run_id=run_id)
     return str(await client.start_new(RUN_ORCHESTRATOR, start["instance_id"], {**start["input"], **options}))
@@ -43,10 +44,16 @@ def cfdi_stamp_run_orchestrator(context: df.DurableOrchestrationContext):  # typ
     job = context.get_input()
     plan = yield context.call_activity("cfdi_plan_run", job)
     context.set_custom_status({"stage": "stamping", "sectors": len(plan)})
-    results = yield context.task_all([
-        context.call_sub_orchestrator(SECTOR_ORCHESTRATOR, {**job, "sector_id": int(s), "chunks": chunks},
-                                      instance_id=f"{context.instance_id}:s{s}")
-        for s, chunks in plan.items()])
+    results = yield context.task_all(
+        [
+            context.call_sub_orchestrator(
+                SECTOR_ORCHESTRATOR,
+                {**job, "sector_id": int(s), "chunks": chunks},
+                instance_id=f"{context.instance_id}:s{s}",
+            )
+            for s, chunks in plan.items()
+        ]
+    )
     failed = [r["sector_id"] for r in results if r.get("failed")]
     summary = yield context.call_activity("cfdi_finish_run", {**job, "failed_sectors": failed})
     context.set_custom_status({"stage": "done", "status": summary.get("status")})
@@ -57,15 +64,26 @@ def cfdi_stamp_run_orchestrator(context: df.DurableOrchestrationContext):  # typ
 def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
     job = context.get_input()
     chunks = job["chunks"]
-    retry = df.RetryOptions(first_retry_interval_in_milliseconds=int(job.get("retry_ms", 5000)),
-                            max_number_of_attempts=int(job.get("attempts", 3)))
+    retry = df.RetryOptions(
+        first_retry_interval_in_milliseconds=int(job.get("retry_ms", 5000)),
+        max_number_of_attempts=int(job.get("attempts", 3)),
+    )
     retry.backoff_coefficient = 2.0
-    payloads = [{"tenant_id": job["tenant_id"], "run_id": job["run_id"], "sector_id": job["sector_id"],
-                 "first_id": c[0], "last_id": c[1]} for c in chunks]
+    payloads = [
+        {
+            "tenant_id": job["tenant_id"],
+            "run_id": job["run_id"],
+            "sector_id": job["sector_id"],
+            "first_id": c[0],
+            "last_id": c[1],
+        }
+        for c in chunks
+    ]
     result: dict[str, Any] = {"sector_id": job["sector_id"], "chunks": len(chunks), "failed": False}
     try:
-        counts = yield context.task_all([context.call_activity_with_retry("cfdi_stamp_chunk", retry, p)
-                                         for p in payloads])
+        counts = yield context.task_all(
+            [context.call_activity_with_retry("cfdi_stamp_chunk", retry, p) for p in payloads]
+        )
         result["stamped"] = sum(c["stamped"] for c in counts)
     except Exception as exc:
         result["failed"] = True
@@ -78,28 +96,43 @@ def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # 
 @bp.activity_trigger(input_name="job", activity="cfdi_plan_run")
 def cfdi_plan_run(job: dict[str, Any]) -> dict[str, list[list[int]]]:
     """{sector_id (as text: JSON keys): chunks} of what is still to stamp."""
-    plan = stamping.plan_run(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
-                             chunk_size=int(job.get("chunk_size", stamping.CHUNK_SIZE)))
+    plan = stamping.plan_run(
+        tenant_id=job["tenant_id"],
+        run_id=int(job["run_id"]),
+        chunk_size=int(job.get("chunk_size", stamping.CHUNK_SIZE)),
+    )
     return {str(sector): chunks for sector, chunks in plan.items()}
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_stamp_chunk")
 def cfdi_stamp_chunk(job: dict[str, Any]) -> dict[str, int]:
-    return stamping.stamp_chunk(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
-                                sector_id=int(job["sector_id"]), first_id=int(job["first_id"]),
-                                last_id=int(job["last_id"]), now=dt.datetime.now(dt.UTC))
+    return stamping.stamp_chunk(
+        tenant_id=job["tenant_id"],
+        run_id=int(job["run_id"]),
+        sector_id=int(job["sector_id"]),
+        first_id=int(job["first_id"]),
+        last_id=int(job["last_id"]),
+        now=dt.datetime.now(dt.UTC),
+    )
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_publish_chunk")
 def cfdi_publish_chunk(job: dict[str, Any]) -> dict[str, int]:
-    return publishing.publish_chunk(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
-                                    first_id=int(job["first_id"]), last_id=int(job["last_id"]))
+    return publishing.publish_chunk(
+        tenant_id=job["tenant_id"],
+        run_id=int(job["run_id"]),
+        first_id=int(job["first_id"]),
+        last_id=int(job["last_id"]),
+    )
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_finish_run")
 def cfdi_finish_run(job: dict[str, Any]) -> dict[str, Any]:
-    return stamping.finish_run(tenant_id=job["tenant_id"], run_id=int(job["run_id"]),
-                               extra={"failed_sectors": job.get("failed_sectors", []), "round": job.get("round")})
+    return stamping.finish_run(
+        tenant_id=job["tenant_id"],
+        run_id=int(job["run_id"]),
+        extra={"failed_sectors": job.get("failed_sectors", []), "round": job.get("round")},
+    )
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 */15 * * * *", run_on_startup=False, use_monitor=True)
@@ -124,4 +157,3 @@ def cfdi_global_invoice(timer: func.TimerRequest) -> None:
     now = dt.datetime.now(dt.UTC)
     issued = _payments.issue_due_global_invoices(today=now.date(), now=now, tenant_ids=tenants)
     log.info("global invoices", extra={"tenants": len(issued)})
-

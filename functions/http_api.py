@@ -22,8 +22,11 @@ def asgi() -> func.AsgiMiddleware:
     return _middleware
 
 
-@bp.route(route="{*route}", auth_level=func.AuthLevel.ANONYMOUS,
-          methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+@bp.route(
+    route="{*route}",
+    auth_level=func.AuthLevel.ANONYMOUS,
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
+)
 @bp.durable_client_input(client_name="client")
 async def http_api(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     token = current_client.set(client)

@@ -30,14 +30,22 @@ def apply_payment(msg: func.QueueMessage) -> None:
     """One webhook inbox row -> ledger. Raises on failure so the host retries, then poisons."""
     message = json.loads(msg.get_body())
     try:
-        result = payments.process_inbox(tenant_id=message["tenant_id"], inbox_id=int(message["inbox_id"]),
-                                        now=datetime.now(UTC))
+        result = payments.process_inbox(
+            tenant_id=message["tenant_id"], inbox_id=int(message["inbox_id"]), now=datetime.now(UTC)
+        )
     except Exception:
         queue_jobs_failed_total.add(1, {"queue": "payments-in"})
         raise
     queue_jobs_completed_total.add(1, {"queue": "payments-in"})
-    log.info("payment event applied", extra={"inbox_id": result.inbox_id, "outcome": result.outcome,
-                                             "payments": result.payments, "reversals": result.reversals})
+    log.info(
+        "payment event applied",
+        extra={
+            "inbox_id": result.inbox_id,
+            "outcome": result.outcome,
+            "payments": result.payments,
+            "reversals": result.reversals,
+        },
+    )
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PAYMENTS%-poison", connection="AzureWebJobsStorage")
@@ -56,8 +64,7 @@ def payments_inbox_redrive(timer: func.TimerRequest) -> None:
         log.warning("payments inbox redrive", extra={"sent": sent})
 
 
-@bp.timer_trigger(arg_name="timer", schedule="%PAYMENT_PLAN_CHECK_SCHEDULE%", run_on_startup=False,
-                  use_monitor=True)
+@bp.timer_trigger(arg_name="timer", schedule="%PAYMENT_PLAN_CHECK_SCHEDULE%", run_on_startup=False, use_monitor=True)
 def payment_plans_check(timer: func.TimerRequest) -> None:
     """Daily: broken payment plans are detected and reported, then overdue accounts go through dunning."""
     now = datetime.now(UTC)
@@ -65,8 +72,10 @@ def payment_plans_check(timer: func.TimerRequest) -> None:
     for tenant_id in all_tenants():
         broken = payments.detect_broken_plans(tenant_id=tenant_id, today=today, now=now)
         swept = payments.dunning_sweep(tenant_id=tenant_id, today=today, now=now)
-        log.info("collections run", extra={"tenant_id": str(tenant_id), "broken_plans": len(broken),
-                                           "accounts_evaluated": swept})
+        log.info(
+            "collections run",
+            extra={"tenant_id": str(tenant_id), "broken_plans": len(broken), "accounts_evaluated": swept},
+        )
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 0 11 * * *", run_on_startup=False, use_monitor=True)
@@ -76,5 +85,8 @@ def payments_reconcile(timer: func.TimerRequest) -> None:
     for tenant_id in all_tenants():
         reports = payments.reconcile_day(tenant_id=tenant_id, day=day)
         unbalanced = [f"{r.provider}/{r.channel}" for r in reports if not r.balanced]
-        log.log(logging.WARNING if unbalanced else logging.INFO, "payments reconciliation",
-                extra={"tenant_id": str(tenant_id), "day": day.isoformat(), "unbalanced": unbalanced})
+        log.log(
+            logging.WARNING if unbalanced else logging.INFO,
+            "payments reconciliation",
+            extra={"tenant_id": str(tenant_id), "day": day.isoformat(), "unbalanced": unbalanced},
+        )

@@ -34,8 +34,10 @@ def _accounts(owner_url: str) -> int:
 def _reset_billing(owner_url: str) -> None:
     """Forget earlier benchmark runs (benchmark database only)."""
     with psycopg.connect(owner_url) as conn:
-        conn.execute("TRUNCATE invoice_lines, billing_chunks, domain_events, processed_events, cfdi_payment_lines,"
-                     " cfdi_documents, cfdi_stamp_runs")
+        conn.execute(
+            "TRUNCATE invoice_lines, billing_chunks, domain_events, processed_events, cfdi_payment_lines,"
+            " cfdi_documents, cfdi_stamp_runs"
+        )
         conn.execute("DELETE FROM account_movements WHERE kind = 'charge'")
         conn.execute("DELETE FROM invoices")
         conn.execute("DELETE FROM billing_runs")
@@ -49,8 +51,9 @@ def seed_for_bench(owner_url: str, accounts: int, sectors: int) -> dict[str, Any
     if _accounts(owner_url) == accounts:
         return {"reused": True}
     seed_reference(owner_url)
-    report = seed_synthetic(owner_url, SyntheticSpec(accounts=accounts, sectors=sectors, months=13, seed=11,
-                                                     until=BENCH_UNTIL), reset=True)
+    report = seed_synthetic(
+        owner_url, SyntheticSpec(accounts=accounts, sectors=sectors, months=13, seed=11, until=BENCH_UNTIL), reset=True
+    )
     with psycopg.connect(owner_url, autocommit=True) as conn:
         conn.execute("ANALYZE")
     return {"reused": False, "seconds": round(report.total_seconds, 2)}
@@ -63,9 +66,13 @@ def bench_billing(
     workers: Annotated[int, typer.Option("--workers")] = 2,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     cfdi: Annotated[bool, typer.Option("--cfdi", help="Also issue, build, sign and stamp every invoice")] = False,
-    full_check_every: Annotated[int, typer.Option(
-        "--simulator-full-check-every", help="The PAC simulator fully checks (XSD, cadena, Sello) every n-th document",
-    )] = 1,
+    full_check_every: Annotated[
+        int,
+        typer.Option(
+            "--simulator-full-check-every",
+            help="The PAC simulator fully checks (XSD, cadena, Sello) every n-th document",
+        ),
+    ] = 1,
 ) -> None:
     """Seed (or reuse) N accounts and run the whole billing run through the orchestrator (and CFDI with --cfdi)."""
     with stack(throwaway=True, root=BENCH_ROOT) as s:
@@ -78,7 +85,8 @@ def bench_billing(
         with psycopg.connect(s.migrations_url) as conn:
             chunks = conn.execute(
                 """SELECT count(*), sum((counters->>'lines')::int),
-                          min(completed_at), max(completed_at) FROM billing_chunks""").fetchone()
+                          min(completed_at), max(completed_at) FROM billing_chunks"""
+            ).fetchone()
             run_row = conn.execute("SELECT created_at, started_at, completed_at FROM billing_runs").fetchone()
         cfdi_result = None
         if cfdi and result["status"] == "COMPLETED":
@@ -86,19 +94,32 @@ def bench_billing(
 
             tenant_id = runs.tenant_id_for(TENANT)
             t = time.perf_counter()
-            issued = runs.issue_run(tenant_id=tenant_id, run_id=result["run_id"], now=datetime.now(UTC),
-                                    reviewer="bench")
+            issued = runs.issue_run(
+                tenant_id=tenant_id, run_id=result["run_id"], now=datetime.now(UTC), reviewer="bench"
+            )
             issue_seconds = time.perf_counter() - t
-            cfdi_result = {"issue_seconds": round(issue_seconds, 2), "issued": issued["issued"],
-                           **bench_cfdi_local(tenant_id, result["run_id"], full_check_every=full_check_every)}
+            cfdi_result = {
+                "issue_seconds": round(issue_seconds, 2),
+                "issued": issued["issued"],
+                **bench_cfdi_local(tenant_id, result["run_id"], full_check_every=full_check_every),
+            }
     assert chunks is not None and run_row is not None
     progress = result["progress"]
     out = {
-        "benchmark": "billing", "accounts": accounts, "sectors": sectors, "workers": workers,
-        "seed": seeded, "status": result["status"], "seconds": round(seconds, 2),
+        "benchmark": "billing",
+        "accounts": accounts,
+        "sectors": sectors,
+        "workers": workers,
+        "seed": seeded,
+        "status": result["status"],
+        "seconds": round(seconds, 2),
         "accounts_per_second": round(progress["invoices"] / seconds, 1) if seconds else None,
-        "invoices": progress["invoices"], "lines": chunks[1], "estimated": progress["estimated"],
-        "held": progress["held"], "total_billed": progress["total_billed"], "chunks": chunks[0],
+        "invoices": progress["invoices"],
+        "lines": chunks[1],
+        "estimated": progress["estimated"],
+        "held": progress["held"],
+        "total_billed": progress["total_billed"],
+        "chunks": chunks[0],
         "phases_seconds": {
             "start_and_plan": round((run_row[1] - run_row[0]).total_seconds(), 2) if run_row[1] else None,
             "chunks": round((chunks[3] - run_row[1]).total_seconds(), 2) if chunks[3] and run_row[1] else None,

@@ -28,8 +28,9 @@ from shared.application.cfdi.stamping import load_config, stamp_run_inline
 # --------------------------------------------------------------------------------------------- local PAC
 def throwaway_csd(rfc: str, name: str) -> BenchCsd:
     password = pysecrets.token_urlsafe(12)
-    csd = generate_test_csd(rfc=rfc, name=name, password=password,
-                            valid_from=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    csd = generate_test_csd(
+        rfc=rfc, name=name, password=password, valid_from=dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    )
     return BenchCsd(csd.certificate_der, csd.key_der, password)
 
 
@@ -46,8 +47,12 @@ def process_cpu_seconds(pid: int) -> float:
 def local_simulator(*, full_check_every: int = 1) -> Iterator[str]:
     """Start the PAC simulator in its own process; yields its URL (its pid is in SIMULATOR_PIDS meanwhile)."""
     command = [sys.executable, "-m", "devtools.fakes.pac_simulator", "--full-check-every", str(full_check_every)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,  # noqa: S603
-                            cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        command,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     SIMULATOR_PIDS.append(proc.pid)
     try:
         assert proc.stdout is not None
@@ -83,8 +88,9 @@ def demo_cfdi(tenant_id: UUID, run_id: int, out: Path) -> dict[str, Any]:
     return {"stamping": summary, "sample": sample, "folder": str(out)}
 
 
-def bench_cfdi_local(tenant_id: UUID, run_id: int, *, processes: int = 2, pac_workers: int = 8,
-                     full_check_every: int = 1) -> dict[str, Any]:
+def bench_cfdi_local(
+    tenant_id: UUID, run_id: int, *, processes: int = 2, pac_workers: int = 8, full_check_every: int = 1
+) -> dict[str, Any]:
     """`manage.py bench billing --cfdi`: build, sign and stamp the run against the local simulator (own process)."""
     config = load_config(tenant_id)
     csd = throwaway_csd(config.issuer.rfc, config.issuer.name)
@@ -94,5 +100,9 @@ def bench_cfdi_local(tenant_id: UUID, run_id: int, *, processes: int = 2, pac_wo
         result = bench_cfdi(tenant_id, run_id, csd=csd, pac_url=url, processes=processes, pac_workers=pac_workers)
         simulator_cpu = process_cpu_seconds(pid) - before
     seconds = result.get("seconds") or 0
-    return {**result, "simulator_full_check_every": full_check_every, "simulator_cpu_seconds": round(simulator_cpu, 2),
-            "simulator_share_of_2_cores": round(simulator_cpu / (2 * seconds), 3) if seconds else None}
+    return {
+        **result,
+        "simulator_full_check_every": full_check_every,
+        "simulator_cpu_seconds": round(simulator_cpu, 2),
+        "simulator_share_of_2_cores": round(simulator_cpu / (2 * seconds), 3) if seconds else None,
+    }

@@ -52,22 +52,28 @@ def _count(tenant_id: Any, sql: str) -> int:
 def _relay(host: Any) -> dict[str, Any]:
     host.fire_timer("outbox_relay")
     stats = host.run_queues_until_idle(timeout=120)
-    return {"received": stats.received, "succeeded": stats.succeeded, "failed": stats.failed,
-            "poisoned": stats.poisoned}
+    return {
+        "received": stats.received,
+        "succeeded": stats.succeeded,
+        "failed": stats.failed,
+        "poisoned": stats.poisoned,
+    }
 
 
 def _download(host: Any, slug: str, invoice_id: int) -> dict[str, Any]:
     """XML and PDF of one invoice through the API as billing staff would (published to Blob Storage on the way)."""
     token = issue_token(tenant=slug, roles=["billing_admin"], now=datetime.now(UTC))
     out: dict[str, Any] = {}
-    with httpx.Client(base_url=f"{host.base_url}/api/v1", timeout=30,
-                      headers={"Authorization": f"Bearer {token}"}) as client:
+    with httpx.Client(
+        base_url=f"{host.base_url}/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         for name in ("cfdi.xml", "bill.pdf"):
             r = client.get(f"/invoices/{invoice_id}/{name}")
             out[name] = {"status": r.status_code, "bytes": len(r.content), "type": r.headers.get("content-type")}
     with db.tenant_transaction(runs.tenant_id_for(slug)) as conn:
-        row = conn.execute("SELECT xml_blob, pdf_blob FROM cfdi_documents WHERE invoice_id = %s AND kind = 'I'",
-                           (invoice_id,)).fetchone()
+        row = conn.execute(
+            "SELECT xml_blob, pdf_blob FROM cfdi_documents WHERE invoice_id = %s AND kind = 'I'", (invoice_id,)
+        ).fetchone()
     out["blobs"] = list(row) if row else None
     return out
 
@@ -75,10 +81,15 @@ def _download(host: Any, slug: str, invoice_id: int) -> dict[str, Any]:
 def _secrets_env(pac_url: str, conekta: ConektaFake, spei_secret: str) -> dict[str, str]:
     """Local stand-ins for the Key Vault secrets: a throwaway CSD for the tenant's RFC, the simulator as PAC."""
     csd = throwaway_csd(str(TENANT["rfc"]), str(TENANT["fiscal_name"]).upper())
-    return {"CSD_CERTIFICATE": base64.b64encode(csd.certificate_der).decode(),
-            "CSD_PRIVATE_KEY": base64.b64encode(csd.key_der).decode(), "CSD_PASSWORD": csd.password,
-            "PAC_PROVIDER": "simulator", "PAC_URL": pac_url,
-            "CONEKTA_WEBHOOK_PUBLIC_KEY": conekta.public_pem, "SPEI_WEBHOOK_SECRET": spei_secret}
+    return {
+        "CSD_CERTIFICATE": base64.b64encode(csd.certificate_der).decode(),
+        "CSD_PRIVATE_KEY": base64.b64encode(csd.key_der).decode(),
+        "CSD_PASSWORD": csd.password,
+        "PAC_PROVIDER": "simulator",
+        "PAC_URL": pac_url,
+        "CONEKTA_WEBHOOK_PUBLIC_KEY": conekta.public_pem,
+        "SPEI_WEBHOOK_SECRET": spei_secret,
+    }
 
 
 def demo_command() -> None:
@@ -93,18 +104,27 @@ def demo_command() -> None:
         scope.callback(whatsapp.stop)
         pac_url = scope.enter_context(local_simulator())
         s = scope.enter_context(stack(root=LOCAL_DEMO, throwaway=True))
-        env = {**_secrets_env(pac_url, conekta, spei_secret), "WHATSAPP_API_URL": whatsapp.url,
-               "WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id, "WHATSAPP_API_KEY": whatsapp.api_key}
+        env = {
+            **_secrets_env(pac_url, conekta, spei_secret),
+            "WHATSAPP_API_URL": whatsapp.url,
+            "WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id,
+            "WHATSAPP_API_KEY": whatsapp.api_key,
+        }
         host = scope.enter_context(function_host(s, extra_env=env))
         slug = str(TENANT["slug"])
 
         t = _step("seed: reference data and a synthetic utility")
         seed_reference(s.migrations_url)
-        report = seed_synthetic(s.migrations_url, SyntheticSpec(accounts=DEMO_ACCOUNTS, sectors=DEMO_SECTORS,
-                                                                 months=13, seed=7, until=DEMO_UNTIL))
-        summary["seed"] = {"accounts": report.rows("accounts"), "sectors": DEMO_SECTORS,
-                           "meter_readings": report.rows("meter_readings"),
-                           "seconds": round(time.perf_counter() - t, 2)}
+        report = seed_synthetic(
+            s.migrations_url,
+            SyntheticSpec(accounts=DEMO_ACCOUNTS, sectors=DEMO_SECTORS, months=13, seed=7, until=DEMO_UNTIL),
+        )
+        summary["seed"] = {
+            "accounts": report.rows("accounts"),
+            "sectors": DEMO_SECTORS,
+            "meter_readings": report.rows("meter_readings"),
+            "seconds": round(time.perf_counter() - t, 2),
+        }
         tenant_id = runs.tenant_id_for(slug)
 
         _step("health: /api/health/ready through the HTTP trigger")
@@ -116,44 +136,63 @@ def demo_command() -> None:
         t = _step(f"billing run {DEMO_PERIOD} through the durable orchestrator")
         result = run_billing(host, tenant=slug, period=DEMO_PERIOD, sector=None)
         progress = result["progress"]
-        summary["billing"] = {"status": result["status"], "accounts_billed": progress["invoices"],
-                              "estimated": progress["estimated"], "exceptions_held": progress["held"],
-                              "total_billed": progress["total_billed"], "sectors": progress["sectors"],
-                              "seconds": round(time.perf_counter() - t, 2)}
+        summary["billing"] = {
+            "status": result["status"],
+            "accounts_billed": progress["invoices"],
+            "estimated": progress["estimated"],
+            "exceptions_held": progress["held"],
+            "total_billed": progress["total_billed"],
+            "sectors": progress["sectors"],
+            "seconds": round(time.perf_counter() - t, 2),
+        }
         if result["status"] != "COMPLETED":
             raise typer.Exit(1)
-        issued = runs.issue_run(tenant_id=tenant_id, run_id=result["run_id"], now=datetime.now(UTC),
-                                reviewer="demo")
+        issued = runs.issue_run(tenant_id=tenant_id, run_id=result["run_id"], now=datetime.now(UTC), reviewer="demo")
         summary["billing"]["issued"] = issued["issued"]
 
         _step("outbox relay: timer → domain-events queue → queue trigger")
         consumed = "SELECT count(*) FROM processed_events WHERE consumer = 'event-log'"
         before = _count(tenant_id, consumed)
-        summary["outbox"] = {"relay": _relay(host), "events_consumed": _count(tenant_id, consumed) - before,
-                             "still_pending": _count(tenant_id, "SELECT count(*) FROM domain_events"
-                                                                " WHERE published_at IS NULL")}
+        summary["outbox"] = {
+            "relay": _relay(host),
+            "events_consumed": _count(tenant_id, consumed) - before,
+            "still_pending": _count(tenant_id, "SELECT count(*) FROM domain_events WHERE published_at IS NULL"),
+        }
         with db.tenant_transaction(tenant_id) as conn:
-            outcomes = dict(conn.execute("SELECT coalesce(skip_reason, status), count(*) FROM notifications"
-                                         " GROUP BY 1").fetchall())
-        summary["whatsapp_notices"] = {"outcomes": outcomes, "messages_received_by_fake": len(whatsapp.sent),
-                                       "example": whatsapp.sent[0]["text"]["body"] if whatsapp.sent else None}
+            outcomes = dict(
+                conn.execute("SELECT coalesce(skip_reason, status), count(*) FROM notifications GROUP BY 1").fetchall()
+            )
+        summary["whatsapp_notices"] = {
+            "outcomes": outcomes,
+            "messages_received_by_fake": len(whatsapp.sent),
+            "example": whatsapp.sent[0]["text"]["body"] if whatsapp.sent else None,
+        }
 
         t = _step("CFDI 4.0: sign and stamp the run per sector against the local PAC simulator")
         stamping = start_stamping(tenant_id=str(tenant_id), run_id=result["run_id"])
         # Bills are published on first download here (the orchestration's eager publishing of 3,000 PDFs would
         # triple the demo's time); the sample below is downloaded through the API, which stores it in Blob Storage.
-        host.start_orchestration("cfdi_stamp_run_orchestrator", {**stamping["input"], "publish": False},
-                                 stamping["instance_id"])
+        host.start_orchestration(
+            "cfdi_stamp_run_orchestrator", {**stamping["input"], "publish": False}, stamping["instance_id"]
+        )
         record = host.wait_for(stamping["instance_id"], timeout=600)
         sample = write_sample(tenant_id, LOCAL_DEMO / "cfdi-sample")
-        summary["cfdi"] = {"status": record.status.name, "result": record.output,
-                           "seconds": round(time.perf_counter() - t, 2), "sample": sample,
-                           "downloads": _download(host, slug, int(sample["invoice_id"]))}
+        summary["cfdi"] = {
+            "status": record.status.name,
+            "result": record.output,
+            "seconds": round(time.perf_counter() - t, 2),
+            "sample": sample,
+            "downloads": _download(host, slug, int(sample["invoice_id"])),
+        }
 
         _step("payments: signed Conekta and SPEI webhooks through the HTTP trigger")
         host.queues.start()
-        summary["payments"] = run_payments_demo(base_url=host.base_url, tenant_slug=slug,
-                                                key_file=str(key_file), spei_secret=spei_secret,
-                                                echo=lambda *_a, **_k: None)
+        summary["payments"] = run_payments_demo(
+            base_url=host.base_url,
+            tenant_slug=slug,
+            key_file=str(key_file),
+            spei_secret=spei_secret,
+            echo=lambda *_a, **_k: None,
+        )
     typer.echo(json.dumps(summary, indent=2, default=str, ensure_ascii=False))
     typer.echo(f"\nSample CFDI XML and PDF: {LOCAL_DEMO / 'cfdi-sample'}", err=True)

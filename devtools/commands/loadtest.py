@@ -57,14 +57,18 @@ def prepare(owner_url: str, accounts: int) -> dict[str, Any]:
     seeded = False
     if have != accounts:
         seed_reference(owner_url)
-        seed_synthetic(owner_url, SyntheticSpec(accounts=accounts, sectors=min(40, accounts), months=3, seed=11,
-                                                until=SEED_UNTIL), reset=True)
+        seed_synthetic(
+            owner_url,
+            SyntheticSpec(accounts=accounts, sectors=min(40, accounts), months=3, seed=11, until=SEED_UNTIL),
+            reset=True,
+        )
         seeded = True
     with psycopg.connect(owner_url, autocommit=True) as conn:
         invoices = _count(conn, "SELECT count(*) FROM invoices")
         if invoices < accounts * INVOICE_MONTHS:
             conn.execute("DELETE FROM invoices WHERE serie = 'LT'")
-            conn.execute("""
+            conn.execute(
+                """
                 INSERT INTO invoices (tenant_id, account_id, period, status, serie, folio, consumption_m3, subtotal,
                                       tax_total, total, due_date, issued_at)
                 SELECT a.tenant_id, a.id, p.period, 'issued', 'LT', a.id * 100 + p.n, 12 + a.id %% 20,
@@ -73,7 +77,8 @@ def prepare(owner_url: str, accounts: int) -> dict[str, Any]:
                 FROM accounts a
                 CROSS JOIN LATERAL (SELECT (%(until)s::date - make_interval(months => n))::date AS period, n
                                     FROM generate_series(1, %(months)s) AS n) p""",
-                         {"until": SEED_UNTIL, "months": INVOICE_MONTHS})
+                {"until": SEED_UNTIL, "months": INVOICE_MONTHS},
+            )
             conn.execute("VACUUM ANALYZE invoices")
             conn.execute("ANALYZE")
         counts = {t: _count(conn, f"SELECT count(*) FROM {t}") for t in ("accounts", "invoices", "account_movements")}
@@ -105,8 +110,9 @@ def explain(app_url: str, tenant_id: str, account_id: int, person_id: int) -> di
         conn.execute("SELECT set_config('app.tenant_id', %s, false)", (tenant_id,))
         accounts_q.balance(conn, account_id=account_id, person_scope=person_id)
         plans["balance"] = captured[-1]
-        invoices_q.list_invoices(conn, person_scope=person_id, account_id=account_id, period=None, status=None,
-                                 after=None, limit=13)
+        invoices_q.list_invoices(
+            conn, person_scope=person_id, account_id=account_id, period=None, status=None, after=None, limit=13
+        )
         plans["invoice_list"] = captured[-1]
     return plans
 
@@ -119,12 +125,15 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
-    return {"requests": len(latencies) + errors, "errors": errors,
-            "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
-            "p95_ms": round(_percentile(latencies, 0.95) * 1000, 2),
-            "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
-            "max_ms": round(max(latencies, default=0) * 1000, 2),
-            "requests_per_second": round((len(latencies) + errors) / seconds, 1) if seconds else 0.0}
+    return {
+        "requests": len(latencies) + errors,
+        "errors": errors,
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
+        "p95_ms": round(_percentile(latencies, 0.95) * 1000, 2),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "max_ms": round(max(latencies, default=0) * 1000, 2),
+        "requests_per_second": round((len(latencies) + errors) / seconds, 1) if seconds else 0.0,
+    }
 
 
 class _Connection:
@@ -139,8 +148,13 @@ class _Connection:
     async def get(self, path: str, headers: dict[str, str]) -> int:
         if self.writer is None or self.reader is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            *(f"{k}: {v}" for k, v in headers.items()),
+            "",
+            "",
+        ]
         self.writer.write("\r\n".join(lines).encode())
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
@@ -157,8 +171,9 @@ class _Connection:
         self.reader = self.writer = None
 
 
-async def drive(base_url: str, targets: list[tuple[str, dict[str, str]]], *, rate: float,
-                seconds: float) -> dict[str, Any]:
+async def drive(
+    base_url: str, targets: list[tuple[str, dict[str, str]]], *, rate: float, seconds: float
+) -> dict[str, Any]:
     """Open-loop load: request i is due at start + i/rate and goes out on the next free keep-alive connection.
     Bounded by count (rate × seconds), a hard deadline, and MAX_IN_FLIGHT connections. Latency is measured from
     the due time (so time spent waiting for a free connection counts: no coordinated omission)."""
@@ -205,25 +220,38 @@ async def drive(base_url: str, targets: list[tuple[str, dict[str, str]]], *, rat
     await asyncio.wait_for(asyncio.gather(*workers), timeout=max(1.0, deadline - time.monotonic()))
     elapsed = time.monotonic() - start
     everything = latencies["balance"] + latencies["invoice_list"]
-    return {"target_rate": rate, "seconds": round(elapsed, 2),
-            "overall": _summary(everything, sum(errors.values()), elapsed),
-            "balance": _summary(latencies["balance"], errors["balance"], elapsed),
-            "invoice_list": _summary(latencies["invoice_list"], errors["invoice_list"], elapsed),
-            "error_statuses": status_errors}
+    return {
+        "target_rate": rate,
+        "seconds": round(elapsed, 2),
+        "overall": _summary(everything, sum(errors.values()), elapsed),
+        "balance": _summary(latencies["balance"], errors["balance"], elapsed),
+        "invoice_list": _summary(latencies["invoice_list"], errors["invoice_list"], elapsed),
+        "error_statuses": status_errors,
+    }
 
 
 def _targets(owner_url: str, count: int) -> tuple[list[tuple[str, dict[str, str]]], tuple[str, int, int]]:
     """Random accounts, each read with its own customer's token: half balance, half invoice list (12)."""
     with psycopg.connect(owner_url) as conn:
-        rows = conn.execute("SELECT a.id, a.person_id, a.tenant_id::text FROM accounts a "
-                            "ORDER BY random() LIMIT %s", (count,)).fetchall()
+        rows = conn.execute(
+            "SELECT a.id, a.person_id, a.tenant_id::text FROM accounts a ORDER BY random() LIMIT %s", (count,)
+        ).fetchall()
     now = datetime.now(UTC)
     out = []
     for i, (account_id, person_id, _tenant) in enumerate(rows):
-        token = issue_token(tenant=TENANT, roles=["customer"], person_id=person_id, now=now, ttl=timedelta(hours=2),
-                            subject=f"load:{person_id}")
-        path = f"/api/v1/accounts/{account_id}/balance" if i % 2 == 0 else \
-            f"/api/v1/invoices?account_id={account_id}&limit=12"
+        token = issue_token(
+            tenant=TENANT,
+            roles=["customer"],
+            person_id=person_id,
+            now=now,
+            ttl=timedelta(hours=2),
+            subject=f"load:{person_id}",
+        )
+        path = (
+            f"/api/v1/accounts/{account_id}/balance"
+            if i % 2 == 0
+            else f"/api/v1/invoices?account_id={account_id}&limit=12"
+        )
         out.append((path, {"Authorization": f"Bearer {token}"}))
     random.Random(7).shuffle(out)  # noqa: S311 - load order, not security
     return out, (rows[0][2], rows[0][0], rows[0][1])
@@ -242,8 +270,9 @@ def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 3
     raise RuntimeError("uvicorn did not become ready")
 
 
-def bench_api(*, accounts: int = 200_000, rate: float = 200, seconds: float = 30, pool: int = 8,
-              warmup_seconds: float = 5) -> dict[str, Any]:
+def bench_api(
+    *, accounts: int = 200_000, rate: float = 200, seconds: float = 30, pool: int = 8, warmup_seconds: float = 5
+) -> dict[str, Any]:
     os.environ["JWT_SIGNING_KEY"] = os.environ.get("JWT_SIGNING_KEY") or LOAD_KEY
     reset_secret_cache()
     reset_settings_cache()
@@ -256,21 +285,53 @@ def bench_api(*, accounts: int = 200_000, rate: float = 200, seconds: float = 30
         plans = explain(cluster.app_url, tenant_id, sample_account, sample_person)
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DATABASE_URL": cluster.app_url, "DATABASE_POOL_MAX": str(pool), "LOG_LEVEL": "WARNING",
-               "APPLICATIONINSIGHTS_CONNECTION_STRING": ""}
+        env = {
+            **os.environ,
+            "DATABASE_URL": cluster.app_url,
+            "DATABASE_POOL_MAX": str(pool),
+            "LOG_LEVEL": "WARNING",
+            "APPLICATIONINSIGHTS_CONNECTION_STRING": "",
+        }
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, loopback only
-            [sys.executable, "-m", "uvicorn", "functions.api.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            cwd=REPO, env=env)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "functions.api.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=env,
+        )
         _wait_ready(base_url, proc)
         split = min(2000, len(targets) // 4)
         warm = asyncio.run(drive(base_url, targets[:split], rate=rate, seconds=warmup_seconds))
         result = asyncio.run(drive(base_url, targets[split:], rate=rate, seconds=seconds))
-        target_met = result["overall"]["p95_ms"] <= 50 and result["overall"]["errors"] == 0 and \
-            result["overall"]["requests_per_second"] >= rate * 0.95
-        return {"benchmark": "api", "accounts": accounts, "prepared": prepared, "pool": pool,
-                "warmup": warm["overall"], **result, "target": "p95 <= 50 ms at 200 req/s, 0 errors",
-                "target_met": target_met, "plans": plans}
+        target_met = (
+            result["overall"]["p95_ms"] <= 50
+            and result["overall"]["errors"] == 0
+            and result["overall"]["requests_per_second"] >= rate * 0.95
+        )
+        return {
+            "benchmark": "api",
+            "accounts": accounts,
+            "prepared": prepared,
+            "pool": pool,
+            "warmup": warm["overall"],
+            **result,
+            "target": "p95 <= 50 ms at 200 req/s, 0 errors",
+            "target_met": target_met,
+            "plans": plans,
+        }
     finally:
         if proc is not None:
             proc.terminate()

@@ -71,14 +71,23 @@ def seed_command(
         from cli.runtime import stack
 
         with stack() as local:
-            _seed(local.migrations_url, accounts=accounts, sectors=sectors, months=months, seed=seed, until=until,
-                  reset=reset, serial=serial)
+            _seed(
+                local.migrations_url,
+                accounts=accounts,
+                sectors=sectors,
+                months=months,
+                seed=seed,
+                until=until,
+                reset=reset,
+                serial=serial,
+            )
         return
     _seed(url, accounts=accounts, sectors=sectors, months=months, seed=seed, until=until, reset=reset, serial=serial)
 
 
-def _seed(url: str, *, accounts: int, sectors: int, months: int, seed: int, until: str | None, reset: bool,
-          serial: bool) -> None:
+def _seed(
+    url: str, *, accounts: int, sectors: int, months: int, seed: int, until: str | None, reset: bool, serial: bool
+) -> None:
     until_month = _until(until)
     spec = None
     if accounts:
@@ -93,8 +102,10 @@ def _seed(url: str, *, accounts: int, sectors: int, months: int, seed: int, unti
         reference = seed_reference(url)
     except (InvalidTariffFile, TariffConflict, TenantSlugTaken) as error:
         _fail(str(error), FAILURE)
-    typer.echo(f"reference: tenant {reference.tenant}; tariffs inserted {len(reference.tariffs_inserted)},"
-               f" unchanged {len(reference.tariffs_unchanged)}")
+    typer.echo(
+        f"reference: tenant {reference.tenant}; tariffs inserted {len(reference.tariffs_inserted)},"
+        f" unchanged {len(reference.tariffs_unchanged)}"
+    )
     if spec is None:
         return
     try:

@@ -108,8 +108,9 @@ class Cluster:
     database: str = DEFAULT_DB
 
     def url(self, role: str, database: str | None = None) -> str:
-        password = {"postgres": self.superuser_password, APP_ROLE: self.app_password,
-                    OWNER_ROLE: self.owner_password}[role]
+        password = {"postgres": self.superuser_password, APP_ROLE: self.app_password, OWNER_ROLE: self.owner_password}[
+            role
+        ]
         return f"postgresql://{role}:{password}@127.0.0.1:{self.port}/{database or self.database}"
 
     @property
@@ -152,22 +153,51 @@ def start_cluster(root: Path, *, throwaway: bool = False, port: int | None = Non
     root.mkdir(parents=True, exist_ok=True)
     server_root = _prepare_dir(root / "server")
     datadir = server_root / "data"
-    cluster = Cluster(root=server_root, port=port or free_port(),
-                      superuser_password=_secret(root, "postgres"), app_password=_secret(root, APP_ROLE),
-                      owner_password=_secret(root, OWNER_ROLE))
+    cluster = Cluster(
+        root=server_root,
+        port=port or free_port(),
+        superuser_password=_secret(root, "postgres"),
+        app_password=_secret(root, APP_ROLE),
+        owner_password=_secret(root, OWNER_ROLE),
+    )
     if not (datadir / "PG_VERSION").exists():
         pwfile = server_root / "initdb.pw"
         pwfile.write_text(cluster.superuser_password)
         if _is_root():
             shutil.chown(pwfile, "postgres", "postgres")
-        _run_as_server_user([str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--pwfile", str(pwfile),
-                             "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"])
+        _run_as_server_user(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(datadir),
+                "-U",
+                "postgres",
+                "--pwfile",
+                str(pwfile),
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         pwfile.unlink()
         settings = dict(SERVER_SETTINGS, **(THROWAWAY_SETTINGS if throwaway else {}))
         conf = "\n".join(f"{k} = {v}" for k, v in settings.items())
         _run_as_server_user(["sh", "-c", f"printf '%s\\n' \"$0\" >> {datadir}/postgresql.conf", conf])
-    _run_as_server_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(server_root / "server.log"),
-                         "-o", f"-p {cluster.port}", "-w", "-t", "60", "start"])
+    _run_as_server_user(
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-l",
+            str(server_root / "server.log"),
+            "-o",
+            f"-p {cluster.port}",
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+    )
     _wait_ready(cluster)
     bootstrap(cluster)
     return cluster
@@ -192,8 +222,11 @@ def bootstrap(cluster: Cluster) -> None:
         for role, password in ((OWNER_ROLE, cluster.owner_password), (APP_ROLE, cluster.app_password)):
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             verb = sql.SQL("ALTER" if exists else "CREATE")
-            conn.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
-                verb, sql.Identifier(role), sql.Literal(password)))
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
+                    verb, sql.Identifier(role), sql.Literal(password)
+                )
+            )
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cluster.database,)).fetchone():
             conn.execute(f"CREATE DATABASE {cluster.database} OWNER {OWNER_ROLE}")
     with psycopg.connect(cluster.url("postgres", cluster.database), autocommit=True) as conn:

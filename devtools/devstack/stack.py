@@ -29,8 +29,11 @@ class Stack:
     azurite: Azurite | None
 
     def env(self) -> dict[str, str]:
-        return {"DATABASE_URL": self.database_url, "MIGRATIONS_DATABASE_URL": self.migrations_url,
-                "AzureWebJobsStorage": self.storage}
+        return {
+            "DATABASE_URL": self.database_url,
+            "MIGRATIONS_DATABASE_URL": self.migrations_url,
+            "AzureWebJobsStorage": self.storage,
+        }
 
 
 def _export(env: dict[str, str]) -> None:
@@ -53,10 +56,14 @@ def local_stack(*, throwaway: bool = False, root: Path | None = None, persist_st
             cluster = start_cluster(root / "pg", throwaway=throwaway)
             app_url, owner_url = cluster.app_url, cluster.owner_url
         migrate(owner_url)
-        azurite = start_azurite(location=root / "azurite" if persist_storage else None,
-                                log_path=root / "azurite.log")
-        stack = Stack(database_url=app_url, migrations_url=owner_url, storage=azurite.connection_string,
-                      cluster=cluster, azurite=azurite)
+        azurite = start_azurite(location=root / "azurite" if persist_storage else None, log_path=root / "azurite.log")
+        stack = Stack(
+            database_url=app_url,
+            migrations_url=owner_url,
+            storage=azurite.connection_string,
+            cluster=cluster,
+            azurite=azurite,
+        )
         _export(stack.env())
         yield stack
     finally:

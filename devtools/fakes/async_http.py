@@ -18,8 +18,15 @@ from dataclasses import dataclass
 import httptools
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error",
-            502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    404: "Not Found",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +97,11 @@ class _Connection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return  # the client gave up (e.g. a simulated timeout): nothing to answer
         connection = "" if keep_alive else "Connection: close\r\n"
-        head = (f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}\r\n"
-                f"Content-Type: {reply.content_type}\r\nContent-Length: {len(reply.body)}\r\n"
-                f"{connection}\r\n").encode("latin-1")
+        head = (
+            f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}\r\n"
+            f"Content-Type: {reply.content_type}\r\nContent-Length: {len(reply.body)}\r\n"
+            f"{connection}\r\n"
+        ).encode("latin-1")
         transport.write(head + reply.body)
         if not keep_alive:
             transport.close()
@@ -119,8 +128,11 @@ class AsyncHttpServer:
         def run() -> None:
             asyncio.set_event_loop(self._loop)
             try:
-                self._server = self._loop.run_until_complete(self._loop.create_server(
-                    lambda: _Connection(self._handler, self._live), self._host, self._port, backlog=512))
+                self._server = self._loop.run_until_complete(
+                    self._loop.create_server(
+                        lambda: _Connection(self._handler, self._live), self._host, self._port, backlog=512
+                    )
+                )
                 sock = self._server.sockets[0]
                 self.address = sock.getsockname()[:2]
             except BaseException as exc:

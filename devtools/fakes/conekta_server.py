@@ -42,8 +42,11 @@ def _hex_id(prefix: str) -> str:
 class ConektaFake:
     def __init__(self, *, api_key: str = "key_test_fake", private_key: rsa.RSAPrivateKey | None = None) -> None:
         self.private_key = private_key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.public_pem = self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        self.public_pem = (
+            self.private_key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
         self.api_key = api_key
         self.events: list[dict[str, Any]] = []  # oldest first; served newest first
         self._lock = threading.Lock()
@@ -62,9 +65,11 @@ class ConektaFake:
             return cls(private_key=key, **kwargs)
         fake = cls(**kwargs)
         file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_bytes(fake.private_key.private_bytes(serialization.Encoding.PEM,
-                                                        serialization.PrivateFormat.PKCS8,
-                                                        serialization.NoEncryption()))
+        file.write_bytes(
+            fake.private_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         file.chmod(0o600)
         return fake
 
@@ -79,54 +84,114 @@ class ConektaFake:
     def _centavos(amount: Decimal | str) -> int:
         return int((Decimal(str(amount)) * 100).to_integral_value())
 
-    def charge(self, *, amount: Decimal | str, method: str = "cash", reference: str | None = None,
-               clabe: str | None = None, paid_at: int | None = None, charge_id: str | None = None,
-               order_id: str | None = None, status: str = "paid",
-               metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    def charge(
+        self,
+        *,
+        amount: Decimal | str,
+        method: str = "cash",
+        reference: str | None = None,
+        clabe: str | None = None,
+        paid_at: int | None = None,
+        charge_id: str | None = None,
+        order_id: str | None = None,
+        status: str = "paid",
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         payment_method: dict[str, Any]
         if method == "cash":
-            payment_method = {"object": "cash_payment", "type": "cash", "reference": reference,
-                              "service_name": "OxxoPay", "store_name": "OXXO"}
+            payment_method = {
+                "object": "cash_payment",
+                "type": "cash",
+                "reference": reference,
+                "service_name": "OxxoPay",
+                "store_name": "OXXO",
+            }
         elif method == "spei":
-            payment_method = {"object": "bank_transfer_payment", "type": "spei", "clabe": clabe,
-                              "receiving_account_number": clabe, "bank": "STP"}
+            payment_method = {
+                "object": "bank_transfer_payment",
+                "type": "spei",
+                "clabe": clabe,
+                "receiving_account_number": clabe,
+                "bank": "STP",
+            }
         else:
             payment_method = {"object": "card_payment", "type": "card", "last4": "4242", "brand": "visa"}
-        return {"id": charge_id or _hex_id("6372"), "object": "charge", "status": status,
-                "amount": self._centavos(amount), "currency": "MXN", "fee": 1203,
-                "order_id": order_id or _hex_id("ord_"), "paid_at": paid_at or int(time.time()),
-                "payment_method": payment_method, **({"metadata": metadata} if metadata else {})}
+        return {
+            "id": charge_id or _hex_id("6372"),
+            "object": "charge",
+            "status": status,
+            "amount": self._centavos(amount),
+            "currency": "MXN",
+            "fee": 1203,
+            "order_id": order_id or _hex_id("ord_"),
+            "paid_at": paid_at or int(time.time()),
+            "payment_method": payment_method,
+            **({"metadata": metadata} if metadata else {}),
+        }
 
     def event(self, event_type: str, obj: dict[str, Any], *, created_at: int | None = None) -> dict[str, Any]:
-        return self._remember({"id": _hex_id("evt_"), "object": "event", "type": event_type, "livemode": False,
-                               "created_at": created_at or int(time.time()), "data": {"object": obj},
-                               "webhook_status": "pending"})
+        return self._remember(
+            {
+                "id": _hex_id("evt_"),
+                "object": "event",
+                "type": event_type,
+                "livemode": False,
+                "created_at": created_at or int(time.time()),
+                "data": {"object": obj},
+                "webhook_status": "pending",
+            }
+        )
 
     def charge_paid(self, charge: dict[str, Any], **kw: Any) -> dict[str, Any]:
         return self.event("charge.paid", charge, **kw)
 
     def order_paid(self, charge: dict[str, Any], *, account_number: str | None = None, **kw: Any) -> dict[str, Any]:
-        order = {"id": charge["order_id"], "object": "order", "amount": charge["amount"], "currency": "MXN",
-                 "payment_status": "paid", "metadata": {"account_number": account_number} if account_number else {},
-                 "charges": {"object": "list", "data": [charge]}}
+        order = {
+            "id": charge["order_id"],
+            "object": "order",
+            "amount": charge["amount"],
+            "currency": "MXN",
+            "payment_status": "paid",
+            "metadata": {"account_number": account_number} if account_number else {},
+            "charges": {"object": "list", "data": [charge]},
+        }
         return self.event("order.paid", order, **kw)
 
     def refund(self, charge: dict[str, Any], *, amount: Decimal | str | None = None, **kw: Any) -> dict[str, Any]:
         cents = self._centavos(amount) if amount is not None else charge["amount"]
-        refunded = {**charge, "status": "refunded" if cents == charge["amount"] else "partially_refunded",
-                    "refunds": {"object": "list", "data": [{"id": _hex_id("ref_"), "object": "refund",
-                                                            "amount": -cents, "created_at": int(time.time())}]}}
+        refunded = {
+            **charge,
+            "status": "refunded" if cents == charge["amount"] else "partially_refunded",
+            "refunds": {
+                "object": "list",
+                "data": [{"id": _hex_id("ref_"), "object": "refund", "amount": -cents, "created_at": int(time.time())}],
+            },
+        }
         return self.event("charge.refunded", refunded, **kw)
 
     def chargeback(self, charge: dict[str, Any], **kw: Any) -> dict[str, Any]:
-        return self.event("chargeback.created", {"id": _hex_id("cbk_"), "object": "chargeback",
-                                                 "charge": charge["id"], "amount": charge["amount"],
-                                                 "status": "pending"}, **kw)
+        return self.event(
+            "chargeback.created",
+            {
+                "id": _hex_id("cbk_"),
+                "object": "chargeback",
+                "charge": charge["id"],
+                "amount": charge["amount"],
+                "status": "pending",
+            },
+            **kw,
+        )
 
     def pending_payment(self, charge: dict[str, Any], **kw: Any) -> dict[str, Any]:
-        return self.event("order.pending_payment", {"id": charge["order_id"], "object": "order",
-                                                    "charges": {"data": [{**charge, "status": "pending_payment"}]}},
-                          **kw)
+        return self.event(
+            "order.pending_payment",
+            {
+                "id": charge["order_id"],
+                "object": "order",
+                "charges": {"data": [{**charge, "status": "pending_payment"}]},
+            },
+            **kw,
+        )
 
     # ---- signing and delivery -------------------------------------------------------------------------------------
 
@@ -152,9 +217,14 @@ class ConektaFake:
         if after:
             ids = [e["id"] for e in newest_first]
             start = ids.index(after) + 1 if after in ids else len(ids)
-        data = newest_first[start:start + limit]
-        return {"object": "list", "has_more": start + limit < len(newest_first), "data": data,
-                "next_page_url": None, "previous_page_url": None}
+        data = newest_first[start : start + limit]
+        return {
+            "object": "list",
+            "has_more": start + limit < len(newest_first),
+            "data": data,
+            "next_page_url": None,
+            "previous_page_url": None,
+        }
 
     def start(self, port: int = 0) -> ConektaFake:
         fake = self

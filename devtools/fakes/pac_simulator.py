@@ -210,8 +210,15 @@ class PacSimulator:
         fecha = now.isoformat(timespec="seconds")
         cadena = f"||1.1|{uuid}|{fecha}|{SIM_RFC_PROV_CERTIF}|{sello}|{SIM_NO_CERTIFICADO_SAT}||"
         sat_seal = base64.b64encode(self._derive(b"sello-sat", cadena.encode(), 256)).decode("ascii")
-        tfd = {"Version": "1.1", "UUID": uuid, "FechaTimbrado": fecha, "RfcProvCertif": SIM_RFC_PROV_CERTIF,
-               "SelloCFD": sello, "NoCertificadoSAT": SIM_NO_CERTIFICADO_SAT, "SelloSAT": sat_seal}
+        tfd = {
+            "Version": "1.1",
+            "UUID": uuid,
+            "FechaTimbrado": fecha,
+            "RfcProvCertif": SIM_RFC_PROV_CERTIF,
+            "SelloCFD": sello,
+            "NoCertificadoSAT": SIM_NO_CERTIFICADO_SAT,
+            "SelloSAT": sat_seal,
+        }
         stamped = _append_tfd_text(root, xml, tfd) or _append_tfd_tree(root, tfd)
         issuer = root.find(f"{{{NS_CFDI}}}Emisor")
         return _Stamp(uuid, stamped, fecha, sat_seal, issuer.get("Rfc", "") if issuer is not None else "")
@@ -350,14 +357,22 @@ def _append_tfd_text(root: etree._Element, xml: bytes, tfd: dict[str, str]) -> b
     tag, leaving every other byte as signed. None when the document does not have that shape."""
     closing = b"</cfdi:Comprobante>"
     end = xml.rstrip().rfind(closing)
-    if (root.prefix != "cfdi" or end < 0 or xml.rstrip()[end + len(closing):]
-            or root.find(f"{{{NS_CFDI}}}Complemento") is not None or root.find(f"{{{NS_CFDI}}}Addenda") is not None
-            or root.nsmap.get("tfd", NS_TFD) != NS_TFD or root.nsmap.get("xsi", NS_XSI) != NS_XSI):
+    if (
+        root.prefix != "cfdi"
+        or end < 0
+        or xml.rstrip()[end + len(closing) :]
+        or root.find(f"{{{NS_CFDI}}}Complemento") is not None
+        or root.find(f"{{{NS_CFDI}}}Addenda") is not None
+        or root.nsmap.get("tfd", NS_TFD) != NS_TFD
+        or root.nsmap.get("xsi", NS_XSI) != NS_XSI
+    ):
         return None
     xsi = "" if root.nsmap.get("xsi") == NS_XSI else f' xmlns:xsi="{NS_XSI}"'
     attributes = "".join(f' {name}="{_attr(value)}"' for name, value in tfd.items())
-    element = (f'<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="{NS_TFD}"{xsi} '
-               f'xsi:schemaLocation="{TFD_SCHEMA_LOCATION}"{attributes}/></cfdi:Complemento>')
+    element = (
+        f'<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="{NS_TFD}"{xsi} '
+        f'xsi:schemaLocation="{TFD_SCHEMA_LOCATION}"{attributes}/></cfdi:Complemento>'
+    )
     return xml[:end] + element.encode("utf-8") + xml[end:]
 
 
@@ -473,16 +488,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Local Finkok-compatible PAC simulator (no RSA).")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-age-hours", type=float, default=72.0)
-    parser.add_argument("--full-check-every", type=int, default=1,
-                        help="every n-th document gets the full PAC check (XSD, cadena, Sello), the rest the "
-                             "structural checks (n > 1 for load tests only)")
+    parser.add_argument(
+        "--full-check-every",
+        type=int,
+        default=1,
+        help="every n-th document gets the full PAC check (XSD, cadena, Sello), the rest the "
+        "structural checks (n > 1 for load tests only)",
+    )
     args = parser.parse_args()
     if args.full_check_every < 1:
         parser.error("--full-check-every must be at least 1")
     from shared.platform.gc_tuning import tune_for_batch_work
 
-    simulator = PacSimulator(port=args.port, max_age_hours=args.max_age_hours,
-                             full_check_every=args.full_check_every).start()
+    simulator = PacSimulator(
+        port=args.port, max_age_hours=args.max_age_hours, full_check_every=args.full_check_every
+    ).start()
     tune_for_batch_work()
     print(simulator.url, flush=True)
     try:

@@ -75,8 +75,13 @@ class Encoded:
             return Encoded(n=stop - start, width=self.width, payload=payload)
         assert self.lengths is not None and self.offsets is not None
         lo, hi = int(self.offsets[start]), int(self.offsets[stop])
-        return Encoded(n=stop - start, width=None, payload=self.payload[lo:hi], lengths=self.lengths[start:stop],
-                       offsets=self.offsets[start:stop + 1] - lo)
+        return Encoded(
+            n=stop - start,
+            width=None,
+            payload=self.payload[lo:hi],
+            lengths=self.lengths[start:stop],
+            offsets=self.offsets[start : stop + 1] - lo,
+        )
 
 
 def _fixed(values: Any, dtype: str, n: int | None = None) -> Encoded:
@@ -286,8 +291,9 @@ def _encode_general(columns: Sequence[Encoded], n: int) -> bytes:
     return out.tobytes()
 
 
-def copy_chunks(conn: psycopg.Connection[Any], table: str, chunks: Iterable[dict[str, Encoded]], *,
-                chunk_rows: int = 100_000) -> int:
+def copy_chunks(
+    conn: psycopg.Connection[Any], table: str, chunks: Iterable[dict[str, Encoded]], *, chunk_rows: int = 100_000
+) -> int:
     """COPY chunks of columns (same names, same order in every chunk) into `table` in the current transaction.
 
     Returns the number of rows written. Encoding the next block overlaps with sending the previous one (queued
@@ -301,7 +307,8 @@ def copy_chunks(conn: psycopg.Connection[Any], table: str, chunks: Iterable[dict
             if names is None:
                 names = list(chunk)
                 statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-                    sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(name) for name in names))
+                    sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(name) for name in names)
+                )
                 cur = stack.enter_context(conn.cursor())
                 copy = stack.enter_context(cur.copy(statement, writer=QueuedLibpqWriter(cur)))
                 copy.write(COPY_SIGNATURE)
@@ -317,8 +324,9 @@ def copy_chunks(conn: psycopg.Connection[Any], table: str, chunks: Iterable[dict
     return written
 
 
-def copy_columns(conn: psycopg.Connection[Any], table: str, columns: dict[str, Encoded], *,
-                 chunk_rows: int = 100_000) -> int:
+def copy_columns(
+    conn: psycopg.Connection[Any], table: str, columns: dict[str, Encoded], *, chunk_rows: int = 100_000
+) -> int:
     """COPY one set of columns into `table` in the current transaction; returns the number of rows."""
     return copy_chunks(conn, table, [columns], chunk_rows=chunk_rows)
 

@@ -35,17 +35,120 @@ from shared.domain.payments.references import CLABE_WEIGHTS
 _HOMOCLAVE_CHARS = "123456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
 _VOWELS = frozenset("AEIOU")
 _IGNORED_GIVEN_NAMES = frozenset({"MARIA", "MA", "MA.", "JOSE", "J", "J."})
-_MORAL_IGNORED_WORDS = frozenset({"DE", "DEL", "LA", "LAS", "LOS", "Y", "EL", "SA", "CV", "S", "A", "C", "V", "RL",
-                                  "SC", "AC", "SAPI", "SAB", "COMPANIA", "CIA", "SOCIEDAD", "PARA", "POR", "CON"})
+_MORAL_IGNORED_WORDS = frozenset(
+    {
+        "DE",
+        "DEL",
+        "LA",
+        "LAS",
+        "LOS",
+        "Y",
+        "EL",
+        "SA",
+        "CV",
+        "S",
+        "A",
+        "C",
+        "V",
+        "RL",
+        "SC",
+        "AC",
+        "SAPI",
+        "SAB",
+        "COMPANIA",
+        "CIA",
+        "SOCIEDAD",
+        "PARA",
+        "POR",
+        "CON",
+    }
+)
 # Inconvenient four-letter words (RENAPO/SAT lists as commonly published).
-_INCONVENIENT = frozenset({
-    "BACA", "BAKA", "BUEI", "BUEY", "CACA", "CACO", "CAGA", "CAGO", "CAKA", "CAKO", "COGE", "COGI", "COJA", "COJE",
-    "COJI", "COJO", "COLA", "CULO", "FALO", "FETO", "GETA", "GUEI", "GUEY", "JETA", "JOTO", "KACA", "KACO", "KAGA",
-    "KAGO", "KAKA", "KAKO", "KOGE", "KOGI", "KOJA", "KOJE", "KOJI", "KOJO", "KOLA", "KULO", "LILO", "LOCA", "LOCO",
-    "LOKA", "LOKO", "MAME", "MAMO", "MEAR", "MEAS", "MEON", "MIAR", "MION", "MOCO", "MOKO", "MULA", "MULO", "NACA",
-    "NACO", "PEDA", "PEDO", "PENE", "PIPI", "PITO", "POPO", "PUTA", "PUTO", "QULO", "RATA", "ROBA", "ROBE", "ROBO",
-    "RUIN", "SENO", "TETA", "VACA", "VAGA", "VAGO", "VAKA", "VUEI", "VUEY", "WUEI", "WUEY",
-})
+_INCONVENIENT = frozenset(
+    {
+        "BACA",
+        "BAKA",
+        "BUEI",
+        "BUEY",
+        "CACA",
+        "CACO",
+        "CAGA",
+        "CAGO",
+        "CAKA",
+        "CAKO",
+        "COGE",
+        "COGI",
+        "COJA",
+        "COJE",
+        "COJI",
+        "COJO",
+        "COLA",
+        "CULO",
+        "FALO",
+        "FETO",
+        "GETA",
+        "GUEI",
+        "GUEY",
+        "JETA",
+        "JOTO",
+        "KACA",
+        "KACO",
+        "KAGA",
+        "KAGO",
+        "KAKA",
+        "KAKO",
+        "KOGE",
+        "KOGI",
+        "KOJA",
+        "KOJE",
+        "KOJI",
+        "KOJO",
+        "KOLA",
+        "KULO",
+        "LILO",
+        "LOCA",
+        "LOCO",
+        "LOKA",
+        "LOKO",
+        "MAME",
+        "MAMO",
+        "MEAR",
+        "MEAS",
+        "MEON",
+        "MIAR",
+        "MION",
+        "MOCO",
+        "MOKO",
+        "MULA",
+        "MULO",
+        "NACA",
+        "NACO",
+        "PEDA",
+        "PEDO",
+        "PENE",
+        "PIPI",
+        "PITO",
+        "POPO",
+        "PUTA",
+        "PUTO",
+        "QULO",
+        "RATA",
+        "ROBA",
+        "ROBE",
+        "ROBO",
+        "RUIN",
+        "SENO",
+        "TETA",
+        "VACA",
+        "VAGA",
+        "VAGO",
+        "VAKA",
+        "VUEI",
+        "VUEY",
+        "WUEI",
+        "WUEY",
+    }
+)
 
 
 class InvalidIdentifierInput(ValueError):
@@ -96,13 +199,17 @@ def _curp_name_parts(paternal: str, maternal: str, given: str) -> tuple[str, str
     head = p[0] + _first_internal(p, vowel=True) + (m[0] if m else "X") + name[0]
     if head in _INCONVENIENT:
         head = head[0] + "X" + head[2:]
-    consonants = (_first_internal(p, vowel=False) + (_first_internal(m, vowel=False) if m else "X")
-                  + _first_internal(name, vowel=False))
+    consonants = (
+        _first_internal(p, vowel=False)
+        + (_first_internal(m, vowel=False) if m else "X")
+        + _first_internal(name, vowel=False)
+    )
     return head, consonants
 
 
-def make_curp(*, paternal: str, maternal: str, given: str, birth: dt.date, sex: str, state: str,
-              differentiator_index: int = 0) -> str:
+def make_curp(
+    *, paternal: str, maternal: str, given: str, birth: dt.date, sex: str, state: str, differentiator_index: int = 0
+) -> str:
     """A CURP with a valid check digit. `sex` is H or M, `state` the 2-letter RENAPO code (QT = Querétaro)."""
     head, consonants = _curp_name_parts(paternal, maternal, given)
     pool = "0123456789" if birth.year < 2000 else "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -123,7 +230,7 @@ def homoclave(full_name: str) -> str:
     """The two-character SAT homoclave of a full name (física: paternal maternal given; moral: the company name)."""
     name = plain_upper(full_name)
     codes = "0" + "".join(_HOMOCLAVE_CODES[c] for c in name)
-    total = sum(int(codes[i:i + 2]) * int(codes[i + 1]) for i in range(len(codes) - 1))
+    total = sum(int(codes[i : i + 2]) * int(codes[i + 1]) for i in range(len(codes) - 1))
     quotient, remainder = divmod(total % 1000, 34)
     return _HOMOCLAVE_CHARS[quotient] + _HOMOCLAVE_CHARS[remainder]
 
@@ -145,8 +252,9 @@ def make_rfc_fisica(*, paternal: str, maternal: str, given: str, birth: dt.date)
 
 
 def make_rfc_moral(*, legal_name: str, incorporated: dt.date) -> str:
-    words = [w for w in plain_upper(legal_name.replace(".", " ").replace(",", " ")).split()
-             if w not in _MORAL_IGNORED_WORDS]
+    words = [
+        w for w in plain_upper(legal_name.replace(".", " ").replace(",", " ")).split() if w not in _MORAL_IGNORED_WORDS
+    ]
     if not words:
         raise InvalidIdentifierInput(f"no usable word in {legal_name!r}")
     if len(words) >= 3:
@@ -163,7 +271,7 @@ def luhn_check_digits(body: np.ndarray) -> np.ndarray:
     """Vectorised `references.reference_check_digit` (Luhn) over a (n, k) array of digit values 0..9."""
     k = body.shape[1]
     doubled = np.zeros(k, dtype=bool)
-    doubled[k - 1::-2] = True
+    doubled[k - 1 :: -2] = True
     values = body.astype(np.int64)
     values[:, doubled] *= 2
     values[:, doubled] -= np.where(values[:, doubled] > 9, 9, 0)

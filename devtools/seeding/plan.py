@@ -86,29 +86,29 @@ class SyntheticSpec:
 @dataclass
 class Plan:
     spec: SyntheticSpec
-    cls: np.ndarray            # int8 class index per account (CLASSES)
-    colonia: np.ndarray        # int16 index into catalog.COLONIAS
-    sector: np.ndarray         # int32 0..S-1
-    lat_e6: np.ndarray         # int64 latitude × 10^6
+    cls: np.ndarray  # int8 class index per account (CLASSES)
+    colonia: np.ndarray  # int16 index into catalog.COLONIAS
+    sector: np.ndarray  # int32 0..S-1
+    lat_e6: np.ndarray  # int64 latitude × 10^6
     lon_e6: np.ndarray
-    household: np.ndarray      # int16
-    opened_day: np.ndarray     # int32 days since 2000-01-01
-    drainage: np.ndarray       # bool
-    vacant: np.ndarray         # bool: zero consumption all along
-    leak: np.ndarray           # bool
-    rollover: np.ndarray       # bool: the register wraps inside the window
-    amr: np.ndarray            # bool: the meter is read remotely
-    dials: np.ndarray          # int16
-    installed_us: np.ndarray   # int64 µs since 2000-01-01 UTC
-    initial_read: np.ndarray   # int64 m³ on the register when installed (whole m³)
-    debt_cents: np.ndarray     # int64, 0 = no opening debt
-    debt_periods: np.ndarray   # int16 unpaid periods behind the debt
-    restricted: np.ndarray     # bool: supply limited (state water law art. 74)
+    household: np.ndarray  # int16
+    opened_day: np.ndarray  # int32 days since 2000-01-01
+    drainage: np.ndarray  # bool
+    vacant: np.ndarray  # bool: zero consumption all along
+    leak: np.ndarray  # bool
+    rollover: np.ndarray  # bool: the register wraps inside the window
+    amr: np.ndarray  # bool: the meter is read remotely
+    dials: np.ndarray  # int16
+    installed_us: np.ndarray  # int64 µs since 2000-01-01 UTC
+    initial_read: np.ndarray  # int64 m³ on the register when installed (whole m³)
+    debt_cents: np.ndarray  # int64, 0 = no opening debt
+    debt_periods: np.ndarray  # int16 unpaid periods behind the debt
+    restricted: np.ndarray  # bool: supply limited (state water law art. 74)
     person_of_account: np.ndarray  # int64 index into persons
     persons: int
     institution_persons: int
     reading_value: np.ndarray  # int64 (N, M) thousandths of m³ on the register
-    reading_us: np.ndarray     # int64 (N, M)
+    reading_us: np.ndarray  # int64 (N, M)
     reading_source: np.ndarray  # int8 (N, M)
     reading_present: np.ndarray  # bool (N, M)
     sector_names: list[str] = field(default_factory=list)
@@ -197,7 +197,7 @@ class _Builder:
         for i in leak_idx:
             length = int(rng.integers(2, 5))
             start = int(rng.integers(0, max(1, m - 1)))
-            self.used[i, start:start + length] += rng.uniform(20, 80) * class_leak_factor[cls[i]]
+            self.used[i, start : start + length] += rng.uniform(20, 80) * class_leak_factor[cls[i]]
 
     def meters(self) -> None:
         """Dials, installation, register at the start of the window; a few registers about to roll over."""
@@ -208,8 +208,9 @@ class _Builder:
         self.amr = (cls == INDUSTRIAL) | ((cls == COMERCIAL) & (rng.random(n) < 0.25)) | (rng.random(n) < 0.02)
         install_lo = np.maximum(self.opened_day, pg_days(dt.date(2010, 1, 1)))
         install_day = (install_lo + rng.random(n) * np.maximum(self.window_day - 30 - install_lo, 1)).astype(np.int64)
-        self.installed_us = (install_day * US_PER_DAY + (LOCAL_UTC_OFFSET_H + 9) * US_PER_HOUR
-                             + rng.integers(0, 8 * 3600, n) * 1_000_000)
+        self.installed_us = (
+            install_day * US_PER_DAY + (LOCAL_UTC_OFFSET_H + 9) * US_PER_HOUR + rng.integers(0, 8 * 3600, n) * 1_000_000
+        )
         self.capacity = 10 ** self.dials.astype(np.int64)
         self.initial_read = np.where(rng.random(n) < 0.15, (rng.random(n) * self.capacity / 10).astype(np.int64), 0)
         age_months = (self.window_day - install_day) / 30.44
@@ -234,8 +235,12 @@ class _Builder:
         n, m, rng = self.n, self.m, self.rng
         month_us = np.array([pg_days(d) for d in self.spec.month_starts], dtype=np.int64) * US_PER_DAY
         route_day = (1 + (np.arange(self.spec.sectors) * 5) % 23)[self.sector]
-        self.reading_us = (month_us[None, :] + (route_day[:, None] + rng.integers(0, 3, (n, m))) * US_PER_DAY
-                           + (LOCAL_UTC_OFFSET_H + 8) * US_PER_HOUR + rng.integers(0, 8 * 3600, (n, m)) * 1_000_000)
+        self.reading_us = (
+            month_us[None, :]
+            + (route_day[:, None] + rng.integers(0, 3, (n, m))) * US_PER_DAY
+            + (LOCAL_UTC_OFFSET_H + 8) * US_PER_HOUR
+            + rng.integers(0, 8 * 3600, (n, m)) * 1_000_000
+        )
         register = self.start_register[:, None] + np.cumsum(self.used, axis=1)
         self.source = np.where(self.amr[:, None], AMR, HANDHELD).astype(np.int8) * np.ones((1, m), dtype=np.int8)
         self.source[(~self.amr[:, None]) & (rng.random((n, m)) < 0.01)] = SELF
@@ -267,25 +272,44 @@ class _Builder:
         self.person_of_account = np.where(public, 0, np.cumsum(~public) - 1).astype(np.int64)
         if self.institutions:
             self.person_of_account[public] = self.private_persons + self.rng.integers(
-                0, self.institutions, int(public.sum()))
+                0, self.institutions, int(public.sum())
+            )
 
     def plan(self) -> Plan:
         plan = Plan(
-            spec=self.spec, cls=self.cls, colonia=self.colonia, sector=self.sector,
-            lat_e6=np.round(self.lat * 1e6).astype(np.int64), lon_e6=np.round(self.lon * 1e6).astype(np.int64),
-            household=self.household, opened_day=self.opened_day, drainage=self.drainage, vacant=self.vacant,
-            leak=self.leak, rollover=self.rollover, amr=self.amr, dials=self.dials, installed_us=self.installed_us,
-            initial_read=self.initial_read.astype(np.int64), debt_cents=self.debt_cents,
-            debt_periods=self.debt_periods, restricted=self.restricted, person_of_account=self.person_of_account,
-            persons=self.private_persons + self.institutions, institution_persons=self.institutions,
-            reading_value=self.reading_value, reading_us=self.reading_us, reading_source=self.source,
+            spec=self.spec,
+            cls=self.cls,
+            colonia=self.colonia,
+            sector=self.sector,
+            lat_e6=np.round(self.lat * 1e6).astype(np.int64),
+            lon_e6=np.round(self.lon * 1e6).astype(np.int64),
+            household=self.household,
+            opened_day=self.opened_day,
+            drainage=self.drainage,
+            vacant=self.vacant,
+            leak=self.leak,
+            rollover=self.rollover,
+            amr=self.amr,
+            dials=self.dials,
+            installed_us=self.installed_us,
+            initial_read=self.initial_read.astype(np.int64),
+            debt_cents=self.debt_cents,
+            debt_periods=self.debt_periods,
+            restricted=self.restricted,
+            person_of_account=self.person_of_account,
+            persons=self.private_persons + self.institutions,
+            institution_persons=self.institutions,
+            reading_value=self.reading_value,
+            reading_us=self.reading_us,
+            reading_source=self.source,
             reading_present=self.present,
         )
         names = [c.name for c in catalog.COLONIAS]
         ks = np.arange(self.spec.sectors)
         middle = (np.searchsorted(self.sector, ks) + np.searchsorted(self.sector, ks, side="right")) // 2
-        plan.sector_names = [f"Sector {plan.sector_code(k)} {names[self.colonia[middle[k]]]}"
-                             for k in range(self.spec.sectors)]
+        plan.sector_names = [
+            f"Sector {plan.sector_code(k)} {names[self.colonia[middle[k]]]}" for k in range(self.spec.sectors)
+        ]
         return plan
 
 

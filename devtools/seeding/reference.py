@@ -86,16 +86,30 @@ def upsert_tariffs(conn: psycopg.Connection[Any], schedules: list[TariffSchedule
         definition = _definition(schedule)
         stored = conn.execute(seed_sql.TARIFF_BY_NAME, (tenant_id, schedule.name)).fetchone()
         if stored is None:
-            conn.execute(seed_sql.INSERT_TARIFF, (tenant_id, schedule.name, schedule.tariff_class.value,
-                                                  schedule.effective_from, schedule.effective_to, Jsonb(definition)))
+            conn.execute(
+                seed_sql.INSERT_TARIFF,
+                (
+                    tenant_id,
+                    schedule.name,
+                    schedule.tariff_class.value,
+                    schedule.effective_from,
+                    schedule.effective_to,
+                    Jsonb(definition),
+                ),
+            )
             report.tariffs_inserted.append(schedule.name)
             continue
         _, tariff_class, effective_from, effective_to, stored_definition = stored
         if (tariff_class, effective_from, effective_to, stored_definition) != (
-                schedule.tariff_class.value, schedule.effective_from, schedule.effective_to, definition):
+            schedule.tariff_class.value,
+            schedule.effective_from,
+            schedule.effective_to,
+            definition,
+        ):
             raise TariffConflict(
                 f"tariff schedule {schedule.name!r} (version 1) is stored with a different definition or validity;"
-                " publish the change as a new schedule instead of re-seeding")
+                " publish the change as a new schedule instead of re-seeding"
+            )
         report.tariffs_unchanged.append(schedule.name)
 
 

@@ -38,8 +38,15 @@ from devtools.seeding.plan import (
 
 Columns = dict[str, Encoded]
 ADDRESS_STREAM, ACOMETIDA_STREAM, METER_STREAM = 2, 3, 4
-BRAND_CODES = {"Cicasa": "CIC", "Itron": "ITR", "Elster": "ELS", "Badger Meter": "BAD", "Zenner": "ZEN",
-               "Sensus": "SEN", "Arad": "ARA"}
+BRAND_CODES = {
+    "Cicasa": "CIC",
+    "Itron": "ITR",
+    "Elster": "ELS",
+    "Badger Meter": "BAD",
+    "Zenner": "ZEN",
+    "Sensus": "SEN",
+    "Arad": "ARA",
+}
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,17 @@ def row_counts(plan: Plan) -> dict[str, int]:
     """Rows each table receives."""
     n = plan.accounts
     return {
-        "sectores_hidraulicos": plan.spec.sectors, "persons": plan.persons, "addresses": n, "tomas": n,
-        "acometidas": n + int(plan.drainage.sum()), "meters": n, "meter_installations": n, "accounts": n,
-        "adjustments": plan.debts, "account_movements": plan.debts, "meter_readings": plan.readings,
+        "sectores_hidraulicos": plan.spec.sectors,
+        "persons": plan.persons,
+        "addresses": n,
+        "tomas": n,
+        "acometidas": n + int(plan.drainage.sum()),
+        "meters": n,
+        "meter_installations": n,
+        "accounts": n,
+        "adjustments": plan.debts,
+        "account_movements": plan.debts,
+        "meter_readings": plan.readings,
     }
 
 
@@ -105,8 +120,9 @@ _COLONIA_NAMES = np.array([c.name for c in catalog.COLONIAS], dtype=object)
 _COLONIA_CPS = np.array([c.postal_code for c in catalog.COLONIAS], dtype=object)
 _COLONIA_MUNICIPALITIES = np.array([c.municipality for c in catalog.COLONIAS], dtype=object)
 _STREETS = np.array(catalog.STREETS, dtype=object)
-_INTERIORS = np.array(["A", "B", "C", "1", "2", "3", "Depto 1", "Depto 2", "Depto 4", "Local 1", "Local 2",
-                       "Local 5"], dtype=object)
+_INTERIORS = np.array(
+    ["A", "B", "C", "1", "2", "3", "Depto 1", "Depto 2", "Depto 4", "Local 1", "Local 2", "Local 5"], dtype=object
+)
 
 
 def addresses(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
@@ -120,7 +136,8 @@ def addresses(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
         interior = _INTERIORS[rng.integers(0, len(_INTERIORS), k)]
         interior[rng.random(k) >= interior_share] = None
         yield {
-            "id": bulk.int8(ids.addresses + np.arange(lo, hi)), "tenant_id": _tenant(plan, k),
+            "id": bulk.int8(ids.addresses + np.arange(lo, hi)),
+            "tenant_id": _tenant(plan, k),
             "street": bulk.text(_STREETS[rng.integers(0, len(_STREETS), k)].tolist()),
             "ext_number": bulk.text(["S/N" if s else str(e) for s, e in zip(no_number, ext, strict=True)]),
             "int_number": bulk.text(interior.tolist()),
@@ -137,10 +154,12 @@ _CLASS_NAMES = np.array(CLASSES, dtype=object)
 def tomas(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
     for _, lo, hi in _chunks(plan.accounts):
         k = hi - lo
-        numbers = np.concatenate([np.full((k, 1), ord("T"), np.uint8), bulk.digits(np.arange(lo + 1, hi + 1), 8)],
-                                 axis=1)
+        numbers = np.concatenate(
+            [np.full((k, 1), ord("T"), np.uint8), bulk.digits(np.arange(lo + 1, hi + 1), 8)], axis=1
+        )
         yield {
-            "id": bulk.int8(ids.tomas + np.arange(lo, hi)), "tenant_id": _tenant(plan, k),
+            "id": bulk.int8(ids.tomas + np.arange(lo, hi)),
+            "tenant_id": _tenant(plan, k),
             "toma_number": bulk.text_fixed(numbers),
             "address_id": bulk.int8(ids.addresses + np.arange(lo, hi)),
             "sector_id": bulk.int8(ids.sectores_hidraulicos + plan.sector[lo:hi].astype(np.int64)),
@@ -153,8 +172,13 @@ def tomas(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
         }
 
 
-_WATER_DIAMETERS = {DOMESTICO: (13,), SOCIAL: (13,), COMERCIAL: (13, 13, 19), INDUSTRIAL: (25, 38, 50),
-                    PUBLICO: (19, 25)}
+_WATER_DIAMETERS = {
+    DOMESTICO: (13,),
+    SOCIAL: (13,),
+    COMERCIAL: (13, 13, 19),
+    INDUSTRIAL: (25, 38, 50),
+    PUBLICO: (19, 25),
+}
 _WATER_MATERIALS = np.array(["PEAD", "Cobre", "Polietileno"], dtype=object)
 _SEWER_MATERIALS = np.array(["PVC", "Concreto"], dtype=object)
 
@@ -166,19 +190,24 @@ def acometidas(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
         k = hi - lo
         cls = plan.cls[lo:hi]
         pick = rng.integers(0, 3, k)
-        diameter = np.array([_WATER_DIAMETERS[int(c)][p % len(_WATER_DIAMETERS[int(c)])]
-                             for c, p in zip(cls, pick, strict=True)], dtype=np.int64)
+        diameter = np.array(
+            [_WATER_DIAMETERS[int(c)][p % len(_WATER_DIAMETERS[int(c)])] for c, p in zip(cls, pick, strict=True)],
+            dtype=np.int64,
+        )
         sewer = np.flatnonzero(plan.drainage[lo:hi])
         toma = ids.tomas + np.arange(lo, hi)
         installed = plan.opened_day[lo:hi]
         rows = k + len(sewer)
         yield {
-            "id": bulk.int8(next_id + np.arange(rows)), "tenant_id": _tenant(plan, rows),
+            "id": bulk.int8(next_id + np.arange(rows)),
+            "tenant_id": _tenant(plan, rows),
             "toma_id": bulk.int8(np.concatenate([toma, toma[sewer]])),
             "kind": bulk.text(["agua"] * k + ["drenaje"] * len(sewer)),
             "diameter_mm": bulk.int4(np.concatenate([diameter, np.where(cls[sewer] == INDUSTRIAL, 200, 150)])),
-            "material": bulk.text(_WATER_MATERIALS[rng.integers(0, 3, k)].tolist()
-                                  + _SEWER_MATERIALS[rng.integers(0, 2, len(sewer))].tolist()),
+            "material": bulk.text(
+                _WATER_MATERIALS[rng.integers(0, 3, k)].tolist()
+                + _SEWER_MATERIALS[rng.integers(0, 2, len(sewer))].tolist()
+            ),
             "installed_on": bulk.date(np.concatenate([installed, installed[sewer]])),
         }
         next_id += rows
@@ -192,13 +221,18 @@ def meters(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
         rng = rng_for(plan.spec.seed, METER_STREAM, number)
         k = hi - lo
         brand = rng.integers(0, len(_BRANDS), k)
-        year = (np.datetime64("2000-01-01", "D") + (plan.installed_us[lo:hi] // US_PER_DAY).astype("timedelta64[D]")
-                ).astype("datetime64[Y]").astype(np.int64) + 1970
-        serials = [f"{BRAND_CODES[_BRANDS[b]]}{y % 100:02d}{i + 1:08d}"
-                   for b, y, i in zip(brand, year, range(lo, hi), strict=True)]
+        year = (
+            np.datetime64("2000-01-01", "D") + (plan.installed_us[lo:hi] // US_PER_DAY).astype("timedelta64[D]")
+        ).astype("datetime64[Y]").astype(np.int64) + 1970
+        serials = [
+            f"{BRAND_CODES[_BRANDS[b]]}{y % 100:02d}{i + 1:08d}"
+            for b, y, i in zip(brand, year, range(lo, hi), strict=True)
+        ]
         yield {
-            "id": bulk.int8(ids.meters + np.arange(lo, hi)), "tenant_id": _tenant(plan, k),
-            "serial": bulk.text(serials), "brand": bulk.text(_BRANDS[brand].tolist()),
+            "id": bulk.int8(ids.meters + np.arange(lo, hi)),
+            "tenant_id": _tenant(plan, k),
+            "serial": bulk.text(serials),
+            "brand": bulk.text(_BRANDS[brand].tolist()),
             "dials": bulk.int2(plan.dials[lo:hi]),
         }
 
@@ -207,7 +241,8 @@ def meter_installations(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
     for _, lo, hi in _chunks(plan.accounts):
         k = hi - lo
         yield {
-            "id": bulk.int8(ids.meter_installations + np.arange(lo, hi)), "tenant_id": _tenant(plan, k),
+            "id": bulk.int8(ids.meter_installations + np.arange(lo, hi)),
+            "tenant_id": _tenant(plan, k),
             "meter_id": bulk.int8(ids.meters + np.arange(lo, hi)),
             "toma_id": bulk.int8(ids.tomas + np.arange(lo, hi)),
             "installed_at": bulk.timestamptz(plan.installed_us[lo:hi]),
@@ -217,16 +252,22 @@ def meter_installations(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
 
 def payment_references(lo: int, hi: int) -> np.ndarray:
     """12 digits: "10" + account number + Luhn check digit, as ASCII (n, 12)."""
-    body = np.concatenate([np.tile(np.frombuffer(catalog.PAYMENT_REFERENCE_PREFIX.encode(), np.uint8), (hi - lo, 1)),
-                           account_numbers(lo, hi)], axis=1)
+    body = np.concatenate(
+        [
+            np.tile(np.frombuffer(catalog.PAYMENT_REFERENCE_PREFIX.encode(), np.uint8), (hi - lo, 1)),
+            account_numbers(lo, hi),
+        ],
+        axis=1,
+    )
     return np.concatenate([body, (48 + luhn_check_digits(body - 48)).astype(np.uint8)[:, None]], axis=1)
 
 
 def clabes(lo: int, hi: int) -> np.ndarray:
     """18 digits: bank 646 (STP) + plaza 180 + "7" + 10-digit account sequence + check digit, as ASCII (n, 18)."""
     prefix = (catalog.CLABE_BANK + catalog.CLABE_PLAZA + catalog.CLABE_PREFIX).encode()
-    body = np.concatenate([np.tile(np.frombuffer(prefix, np.uint8), (hi - lo, 1)),
-                           bulk.digits(np.arange(lo + 1, hi + 1), 10)], axis=1)
+    body = np.concatenate(
+        [np.tile(np.frombuffer(prefix, np.uint8), (hi - lo, 1)), bulk.digits(np.arange(lo + 1, hi + 1), 10)], axis=1
+    )
     return np.concatenate([body, (48 + clabe_check_digits(body - 48)).astype(np.uint8)[:, None]], axis=1)
 
 
@@ -234,7 +275,8 @@ def accounts(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
     for _, lo, hi in _chunks(plan.accounts):
         k = hi - lo
         yield {
-            "id": bulk.int8(ids.accounts + np.arange(lo, hi)), "tenant_id": _tenant(plan, k),
+            "id": bulk.int8(ids.accounts + np.arange(lo, hi)),
+            "tenant_id": _tenant(plan, k),
             "account_number": bulk.text_fixed(account_numbers(lo, hi)),
             "person_id": bulk.int8(ids.persons + plan.person_of_account[lo:hi]),
             "toma_id": bulk.int8(ids.tomas + np.arange(lo, hi)),
@@ -264,7 +306,8 @@ def adjustments(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
     numbers = [n.decode() for n in account_numbers(0, plan.accounts)[debtors].view("S9").ravel()]
     periods = plan.debt_periods[debtors]
     yield {
-        "id": bulk.int8(ids.adjustments + np.arange(k)), "tenant_id": _tenant(plan, k),
+        "id": bulk.int8(ids.adjustments + np.arange(k)),
+        "tenant_id": _tenant(plan, k),
         "account_id": bulk.int8(ids.accounts + debtors),
         "amount": bulk.numeric(plan.debt_cents[debtors], 2),
         "reason": bulk.text([f"Saldo inicial migrado: adeudo de {p} periodo{'s' if p > 1 else ''}" for p in periods]),
@@ -280,8 +323,10 @@ def account_movements(plan: Plan, ids: IdBlocks) -> Iterator[Columns]:
     if not k:
         return
     yield {
-        "id": bulk.int8(ids.account_movements + np.arange(k)), "tenant_id": _tenant(plan, k),
-        "account_id": bulk.int8(ids.accounts + debtors), "kind": bulk.text_const("adjustment", k),
+        "id": bulk.int8(ids.account_movements + np.arange(k)),
+        "tenant_id": _tenant(plan, k),
+        "account_id": bulk.int8(ids.accounts + debtors),
+        "kind": bulk.text_const("adjustment", k),
         "amount": bulk.numeric(plan.debt_cents[debtors], 2),
         "source_type": bulk.text_const("adjustment", k),
         "source_id": bulk.int8(ids.adjustments + np.arange(k)),
@@ -315,8 +360,10 @@ def readings(plan: Plan, ids: IdBlocks, month_index: int, first_id: int) -> Iter
             continue
         read_us = plan.reading_us[rows, month_index]
         yield {
-            "id": bulk.int8(next_id + np.arange(k)), "tenant_id": _tenant(plan, k),
-            "meter_id": bulk.int8(ids.meters + rows), "account_id": bulk.int8(ids.accounts + rows),
+            "id": bulk.int8(next_id + np.arange(k)),
+            "tenant_id": _tenant(plan, k),
+            "meter_id": bulk.int8(ids.meters + rows),
+            "account_id": bulk.int8(ids.accounts + rows),
             "read_at": bulk.timestamptz(read_us),
             "value": bulk.numeric(plan.reading_value[rows, month_index], 3),
             "source": bulk.text_const(SOURCES[code], k),

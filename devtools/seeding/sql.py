@@ -40,8 +40,18 @@ ENSURE_READING_PARTITIONS: Final = "SELECT ensure_month_partitions('meter_readin
 # references any of them (found through pg_constraint, so tables added by later migrations are included).
 # Reference data is never emptied: a protected table in that set makes the reset fail instead.
 RESET_ROOTS: Final = (
-    "sectores_hidraulicos", "persons", "addresses", "tomas", "acometidas", "meters", "meter_installations",
-    "accounts", "adjustments", "account_movements", "meter_readings", "billing_runs",
+    "sectores_hidraulicos",
+    "persons",
+    "addresses",
+    "tomas",
+    "acometidas",
+    "meters",
+    "meter_installations",
+    "accounts",
+    "adjustments",
+    "account_movements",
+    "meter_readings",
+    "billing_runs",
 )
 RESET_PROTECTED: Final = frozenset({"tenants", "users", "api_clients", "tariff_schedules", "folio_series"})
 REFERENCING_CLOSURE: Final = """

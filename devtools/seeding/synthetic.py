@@ -93,9 +93,11 @@ class SeedReport:
         return sum(load.rows for load in self.loads if load.table == table)
 
     def summary(self) -> str:
-        lines = [f"synthetic seed: {self.spec.accounts:,} accounts, {self.spec.sectors} sectors, {self.spec.months}"
-                 f" months (seed {self.spec.seed}) in {self.total_seconds:.1f} s"
-                 f" (plan {self.plan_seconds:.1f} s, setup {self.setup_seconds:.1f} s)"]
+        lines = [
+            f"synthetic seed: {self.spec.accounts:,} accounts, {self.spec.sectors} sectors, {self.spec.months}"
+            f" months (seed {self.spec.seed}) in {self.total_seconds:.1f} s"
+            f" (plan {self.plan_seconds:.1f} s, setup {self.setup_seconds:.1f} s)"
+        ]
         by_table: dict[str, list[TableLoad]] = {}
         for load in self.loads:
             by_table.setdefault(load.table, []).append(load)
@@ -121,8 +123,11 @@ def reset_order(conn: psycopg.Connection[Any]) -> list[str]:
     protected = sorted(seed_sql.RESET_PROTECTED.intersection(tables))
     if protected:
         raise ResetImpossible(f"reset would empty reference tables {protected}: they reference seeded tables")
-    edges = [(child, parent) for child, parent in conn.execute(seed_sql.FOREIGN_KEY_EDGES, (tables, tables))
-             if child != parent]
+    edges = [
+        (child, parent)
+        for child, parent in conn.execute(seed_sql.FOREIGN_KEY_EDGES, (tables, tables))
+        if child != parent
+    ]
     order: list[str] = []
     remaining = set(tables)
     while remaining:
@@ -136,15 +141,21 @@ def reset_order(conn: psycopg.Connection[Any]) -> list[str]:
 
 def _reset(conn: psycopg.Connection[Any], tenant_id: str) -> None:
     tables = reset_order(conn)
-    others = [table for table in tables
-              if conn.execute(sql.SQL(seed_sql.OTHER_TENANT_ROWS).format(table=sql.Identifier(table)),
-                              (tenant_id,)).fetchone() == (True,)]
+    others = [
+        table
+        for table in tables
+        if conn.execute(
+            sql.SQL(seed_sql.OTHER_TENANT_ROWS).format(table=sql.Identifier(table)), (tenant_id,)
+        ).fetchone()
+        == (True,)
+    ]
     if others:
         for table in tables:
             conn.execute(sql.SQL(seed_sql.DELETE_TENANT_ROWS).format(table=sql.Identifier(table)), (tenant_id,))
     else:
-        conn.execute(sql.SQL(seed_sql.TRUNCATE_TABLES).format(
-            tables=sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+        conn.execute(
+            sql.SQL(seed_sql.TRUNCATE_TABLES).format(tables=sql.SQL(", ").join(sql.Identifier(t) for t in tables))
+        )
 
 
 def _precheck(owner_url: str, spec: SyntheticSpec, *, reset: bool) -> None:
@@ -156,7 +167,8 @@ def _precheck(owner_url: str, spec: SyntheticSpec, *, reset: bool) -> None:
         if existing and existing[0] and not reset:
             raise TenantAlreadySeeded(
                 f"tenant {spec.tenant_id} already has {existing[0]:,} accounts; use --reset to replace its"
-                " customer data with a new synthetic seed")
+                " customer data with a new synthetic seed"
+            )
 
 
 def _setup(owner_url: str, plan: Plan, *, reset: bool) -> IdBlocks:
@@ -172,19 +184,24 @@ def _setup(owner_url: str, plan: Plan, *, reset: bool) -> IdBlocks:
                 if not reset:
                     raise TenantAlreadySeeded(
                         f"tenant {spec.tenant_id} already has {existing[0]:,} accounts; use --reset to replace its"
-                        " customer data with a new synthetic seed")
+                        " customer data with a new synthetic seed"
+                    )
                 _reset(conn, spec.tenant_id)
         with conn.transaction():
             conn.execute(seed_sql.ENSURE_READING_PARTITIONS, (spec.first_month, spec.end_month))
         with conn.transaction():
-            conn.execute(sql.SQL(seed_sql.LOCK_FOR_RESERVATION).format(
-                tables=sql.SQL(", ").join(sql.Identifier(t) for t in counts)))
+            conn.execute(
+                sql.SQL(seed_sql.LOCK_FOR_RESERVATION).format(
+                    tables=sql.SQL(", ").join(sql.Identifier(t) for t in counts)
+                )
+            )
             first = {table: bulk.reserve_ids(conn, table, n) for table, n in counts.items()}
     return IdBlocks(**first)
 
 
-def _timed_copy(conn: psycopg.Connection[Any], table: str, chunks: Iterable[rows.Columns],
-                progress: Progress | None) -> TableLoad:
+def _timed_copy(
+    conn: psycopg.Connection[Any], table: str, chunks: Iterable[rows.Columns], progress: Progress | None
+) -> TableLoad:
     started = time.perf_counter()
     n = bulk.copy_chunks(conn, table, chunks)
     load = TableLoad(table=table, rows=n, seconds=time.perf_counter() - started)
@@ -200,8 +217,9 @@ def _check_still_empty(conn: psycopg.Connection[Any], tenant_id: str) -> None:
 
 
 @contextlib.contextmanager
-def deferred_foreign_keys(conn: psycopg.Connection[Any], tables: list[str],
-                          progress: Progress | None = None) -> Iterator[list[TableLoad]]:
+def deferred_foreign_keys(
+    conn: psycopg.Connection[Any], tables: list[str], progress: Progress | None = None
+) -> Iterator[list[TableLoad]]:
     """Drop the foreign keys of `tables`, yield, then re-add them exactly as they were (validated).
 
     Must run inside the caller's transaction: a failure anywhere rolls the drop back too, so the schema never
@@ -217,22 +235,27 @@ def deferred_foreign_keys(conn: psycopg.Connection[Any], tables: list[str],
     yield timing
     started = time.perf_counter()
     for table, name, definition in keys:
-        conn.execute(sql.SQL(seed_sql.ADD_CONSTRAINT).format(
-            table=sql.Identifier(table), name=sql.Identifier(name), definition=sql.SQL(definition)))
+        conn.execute(
+            sql.SQL(seed_sql.ADD_CONSTRAINT).format(
+                table=sql.Identifier(table), name=sql.Identifier(name), definition=sql.SQL(definition)
+            )
+        )
     timing.append(TableLoad(table="(validate foreign keys)", rows=len(keys), seconds=time.perf_counter() - started))
     _say(progress, f"  {len(keys)} foreign keys re-added and validated in {timing[0].seconds:.1f} s")
 
 
-def load_entities(conn: psycopg.Connection[Any], plan: Plan, ids: IdBlocks,
-                  progress: Progress | None = None) -> list[TableLoad]:
+def load_entities(
+    conn: psycopg.Connection[Any], plan: Plan, ids: IdBlocks, progress: Progress | None = None
+) -> list[TableLoad]:
     """COPY every entity table in the current transaction, with their foreign keys checked once at the end."""
     with deferred_foreign_keys(conn, [table for table, _ in ENTITY_LOADS], progress) as validation:
         loads = [_timed_copy(conn, table, build(plan, ids), progress) for table, build in ENTITY_LOADS]
     return loads + validation
 
 
-def load_readings(conn: psycopg.Connection[Any], plan: Plan, ids: IdBlocks,
-                  progress: Progress | None = None) -> list[TableLoad]:
+def load_readings(
+    conn: psycopg.Connection[Any], plan: Plan, ids: IdBlocks, progress: Progress | None = None
+) -> list[TableLoad]:
     loads = []
     first_id = ids.meter_readings
     for k, (month, count) in enumerate(zip(plan.spec.month_starts, rows.readings_per_month(plan), strict=True)):
@@ -242,8 +265,7 @@ def load_readings(conn: psycopg.Connection[Any], plan: Plan, ids: IdBlocks,
     return loads
 
 
-def _readings_worker(owner_url: str, plan: Plan, ids: IdBlocks, pipe: PipeEnd,
-                     progress: Progress | None) -> None:
+def _readings_worker(owner_url: str, plan: Plan, ids: IdBlocks, pipe: PipeEnd, progress: Progress | None) -> None:
     """Forked child: load the reads, report, then commit or roll back as the parent says."""
     try:
         with psycopg.connect(owner_url) as conn:
@@ -264,8 +286,9 @@ def _readings_worker(owner_url: str, plan: Plan, ids: IdBlocks, pipe: PipeEnd,
 def _load_parallel(owner_url: str, plan: Plan, ids: IdBlocks, progress: Progress | None) -> list[TableLoad]:
     context = multiprocessing.get_context("fork")
     parent_end, child_end = context.Pipe()
-    worker = context.Process(target=_readings_worker, args=(owner_url, plan, ids, child_end, progress),
-                             name="seed-readings", daemon=True)
+    worker = context.Process(
+        target=_readings_worker, args=(owner_url, plan, ids, child_end, progress), name="seed-readings", daemon=True
+    )
     worker.start()
     child_end.close()
     loads: list[TableLoad] = []
@@ -284,8 +307,7 @@ def _load_parallel(owner_url: str, plan: Plan, ids: IdBlocks, progress: Progress
         parent_end.send("commit")
         status, payload = parent_end.recv()
         if status != "committed":
-            raise SeedFailed(f"entities committed but meter readings failed to commit ({payload});"
-                             " re-run with --reset")
+            raise SeedFailed(f"entities committed but meter readings failed to commit ({payload}); re-run with --reset")
         return loads
     except BaseException:
         with contextlib.suppress(OSError):  # a worker already gone has nothing left to roll back
@@ -299,16 +321,20 @@ def _load_parallel(owner_url: str, plan: Plan, ids: IdBlocks, progress: Progress
         parent_end.close()
 
 
-def seed_synthetic(owner_url: str, spec: SyntheticSpec, *, reset: bool = False, parallel: bool = True,
-                   progress: Progress | None = None) -> SeedReport:
+def seed_synthetic(
+    owner_url: str, spec: SyntheticSpec, *, reset: bool = False, parallel: bool = True, progress: Progress | None = None
+) -> SeedReport:
     """Generate and load the synthetic utility described by `spec` (see the module docstring)."""
     started = time.perf_counter()
     report = SeedReport(spec=spec, reset=reset)
     _precheck(owner_url, spec, reset=reset)
     plan = build_plan(spec)
     report.plan_seconds = time.perf_counter() - started
-    _say(progress, f"plan ready in {report.plan_seconds:.1f} s: {spec.accounts:,} accounts,"
-                   f" {plan.readings:,} meter reads, {plan.debts:,} opening debts")
+    _say(
+        progress,
+        f"plan ready in {report.plan_seconds:.1f} s: {spec.accounts:,} accounts,"
+        f" {plan.readings:,} meter reads, {plan.debts:,} opening debts",
+    )
     setup_started = time.perf_counter()
     ids = _setup(owner_url, plan, reset=reset)
     report.setup_seconds = time.perf_counter() - setup_started

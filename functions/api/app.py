@@ -27,8 +27,14 @@ def create_app() -> FastAPI:
     for router in routes.all_routers():
         app.include_router(router)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-                           allow_headers=["*"], expose_headers=["X-Correlation-ID"])
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_REQUEST_BYTES,
-                       front_door_id=settings.FRONT_DOOR_ID)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Correlation-ID"],
+        )
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.MAX_REQUEST_BYTES, front_door_id=settings.FRONT_DOOR_ID
+    )
     return app

@@ -33,8 +33,12 @@ def check_front_door(request: Request) -> None:
 
 def too_many(ip: str) -> ProblemError:
     retry = ratelimit.failed_auth.retry_after(ip)
-    return ProblemError(429, "too_many_attempts", "Demasiados intentos de autenticación fallidos; espere un momento.",
-                        headers={"Retry-After": str(retry)})
+    return ProblemError(
+        429,
+        "too_many_attempts",
+        "Demasiados intentos de autenticación fallidos; espere un momento.",
+        headers={"Retry-After": str(retry)},
+    )
 
 
 def authenticate(request: Request, *, bearer: str | None, api_key: str | None) -> Principal:
@@ -51,5 +55,6 @@ def authenticate(request: Request, *, bearer: str | None, api_key: str | None) -
     except Unauthenticated as error:
         ratelimit.failed_auth.hit(ip)
         raise ProblemError(401, error.code, error.detail_es, headers=WWW_AUTHENTICATE) from error
-    raise ProblemError(401, "authentication_required", "Se requiere un token Bearer o una clave de API.",
-                       headers=WWW_AUTHENTICATE)
+    raise ProblemError(
+        401, "authentication_required", "Se requiere un token Bearer o una clave de API.", headers=WWW_AUTHENTICATE
+    )

@@ -13,13 +13,17 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from functions.api.auth import authenticate
 from shared.application.access.principal import Principal
 
-_bearer = HTTPBearer(auto_error=False, description="JWT firmado por SUPRA (roles: customer, operator, "
-                                                   "billing_admin, admin)")
+_bearer = HTTPBearer(
+    auto_error=False, description="JWT firmado por SUPRA (roles: customer, operator, billing_admin, admin)"
+)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Clave de API de una integración")
 
-async def current_principal(request: Request,
-                            bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
-                            api_key: Annotated[str | None, Depends(_api_key)] = None) -> Principal:
+
+async def current_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    api_key: Annotated[str | None, Depends(_api_key)] = None,
+) -> Principal:
     """Bearer tokens are verified on the event loop (CPU only; the tenant slug is resolved once per process);
     API keys need a database lookup, so they are verified in the thread pool."""
     if bearer is None and api_key:
@@ -29,9 +33,16 @@ async def current_principal(request: Request,
 
 Caller = Annotated[Principal, Depends(current_principal)]
 
-IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-    description="Same key, same response: a retried POST never creates twice")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Same key, same response: a retried POST never creates twice",
+    ),
+]
 
 
 MAX_ID = 2**63 - 1

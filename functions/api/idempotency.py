@@ -23,11 +23,25 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def create(p: Principal, *, key: str | None, method: str, path: str, body: Any, model: type[BaseModel],
-           action: Callable[[], Any], status_code: int = 201) -> JSONResponse:
+def create(
+    p: Principal,
+    *,
+    key: str | None,
+    method: str,
+    path: str,
+    body: Any,
+    model: type[BaseModel],
+    action: Callable[[], Any],
+    status_code: int = 201,
+) -> JSONResponse:
     """Run `action` (a use case call) once per (caller, key); return its result rendered with `model`."""
-    answer = idempotency.create_once(principal=p, key=key, request_hash=fingerprint(method, path, body),
-                                     status=status_code, create=action,
-                                     render=lambda result: jsonable_encoder(model.model_validate(result)))
+    answer = idempotency.create_once(
+        principal=p,
+        key=key,
+        request_hash=fingerprint(method, path, body),
+        status=status_code,
+        create=action,
+        render=lambda result: jsonable_encoder(model.model_validate(result)),
+    )
     headers = {REPLAY_HEADER: "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)

@@ -24,7 +24,8 @@ class RequestContextMiddleware:
 
     def _refusal(self, headers: dict[bytes, bytes]) -> Any:
         if self.front_door_id and not hmac.compare_digest(
-                headers.get(b"x-azure-fdid", b"").decode("latin-1"), self.front_door_id):
+            headers.get(b"x-azure-fdid", b"").decode("latin-1"), self.front_door_id
+        ):
             return problem_response(403, "front_door_required", "La solicitud debe llegar a través de Front Door.")
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
@@ -55,8 +56,9 @@ class RequestContextMiddleware:
                 if state["too_large"]:  # the app answered a truncated body: answer 413 instead
                     if message["type"] == "http.response.start":
                         response = self._too_large()
-                        await send_with_id({"type": "http.response.start", "status": 413,
-                                            "headers": response.raw_headers})
+                        await send_with_id(
+                            {"type": "http.response.start", "status": 413, "headers": response.raw_headers}
+                        )
                         await send({"type": "http.response.body", "body": response.body})
                     return
                 await send_with_id(message)

@@ -50,8 +50,9 @@ def after_id(cursor: str | None) -> int | None:
     return value[0]
 
 
-def page(rows: list[dict[str, Any]], limit: int,
-         position: Callable[[dict[str, Any]], Sequence[Any]] = lambda r: [r["id"]]) -> dict[str, Any]:
+def page(
+    rows: list[dict[str, Any]], limit: int, position: Callable[[dict[str, Any]], Sequence[Any]] = lambda r: [r["id"]]
+) -> dict[str, Any]:
     """Rows were fetched with `limit + 1`: the extra row only says there is a next page."""
     items = rows[:limit]
     more = len(rows) > limit

@@ -41,9 +41,20 @@ PAYMENT_EVENTS = frozenset({"order.paid", "charge.paid"})
 REFUND_EVENTS = frozenset({"charge.refunded", "order.refunded", "order.partially_refunded"})
 REVERSAL_EVENTS = frozenset({"charge.reversed"})
 CHARGEBACK_EVENTS = frozenset({"charge.chargeback", "order.charged_back", "chargeback.created"})
-NO_MONEY_EVENTS = frozenset({"order.pending_payment", "order.expired", "order.created", "order.canceled",
-                             "order.declined", "charge.created", "charge.pending_confirmation", "charge.expired",
-                             "charge.declined", "webhook_ping"})
+NO_MONEY_EVENTS = frozenset(
+    {
+        "order.pending_payment",
+        "order.expired",
+        "order.created",
+        "order.canceled",
+        "order.declined",
+        "charge.created",
+        "charge.pending_confirmation",
+        "charge.expired",
+        "charge.declined",
+        "webhook_ping",
+    }
+)
 
 
 class MalformedConektaEvent(MalformedProviderEvent):
@@ -144,10 +155,15 @@ def _payment(charge: dict[str, Any], metadata: dict[str, Any], created: datetime
         numeric_reference=_str(method.get("reference_number")),
         payer_name=_str(method.get("issuing_account_holder_name")),
     )
-    return PaymentFact(provider=PROVIDER, provider_payment_id=charge_id, channel=_channel(method),
-                       amount=_cents(charge.get("amount"), "amount"),
-                       paid_at=_epoch(charge.get("paid_at"), created), hints=hints,
-                       currency=str(charge.get("currency") or "MXN").upper())
+    return PaymentFact(
+        provider=PROVIDER,
+        provider_payment_id=charge_id,
+        channel=_channel(method),
+        amount=_cents(charge.get("amount"), "amount"),
+        paid_at=_epoch(charge.get("paid_at"), created),
+        hints=hints,
+        currency=str(charge.get("currency") or "MXN").upper(),
+    )
 
 
 def _refund_facts(obj: dict[str, Any], created: datetime) -> list[ProviderFact]:
@@ -162,9 +178,16 @@ def _refund_facts(obj: dict[str, Any], created: datetime) -> list[ProviderFact]:
         if not listed and charge.get("status") in ("refunded", "partially_refunded"):
             facts.append(ReversalFact(PROVIDER, charge_id, f"{charge_id}:refund", "refund", None, created))
         for refund in listed:
-            facts.append(ReversalFact(PROVIDER, charge_id, str(refund["id"]), "refund",
-                                      _cents(refund.get("amount"), "refunds.amount"),
-                                      _epoch(refund.get("created_at"), created)))
+            facts.append(
+                ReversalFact(
+                    PROVIDER,
+                    charge_id,
+                    str(refund["id"]),
+                    "refund",
+                    _cents(refund.get("amount"), "refunds.amount"),
+                    _epoch(refund.get("created_at"), created),
+                )
+            )
     return facts
 
 
@@ -175,8 +198,11 @@ def _chargeback_facts(obj: dict[str, Any], created: datetime) -> list[ProviderFa
             raise MalformedConektaEvent("chargeback without 'charge'")
         amount = _cents(obj["amount"], "amount") if "amount" in obj else None
         return [ReversalFact(PROVIDER, charge_id, f"{charge_id}:chargeback", "chargeback", amount, created)]
-    return [ReversalFact(PROVIDER, cid, f"{cid}:chargeback", "chargeback", None, created)
-            for cid in (_str(c.get("id")) for c in _charges(obj)) if cid]
+    return [
+        ReversalFact(PROVIDER, cid, f"{cid}:chargeback", "chargeback", None, created)
+        for cid in (_str(c.get("id")) for c in _charges(obj))
+        if cid
+    ]
 
 
 def parse_event(payload: dict[str, Any]) -> list[ProviderFact]:
@@ -211,11 +237,20 @@ def parse_event(payload: dict[str, Any]) -> list[ProviderFact]:
 class ConektaClient:
     """Read-only client of the Conekta API used by reconciliation (GET /events)."""
 
-    def __init__(self, *, api_key: str, base_url: str = API_URL, timeout: float = 20.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport,
-                                  headers={"Accept": ACCEPT, "Authorization": f"Bearer {api_key}",
-                                           "Accept-Language": "es"})
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = API_URL,
+        timeout: float = 20.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": ACCEPT, "Authorization": f"Bearer {api_key}", "Accept-Language": "es"},
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -115,8 +115,13 @@ def get_blob(container: str, name: str) -> bytes:
 def ping(timeout_seconds: float = 2.0) -> None:
     """One cheap round trip to the queue service, no retries (raises when Storage is unreachable)."""
     service = queue_service()
-    probe = QueueServiceClient(account_url=service.url, credential=service.credential, retry_total=0,
-                               connection_timeout=timeout_seconds, read_timeout=timeout_seconds)
+    probe = QueueServiceClient(
+        account_url=service.url,
+        credential=service.credential,
+        retry_total=0,
+        connection_timeout=timeout_seconds,
+        read_timeout=timeout_seconds,
+    )
     next(iter(probe.list_queues(results_per_page=1)), None)
 
 

@@ -16,5 +16,6 @@ def ensure_partitions_ahead(*, today: date, months_ahead: int = 3) -> int:
     month_index = first.year * 12 + first.month - 1 + months_ahead + 1
     until = date(month_index // 12, month_index % 12 + 1, 1)
     with db.connection() as conn, conn.transaction():
-        return sum(q.ensure_month_partitions(conn, table=table, first=first, until=until)
-                   for table in PARTITIONED_TABLES)
+        return sum(
+            q.ensure_month_partitions(conn, table=table, first=first, until=until) for table in PARTITIONED_TABLES
+        )

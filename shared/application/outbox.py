@@ -16,8 +16,18 @@ from shared.domain.events import DomainEvent
 from shared.platform import context
 from shared.platform.metrics import outbox_events_relayed_total
 
-__all__ = ["Consumer", "DomainEvent", "MalformedEvent", "Publisher", "handle", "log_event", "record",
-           "register_consumers", "registered_consumers", "relay_pending"]
+__all__ = [
+    "Consumer",
+    "DomainEvent",
+    "MalformedEvent",
+    "Publisher",
+    "handle",
+    "log_event",
+    "record",
+    "register_consumers",
+    "registered_consumers",
+    "relay_pending",
+]
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +110,10 @@ def handle(envelope: dict[str, Any], *, now: datetime) -> int:
         raise MalformedEvent(f"not an event envelope: missing {exc}") from exc
     ran = 0
     with context.bound(correlation=envelope.get("correlation_id")):
-        subscribers = [*(c for c in _consumers if c.event_type == event_type),
-                       *(c for c in _consumers if c.event_type == "*")]
+        subscribers = [
+            *(c for c in _consumers if c.event_type == event_type),
+            *(c for c in _consumers if c.event_type == "*"),
+        ]
         for consumer in subscribers:
             with db.tenant_transaction(tenant_id) as conn:
                 if events.mark_processed(conn, tenant_id=tenant_id, consumer=consumer.name, event_key=key):
@@ -112,5 +124,8 @@ def handle(envelope: dict[str, Any], *, now: datetime) -> int:
 
 def log_event(conn: psycopg.Connection[Any], envelope: dict[str, Any], now: datetime) -> None:
     """Every event is logged once (the dedupe mark in processed_events is the durable trace)."""
-    log.info("domain event %s", envelope["type"], extra={"event_key": envelope["key"],
-                                                         "aggregate": envelope.get("aggregate")})
+    log.info(
+        "domain event %s",
+        envelope["type"],
+        extra={"event_key": envelope["key"], "aggregate": envelope.get("aggregate")},
+    )

@@ -142,25 +142,34 @@ class InvoiceLineRow(NamedTuple):
     trace: dict[str, Any]
 
 
-
-
 # ---------------------------------------------------------------- runs
 
-def upsert_run(conn: psycopg.Connection[Any], *, tenant_id: UUID, period: date, scope: str, instance_id: str,
-               started_by: str | None, correlation_id: str | None) -> BillingRun:
+
+def upsert_run(
+    conn: psycopg.Connection[Any],
+    *,
+    tenant_id: UUID,
+    period: date,
+    scope: str,
+    instance_id: str,
+    started_by: str | None,
+    correlation_id: str | None,
+) -> BillingRun:
     """The run record for (tenant, period, scope): created once, returned as is afterwards."""
     conn.execute(
         """INSERT INTO billing_runs (tenant_id, period, scope, instance_id, started_by, correlation_id)
            VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, period, scope) DO NOTHING""",
-        (tenant_id, period, scope, instance_id, started_by, correlation_id))
+        (tenant_id, period, scope, instance_id, started_by, correlation_id),
+    )
     row = get_run_by_key(conn, period=period, scope=scope)
     assert row is not None
     return row
 
 
 def get_run_by_key(conn: psycopg.Connection[Any], *, period: date, scope: str) -> BillingRun | None:
-    return fetch_typed_one(conn, BillingRun, f"SELECT {RUN_COLUMNS} FROM billing_runs WHERE period = %s AND scope = %s",
-                           (period, scope))
+    return fetch_typed_one(
+        conn, BillingRun, f"SELECT {RUN_COLUMNS} FROM billing_runs WHERE period = %s AND scope = %s", (period, scope)
+    )
 
 
 def get_run(conn: psycopg.Connection[Any], run_id: int) -> BillingRun | None:
@@ -173,15 +182,22 @@ def list_run_ids(conn: psycopg.Connection[Any], limit: int = 24) -> list[int]:
     return [int(r[0]) for r in cur.fetchall()]
 
 
-def mark_run(conn: psycopg.Connection[Any], run_id: int, *, status: str, error: str | None = None,
-             counters: dict[str, Any] | None = None) -> None:
+def mark_run(
+    conn: psycopg.Connection[Any],
+    run_id: int,
+    *,
+    status: str,
+    error: str | None = None,
+    counters: dict[str, Any] | None = None,
+) -> None:
     conn.execute(
         """UPDATE billing_runs SET status = %s, error = %s,
                counters = counters || %s,
                started_at = CASE WHEN %s = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
                completed_at = CASE WHEN %s IN ('completed', 'failed') THEN now() ELSE NULL END
            WHERE id = %s""",
-        (status, error, Jsonb(counters or {}), status, status, run_id))
+        (status, error, Jsonb(counters or {}), status, status, run_id),
+    )
 
 
 def set_total_accounts(conn: psycopg.Connection[Any], *, run_id: int, total: int) -> None:
@@ -196,22 +212,30 @@ def tariff_classes_without_schedule(conn: psycopg.Connection[Any], *, on: date, 
            WHERE a.status = 'active' AND (%s::text IS NULL OR s.code = %s)
              AND NOT EXISTS (SELECT 1 FROM tariff_schedules ts WHERE ts.tariff_class = a.tariff_class
                              AND ts.effective_from <= %s AND (ts.effective_to IS NULL OR ts.effective_to > %s))
-           ORDER BY 1""", (scope_sector, scope_sector, on, on))
+           ORDER BY 1""",
+        (scope_sector, scope_sector, on, on),
+    )
     return [r[0] for r in cur.fetchall()]
 
 
 def schedules_in_force(conn: psycopg.Connection[Any], *, on: date) -> dict[str, TariffInForce]:
-    rows = fetch_typed(conn, TariffInForce,
+    rows = fetch_typed(
+        conn,
+        TariffInForce,
         """SELECT DISTINCT ON (tariff_class) id, tariff_class, name, version, definition FROM tariff_schedules
            WHERE effective_from <= %s AND (effective_to IS NULL OR effective_to > %s)
-           ORDER BY tariff_class, effective_from DESC""", (on, on))
+           ORDER BY tariff_class, effective_from DESC""",
+        (on, on),
+    )
     return {r.tariff_class: r for r in rows}
 
 
 # ---------------------------------------------------------------- chunk plan
 
-def plan_chunks(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, chunk_size: int,
-                scope_sector: str | None) -> None:
+
+def plan_chunks(
+    conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, chunk_size: int, scope_sector: str | None
+) -> None:
     """Split the in-scope active accounts of each sector into id ranges of at most `chunk_size` accounts."""
     conn.execute(
         """INSERT INTO billing_chunks (tenant_id, run_id, sector_id, chunk_no, first_account, last_account, accounts)
@@ -222,52 +246,70 @@ def plan_chunks(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, 
                  JOIN sectores_hidraulicos s ON s.id = t.sector_id
                  WHERE a.status = 'active' AND (%s::text IS NULL OR s.code = %s)) x
            GROUP BY sector_id, chunk_no
-           ON CONFLICT DO NOTHING""", (tenant_id, run_id, chunk_size, scope_sector, scope_sector))
+           ON CONFLICT DO NOTHING""",
+        (tenant_id, run_id, chunk_size, scope_sector, scope_sector),
+    )
 
 
 def sector_plan(conn: psycopg.Connection[Any], run_id: int) -> list[SectorPlan]:
-    return fetch_typed(conn, SectorPlan,
+    return fetch_typed(
+        conn,
+        SectorPlan,
         """SELECT c.sector_id, s.code, count(*) AS chunks, sum(c.accounts)::int AS accounts,
                   count(*) FILTER (WHERE c.status = 'done') AS chunks_done,
                   coalesce(sum(c.accounts) FILTER (WHERE c.status = 'done'), 0)::int AS accounts_done
            FROM billing_chunks c JOIN sectores_hidraulicos s ON s.id = c.sector_id
-           WHERE c.run_id = %s GROUP BY c.sector_id, s.code ORDER BY s.code""", (run_id,))
+           WHERE c.run_id = %s GROUP BY c.sector_id, s.code ORDER BY s.code""",
+        (run_id,),
+    )
 
 
-def get_chunk(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_no: int,
-              lock: bool = False) -> Chunk | None:
+def get_chunk(
+    conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_no: int, lock: bool = False
+) -> Chunk | None:
     sql = """SELECT run_id, sector_id, chunk_no, first_account, last_account, accounts, status, counters
              FROM billing_chunks WHERE run_id = %s AND sector_id = %s AND chunk_no = %s"""
     return fetch_typed_one(conn, Chunk, sql + (" FOR UPDATE" if lock else ""), (run_id, sector_id, chunk_no))
 
 
-def complete_chunk(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_no: int,
-                   counters: dict[str, Any]) -> None:
+def complete_chunk(
+    conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, chunk_no: int, counters: dict[str, Any]
+) -> None:
     conn.execute(
         """UPDATE billing_chunks SET status = 'done', counters = %s, completed_at = now()
            WHERE run_id = %s AND sector_id = %s AND chunk_no = %s""",
-        (Jsonb(counters), run_id, sector_id, chunk_no))
-    conn.execute("UPDATE billing_runs SET accounts_done = accounts_done + %s WHERE id = %s",
-                 (counters.get("accounts", 0), run_id))
+        (Jsonb(counters), run_id, sector_id, chunk_no),
+    )
+    conn.execute(
+        "UPDATE billing_runs SET accounts_done = accounts_done + %s WHERE id = %s",
+        (counters.get("accounts", 0), run_id),
+    )
 
 
 def run_totals(conn: psycopg.Connection[Any], run_id: int) -> RunTotals:
-    row = fetch_typed_one(conn, RunTotals,
+    row = fetch_typed_one(
+        conn,
+        RunTotals,
         """SELECT count(*)::int AS invoices,
                   count(*) FILTER (WHERE estimated)::int AS estimated,
                   count(*) FILTER (WHERE status = 'held')::int AS held,
                   count(*) FILTER (WHERE status = 'issued')::int AS issued,
                   coalesce(sum(total), 0) AS total_billed,
                   coalesce(sum(consumption_m3), 0) AS m3_billed
-           FROM invoices WHERE billing_run_id = %s""", (run_id,))
+           FROM invoices WHERE billing_run_id = %s""",
+        (run_id,),
+    )
     assert row is not None
     return row
 
 
 # ---------------------------------------------------------------- chunk inputs
 
+
 def chunk_accounts(conn: psycopg.Connection[Any], *, sector_id: int, first: int, last: int) -> list[ChunkAccount]:
-    return fetch_typed(conn, ChunkAccount,
+    return fetch_typed(
+        conn,
+        ChunkAccount,
         """SELECT a.id, a.tariff_class, s.code AS sector, m.dials, mi.installed_at::date AS installed_on,
                   mi.initial_read, mi.meter_id
            FROM accounts a JOIN tomas t ON t.id = a.toma_id
@@ -277,37 +319,48 @@ def chunk_accounts(conn: psycopg.Connection[Any], *, sector_id: int, first: int,
                               ORDER BY installed_at DESC LIMIT 1) mi ON true
            LEFT JOIN meters m ON m.id = mi.meter_id
            WHERE t.sector_id = %s AND a.id BETWEEN %s AND %s AND a.status = 'active'
-           ORDER BY a.id""", (sector_id, first, last))
+           ORDER BY a.id""",
+        (sector_id, first, last),
+    )
 
 
-def chunk_reads(conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: datetime,
-                until: datetime) -> list[ChunkRead]:
+def chunk_reads(
+    conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: datetime, until: datetime
+) -> list[ChunkRead]:
     """Reads in [since, until), oldest first per account (tuples made into ChunkRead at C speed: hot path)."""
     cur = conn.execute(
         """SELECT account_id, meter_id, (read_at AT TIME ZONE %s)::date, value, status, exception_codes, source
            FROM meter_readings
            WHERE account_id = ANY(%s) AND read_at >= %s AND read_at < %s AND status <> 'rejected'
-           ORDER BY account_id, read_at""", (UTILITY_TZ_NAME, list(account_ids), since, until))
+           ORDER BY account_id, read_at""",
+        (UTILITY_TZ_NAME, list(account_ids), since, until),
+    )
     return list(map(ChunkRead._make, cur.fetchall()))
 
 
-def chunk_prior_bills(conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: date,
-                      before: date) -> list[ChunkPriorBill]:
+def chunk_prior_bills(
+    conn: psycopg.Connection[Any], *, account_ids: Sequence[int], since: date, before: date
+) -> list[ChunkPriorBill]:
     cur = conn.execute(
         """SELECT account_id, period, consumption_m3, estimated FROM invoices
            WHERE account_id = ANY(%s) AND period >= %s AND period < %s AND status <> 'cancelled'
-           ORDER BY account_id, period""", (list(account_ids), since, before))
+           ORDER BY account_id, period""",
+        (list(account_ids), since, before),
+    )
     return list(map(ChunkPriorBill._make, cur.fetchall()))
 
 
 def chunk_balances(conn: psycopg.Connection[Any], *, account_ids: Sequence[int]) -> dict[int, Decimal]:
     cur = conn.execute(
         """SELECT account_id, sum(amount) FROM account_movements WHERE account_id = ANY(%s)
-           GROUP BY account_id""", (list(account_ids),))
+           GROUP BY account_id""",
+        (list(account_ids),),
+    )
     return {int(a): Decimal(b) for a, b in cur.fetchall()}
 
 
 # ---------------------------------------------------------------- chunk writes
+
 
 def _copy_text(value: Any) -> str:
     """A value in COPY text format (numbers need no escaping; text escapes backslash, tab and newlines)."""
@@ -321,20 +374,29 @@ def _copy_text(value: Any) -> str:
     return text
 
 
-def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: int, period: date,
-                   invoices: Sequence[InvoiceRow], lines: Sequence[InvoiceLineRow]) -> tuple[int, int]:
+def write_invoices(
+    conn: psycopg.Connection[Any],
+    *,
+    tenant_id: UUID,
+    run_id: int,
+    period: date,
+    invoices: Sequence[InvoiceRow],
+    lines: Sequence[InvoiceLineRow],
+) -> tuple[int, int]:
     """COPY drafts into temp tables, then insert the ones whose (account, period) has no invoice yet, with their
     lines, in one statement. Returns (invoices inserted, lines inserted). Existing invoices are never touched."""
     conn.execute(
         """CREATE TEMP TABLE IF NOT EXISTS tmp_invoices (
                account_id bigint, status text, consumption_m3 numeric, estimated boolean, exception_codes text[],
                subtotal numeric, tax_total numeric, total numeric, previous_balance numeric, held_reason text
-           ) ON COMMIT DELETE ROWS""")
+           ) ON COMMIT DELETE ROWS"""
+    )
     conn.execute(
         """CREATE TEMP TABLE IF NOT EXISTS tmp_lines (
                account_id bigint, line_no smallint, code text, description text, quantity numeric,
                unit_price numeric, amount numeric, tax_rate numeric, tax_amount numeric, trace jsonb
-           ) ON COMMIT DELETE ROWS""")
+           ) ON COMMIT DELETE ROWS"""
+    )
     buf = io.StringIO()
     for r in invoices:  # the fields in InvoiceRow order, exception_codes (5th) as a text[] literal
         codes = "{" + ",".join(r.exception_codes) + "}"
@@ -365,7 +427,8 @@ def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: in
                FROM tmp_lines l JOIN ins USING (account_id)
                RETURNING 1)
            SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM lines)""",
-        (tenant_id, period, run_id, tenant_id))
+        (tenant_id, period, run_id, tenant_id),
+    )
     row = cur.fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
@@ -373,19 +436,25 @@ def write_invoices(conn: psycopg.Connection[Any], *, tenant_id: UUID, run_id: in
 
 # ---------------------------------------------------------------- review and issue
 
+
 def held_invoices(conn: psycopg.Connection[Any], run_id: int, limit: int = 100) -> list[Row]:
     """Held invoices as the API lists them (passed through to JSON)."""
-    return fetch_all(conn,
+    return fetch_all(
+        conn,
         """SELECT i.id, i.account_id, a.account_number, i.exception_codes, i.held_reason, i.consumption_m3,
                   i.estimated, i.total
            FROM invoices i JOIN accounts a ON a.id = i.account_id
            WHERE i.billing_run_id = %(run)s AND i.status = 'held' ORDER BY i.id LIMIT %(limit)s""",
-        {"run": run_id, "limit": limit})
+        {"run": run_id, "limit": limit},
+    )
 
 
-def set_invoice_status(conn: psycopg.Connection[Any], *, invoice_id: int, from_status: str, to_status: str,
-                       reviewed_by: str) -> bool:
+def set_invoice_status(
+    conn: psycopg.Connection[Any], *, invoice_id: int, from_status: str, to_status: str, reviewed_by: str
+) -> bool:
     cur = conn.execute(
         """UPDATE invoices SET status = %s, reviewed_by = %s, reviewed_at = now()
-           WHERE id = %s AND status = %s""", (to_status, reviewed_by, invoice_id, from_status))
+           WHERE id = %s AND status = %s""",
+        (to_status, reviewed_by, invoice_id, from_status),
+    )
     return cur.rowcount == 1

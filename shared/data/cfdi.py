@@ -24,10 +24,13 @@ ACTIONABLE = ("pending", "signed", "failed_retryable")  # an Ingreso in these st
 
 # ---------------------------------------------------------------- tenant
 
+
 def tenant_fiscal(conn: psycopg.Connection[Any], tenant_id: UUID | str) -> Row:
     row = fetch_one(
-        conn, "SELECT id, slug, name, rfc, fiscal_name, regimen_fiscal, postal_code, config FROM tenants "
-              "WHERE id = %(id)s", {"id": str(tenant_id)})
+        conn,
+        "SELECT id, slug, name, rfc, fiscal_name, regimen_fiscal, postal_code, config FROM tenants WHERE id = %(id)s",
+        {"id": str(tenant_id)},
+    )
     if row is None:
         raise LookupError(f"tenant {tenant_id} not found")
     return row
@@ -35,13 +38,16 @@ def tenant_fiscal(conn: psycopg.Connection[Any], tenant_id: UUID | str) -> Row:
 
 # ---------------------------------------------------------------- run record
 
+
 def begin_round(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, run_id: int) -> int:
     """Start a new stamping round for the run; returns the round number (1 for the first)."""
     row = conn.execute(
         """INSERT INTO cfdi_stamp_runs (tenant_id, billing_run_id, rounds) VALUES (%s, %s, 1)
            ON CONFLICT (billing_run_id) DO UPDATE SET rounds = cfdi_stamp_runs.rounds + 1, status = 'running',
                                                    completed_at = NULL, started_at = now()
-           RETURNING rounds""", (str(tenant_id), run_id)).fetchone()
+           RETURNING rounds""",
+        (str(tenant_id), run_id),
+    ).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -50,15 +56,17 @@ def set_round_instance(conn: psycopg.Connection[Any], *, run_id: int, instance_i
     conn.execute("UPDATE cfdi_stamp_runs SET instance_id = %s WHERE billing_run_id = %s", (instance_id, run_id))
 
 
-def finish_round(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, run_id: int, status: str,
-                 counters: dict[str, Any]) -> None:
+def finish_round(
+    conn: psycopg.Connection[Any], *, tenant_id: UUID | str, run_id: int, status: str, counters: dict[str, Any]
+) -> None:
     """Store the run counters (creates the record when the orchestration was started without `begin_round`)."""
     conn.execute(
         """INSERT INTO cfdi_stamp_runs (tenant_id, billing_run_id, rounds, status, counters, completed_at)
            VALUES (%s, %s, 1, %s, %s, now())
            ON CONFLICT (billing_run_id) DO UPDATE SET status = excluded.status, counters = excluded.counters,
                                                    completed_at = now()""",
-        (str(tenant_id), run_id, status, Jsonb(counters)))
+        (str(tenant_id), run_id, status, Jsonb(counters)),
+    )
 
 
 def stamp_run(conn: psycopg.Connection[Any], run_id: int) -> Row | None:
@@ -67,7 +75,8 @@ def stamp_run(conn: psycopg.Connection[Any], run_id: int) -> Row | None:
 
 def run_counters(conn: psycopg.Connection[Any], run_id: int) -> Row:
     """Issued invoices of the run by the state of their Ingreso CFDI ('pending' = no document yet or not sent)."""
-    row = fetch_one(conn,
+    row = fetch_one(
+        conn,
         """SELECT count(*)::int AS invoices,
                   count(*) FILTER (WHERE d.status IN ('stamped', 'cancel_requested', 'cancelled'))::int AS stamped,
                   count(*) FILTER (WHERE d.status = 'rejected')::int AS rejected,
@@ -76,18 +85,22 @@ def run_counters(conn: psycopg.Connection[Any], run_id: int) -> Row:
                   coalesce(sum(d.attempts), 0)::int AS pac_attempts
            FROM invoices i
            LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
-           WHERE i.billing_run_id = %(run)s AND i.status = 'issued'""", {"run": run_id})
+           WHERE i.billing_run_id = %(run)s AND i.status = 'issued'""",
+        {"run": run_id},
+    )
     assert row is not None
     return row
 
 
 # ---------------------------------------------------------------- chunk plan
 
+
 def run_chunks(conn: psycopg.Connection[Any], *, run_id: int, chunk_size: int) -> list[Row]:
     """Per sector, id ranges [first, last] of at most `chunk_size` issued invoices of the run whose Ingreso is
     missing or not final: one pass over the run's invoices (sector_id, first_id, last_id, invoices)."""
-    return fetch_dicts(conn.execute(
-        """SELECT sector_id, min(id) AS first_id, max(id) AS last_id, count(*)::int AS invoices FROM (
+    return fetch_dicts(
+        conn.execute(
+            """SELECT sector_id, min(id) AS first_id, max(id) AS last_id, count(*)::int AS invoices FROM (
                SELECT t.sector_id, i.id,
                       (row_number() OVER (PARTITION BY t.sector_id ORDER BY i.id) - 1) / %s AS n
                FROM invoices i
@@ -95,7 +108,10 @@ def run_chunks(conn: psycopg.Connection[Any], *, run_id: int, chunk_size: int) -
                JOIN tomas t ON t.id = a.toma_id
                LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
                WHERE i.billing_run_id = %s AND i.status = 'issued' AND (d.id IS NULL OR d.status = ANY(%s))) x
-           GROUP BY sector_id, n ORDER BY sector_id, n""", (chunk_size, run_id, list(ACTIONABLE))))
+           GROUP BY sector_id, n ORDER BY sector_id, n""",
+            (chunk_size, run_id, list(ACTIONABLE)),
+        )
+    )
 
 
 # ---------------------------------------------------------------- chunk read
@@ -117,26 +133,54 @@ LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose
 """Invoices with receiver, lines (JSON, amounts as text) and existing Ingreso: `{invoices}` is the invoice source."""
 
 _CHUNK_INVOICES = "(SELECT * FROM invoices WHERE id BETWEEN %(first)s AND %(last)s OFFSET 0)"
-CHUNK_SQL = INVOICE_ROWS_SQL.format(invoices=_CHUNK_INVOICES) + """
+CHUNK_SQL = (
+    INVOICE_ROWS_SQL.format(invoices=_CHUNK_INVOICES)
+    + """
 WHERE i.billing_run_id = %(run)s AND i.status = 'issued' AND t.sector_id = %(sector)s
   AND (d.id IS NULL OR d.status = ANY(%(actionable)s))
 ORDER BY i.id
 """
+)
 
 
-def chunk_invoices(conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, first_id: int,
-                   last_id: int) -> list[Row]:
+def chunk_invoices(
+    conn: psycopg.Connection[Any], *, run_id: int, sector_id: int, first_id: int, last_id: int
+) -> list[Row]:
     """Invoices, lines (JSON, amounts as text) and receivers of one chunk, with their existing Ingreso if any.
     The chunk is read by primary-key range (the OFFSET 0 fence keeps that plan while the run's invoices are too
     new for the planner's statistics)."""
-    return fetch_dicts(conn.execute(CHUNK_SQL, {"first": first_id, "last": last_id, "run": run_id, "sector": sector_id,
-                                          "actionable": list(ACTIONABLE)}))
+    return fetch_dicts(
+        conn.execute(
+            CHUNK_SQL,
+            {"first": first_id, "last": last_id, "run": run_id, "sector": sector_id, "actionable": list(ACTIONABLE)},
+        )
+    )
 
 
 # ---------------------------------------------------------------- chunk writes
 
-_DOC_TYPES = ("uuid", "int8", "int8", "int8", "text", "text", "text", "text", "text", "text", "text", "text",
-              "numeric", "timestamp", "bytea", "uuid[]", "text", "timestamptz", "text", "text")
+_DOC_TYPES = (
+    "uuid",
+    "int8",
+    "int8",
+    "int8",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "numeric",
+    "timestamp",
+    "bytea",
+    "uuid[]",
+    "text",
+    "timestamptz",
+    "text",
+    "text",
+)
 _OUTCOME_TYPES = ("int8", "text", "uuid", "bytea", "timestamp", "text", "text", "int4", "bytea", "int4", "int4")
 
 
@@ -144,8 +188,9 @@ def _uuid(value: Any) -> UUID | None:
     return value if value is None or isinstance(value, UUID) else UUID(str(value))
 
 
-def _copy_binary(conn: psycopg.Connection[Any], table: str, types: Sequence[str],
-                 rows: Iterable[Sequence[Any]]) -> None:
+def _copy_binary(
+    conn: psycopg.Connection[Any], table: str, types: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     """Binary COPY into a temp table: the XML goes as raw bytes, not hex-escaped text (half the bytes, no
     decoding on the server)."""
     statement = sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table))
@@ -153,6 +198,7 @@ def _copy_binary(conn: psycopg.Connection[Any], table: str, types: Sequence[str]
         copy.set_types(list(types))
         for r in rows:
             copy.write_row(r)
+
 
 class NewDocument(NamedTuple):
     """A document a stamping chunk signed (or rejected), in the column order of the COPY into tmp_cfdi_docs."""
@@ -210,7 +256,8 @@ def resign_documents(conn: psycopg.Connection[Any], rows: Sequence[Resigned]) ->
             """UPDATE cfdi_documents SET signed_xml = %s, fecha = %s, signed_at = %s, status = 'signed',
                    updated_at = now()
                WHERE id = %s AND status IN ('signed', 'failed_retryable') AND uuid IS NULL""",
-            [(r.signed_xml, r.fecha, r.signed_at, r.doc_id) for r in rows])
+            [(r.signed_xml, r.fecha, r.signed_at, r.doc_id) for r in rows],
+        )
 
 
 def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[NewDocument]) -> dict[tuple[int, str, str], int]:
@@ -224,7 +271,8 @@ def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[NewDocument])
                purpose text, serie text, folio text, status text, metodo_pago text, forma_pago text,
                receiver_rfc text, total numeric, fecha timestamp, signed_xml bytea, related_uuids uuid[],
                rejections text, signed_at timestamptz, incidence_code text, incidence_message text
-           ) ON COMMIT DELETE ROWS""")
+           ) ON COMMIT DELETE ROWS"""
+    )
     conn.execute("TRUNCATE tmp_cfdi_docs")
     _copy_binary(conn, "tmp_cfdi_docs", _DOC_TYPES, rows)
     cur = conn.execute(
@@ -236,7 +284,8 @@ def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[NewDocument])
                   incidence_code, incidence_message
            FROM tmp_cfdi_docs
            ON CONFLICT (tenant_id, invoice_id, kind, purpose) DO NOTHING
-           RETURNING id, invoice_id, kind, purpose""")
+           RETURNING id, invoice_id, kind, purpose"""
+    )
     return {(r[1], r[2], r[3]): int(r[0]) for r in cur.fetchall()}
 
 
@@ -255,7 +304,8 @@ def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[PacOutcome]) -
                id bigint, status text, uuid uuid, stamped_xml bytea, fecha_timbrado timestamp, incidence_code text,
                incidence_message text, attempts integer, stamp_insert bytea, stamp_insert_at integer,
                signed_length integer
-           ) ON COMMIT DELETE ROWS""")
+           ) ON COMMIT DELETE ROWS"""
+    )
     conn.execute("TRUNCATE tmp_cfdi_outcomes")
     _copy_binary(conn, "tmp_cfdi_outcomes", _OUTCOME_TYPES, (_outcome_row(r) for r in rows))
     cur = conn.execute(
@@ -274,7 +324,8 @@ def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[PacOutcome]) -
                updated_at = now()
            FROM tmp_cfdi_outcomes o
            WHERE d.id = o.id AND d.status IN ('pending', 'signed', 'failed_retryable')
-             AND (o.stamp_insert IS NULL OR octet_length(d.signed_xml) = o.signed_length)""")
+             AND (o.stamp_insert IS NULL OR octet_length(d.signed_xml) = o.signed_length)"""
+    )
     return cur.rowcount
 
 
@@ -298,42 +349,66 @@ DOC_COLUMNS = """d.id, d.tenant_id, d.invoice_id, d.account_id, d.billing_run_id
     d.pdf_blob, d.cancel_motivo, d.cancel_substitute, d.cancel_status, d.sat_estado, d.stamped_at, d.cancelled_at"""
 
 
-def document(conn: psycopg.Connection[Any], doc_id: int, *, with_xml: bool = False,
-             for_update: bool = False) -> Row | None:
+def document(
+    conn: psycopg.Connection[Any], doc_id: int, *, with_xml: bool = False, for_update: bool = False
+) -> Row | None:
     extra = _XML_COLUMNS if with_xml else ""
     lock = " FOR UPDATE" if for_update else ""
-    return fetch_one(conn, f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.id = %(id)s{lock}",
-                     {"id": doc_id})
+    return fetch_one(
+        conn, f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.id = %(id)s{lock}", {"id": doc_id}
+    )
 
 
-def document_by_key(conn: psycopg.Connection[Any], *, invoice_id: int | None, kind: str, purpose: str,
-                    with_xml: bool = False) -> Row | None:
+def document_by_key(
+    conn: psycopg.Connection[Any], *, invoice_id: int | None, kind: str, purpose: str, with_xml: bool = False
+) -> Row | None:
     extra = _XML_COLUMNS if with_xml else ""
-    return fetch_one(conn,
+    return fetch_one(
+        conn,
         f"""SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d
             WHERE d.invoice_id IS NOT DISTINCT FROM %(invoice)s AND d.kind = %(kind)s AND d.purpose = %(purpose)s""",
-        {"invoice": invoice_id, "kind": kind, "purpose": purpose})
+        {"invoice": invoice_id, "kind": kind, "purpose": purpose},
+    )
 
 
-def document_by_uuid(conn: psycopg.Connection[Any], uuid: str, *, with_xml: bool = False,
-                     for_update: bool = False) -> Row | None:
+def document_by_uuid(
+    conn: psycopg.Connection[Any], uuid: str, *, with_xml: bool = False, for_update: bool = False
+) -> Row | None:
     extra = _XML_COLUMNS if with_xml else ""
     lock = " FOR UPDATE" if for_update else ""
-    return fetch_one(conn, f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.uuid = %(uuid)s{lock}",
-                     {"uuid": uuid})
+    return fetch_one(
+        conn, f"SELECT {DOC_COLUMNS}{extra} FROM cfdi_documents d WHERE d.uuid = %(uuid)s{lock}", {"uuid": uuid}
+    )
 
 
 def invoice_documents(conn: psycopg.Connection[Any], invoice_id: int) -> list[Row]:
-    return fetch_dicts(conn.execute(f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.invoice_id = %s ORDER BY d.id",
-                              (invoice_id,)))
+    return fetch_dicts(
+        conn.execute(f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.invoice_id = %s ORDER BY d.id", (invoice_id,))
+    )
 
 
-def insert_document(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, invoice_id: int | None,
-                    account_id: int | None, payment_id: int | None, kind: str, purpose: str, serie: str | None,
-                    folio: str | None, status: str, metodo_pago: str | None, forma_pago: str | None,
-                    receiver_rfc: str | None, total: Any, fecha: datetime | None, signed_xml: bytes | None,
-                    related_uuids: Sequence[str] = (), rejections: list[dict[str, str]] | None = None,
-                    billing_run_id: int | None = None) -> int | None:
+def insert_document(
+    conn: psycopg.Connection[Any],
+    *,
+    tenant_id: UUID | str,
+    invoice_id: int | None,
+    account_id: int | None,
+    payment_id: int | None,
+    kind: str,
+    purpose: str,
+    serie: str | None,
+    folio: str | None,
+    status: str,
+    metodo_pago: str | None,
+    forma_pago: str | None,
+    receiver_rfc: str | None,
+    total: Any,
+    fecha: datetime | None,
+    signed_xml: bytes | None,
+    related_uuids: Sequence[str] = (),
+    rejections: list[dict[str, str]] | None = None,
+    billing_run_id: int | None = None,
+) -> int | None:
     """One document (corrections, payments). None when its natural key already exists."""
     row = conn.execute(
         """INSERT INTO cfdi_documents (tenant_id, invoice_id, account_id, billing_run_id, payment_id, kind, purpose,
@@ -342,29 +417,56 @@ def insert_document(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, inv
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s,
                    CASE WHEN %s::bytea IS NULL THEN NULL ELSE now() END)
            ON CONFLICT (tenant_id, invoice_id, kind, purpose) DO NOTHING RETURNING id""",
-        (str(tenant_id), invoice_id, account_id, billing_run_id, payment_id, kind, purpose, serie, folio, status,
-         metodo_pago, forma_pago, receiver_rfc, total, fecha, signed_xml, list(related_uuids),
-         Jsonb(rejections) if rejections is not None else None, signed_xml)).fetchone()
+        (
+            str(tenant_id),
+            invoice_id,
+            account_id,
+            billing_run_id,
+            payment_id,
+            kind,
+            purpose,
+            serie,
+            folio,
+            status,
+            metodo_pago,
+            forma_pago,
+            receiver_rfc,
+            total,
+            fecha,
+            signed_xml,
+            list(related_uuids),
+            Jsonb(rejections) if rejections is not None else None,
+            signed_xml,
+        ),
+    ).fetchone()
     return int(row[0]) if row else None
 
 
 def set_incidence(conn: psycopg.Connection[Any], doc_id: int, *, code: str, message: str) -> None:
-    conn.execute("UPDATE cfdi_documents SET incidence_code = %s, incidence_message = %s WHERE id = %s",
-                 (code, message, doc_id))
+    conn.execute(
+        "UPDATE cfdi_documents SET incidence_code = %s, incidence_message = %s WHERE id = %s", (code, message, doc_id)
+    )
 
 
-def set_publication(conn: psycopg.Connection[Any], doc_id: int, *, xml_blob: str | None = None,
-                    pdf_blob: str | None = None) -> None:
+def set_publication(
+    conn: psycopg.Connection[Any], doc_id: int, *, xml_blob: str | None = None, pdf_blob: str | None = None
+) -> None:
     conn.execute(
         """UPDATE cfdi_documents SET xml_blob = coalesce(%s, xml_blob), pdf_blob = coalesce(%s, pdf_blob),
-                  updated_at = now() WHERE id = %s""", (xml_blob, pdf_blob, doc_id))
+                  updated_at = now() WHERE id = %s""",
+        (xml_blob, pdf_blob, doc_id),
+    )
 
 
 def unpublished(conn: psycopg.Connection[Any], *, run_id: int, first_id: int, last_id: int) -> list[Row]:
-    return fetch_dicts(conn.execute(
-        """SELECT d.id, d.invoice_id, d.uuid, i.period FROM cfdi_documents d JOIN invoices i ON i.id = d.invoice_id
+    return fetch_dicts(
+        conn.execute(
+            """SELECT d.id, d.invoice_id, d.uuid, i.period FROM cfdi_documents d JOIN invoices i ON i.id = d.invoice_id
            WHERE d.billing_run_id = %s AND d.status = 'stamped' AND d.xml_blob IS NULL
-             AND d.invoice_id BETWEEN %s AND %s ORDER BY d.invoice_id""", (run_id, first_id, last_id)))
+             AND d.invoice_id BETWEEN %s AND %s ORDER BY d.invoice_id""",
+            (run_id, first_id, last_id),
+        )
+    )
 
 
 def stamped_xml(conn: psycopg.Connection[Any], doc_id: int) -> bytes | None:
@@ -374,39 +476,59 @@ def stamped_xml(conn: psycopg.Connection[Any], doc_id: int) -> bytes | None:
 
 # ---------------------------------------------------------------- cancellation
 
-def mark_cancel_requested(conn: psycopg.Connection[Any], doc_id: int, *, motivo: str, substitute: str | None,
-                          cancel_status: str | None, acuse: bytes | None) -> None:
+
+def mark_cancel_requested(
+    conn: psycopg.Connection[Any],
+    doc_id: int,
+    *,
+    motivo: str,
+    substitute: str | None,
+    cancel_status: str | None,
+    acuse: bytes | None,
+) -> None:
     conn.execute(
         """UPDATE cfdi_documents SET status = 'cancel_requested', cancel_motivo = %s, cancel_substitute = %s,
                   cancel_status = %s, cancel_acuse = %s, cancel_requested_at = now(), updated_at = now()
-           WHERE id = %s""", (motivo, substitute, cancel_status, acuse, doc_id))
+           WHERE id = %s""",
+        (motivo, substitute, cancel_status, acuse, doc_id),
+    )
 
 
-def record_sat_status(conn: psycopg.Connection[Any], doc_id: int, *, estado: str | None,
-                      cancel_status: str | None, cancelled: bool) -> None:
+def record_sat_status(
+    conn: psycopg.Connection[Any], doc_id: int, *, estado: str | None, cancel_status: str | None, cancelled: bool
+) -> None:
     conn.execute(
         """UPDATE cfdi_documents SET sat_estado = %s, cancel_status = coalesce(%s, cancel_status),
                   status = CASE WHEN %s THEN 'cancelled' ELSE status END,
                   cancelled_at = CASE WHEN %s THEN coalesce(cancelled_at, now()) ELSE cancelled_at END,
                   updated_at = now()
-           WHERE id = %s""", (estado, cancel_status, cancelled, cancelled, doc_id))
+           WHERE id = %s""",
+        (estado, cancel_status, cancelled, cancelled, doc_id),
+    )
 
 
 def cancel_requested(conn: psycopg.Connection[Any], limit: int = 500) -> list[Row]:
-    return fetch_dicts(conn.execute(
-        f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.status = 'cancel_requested' ORDER BY d.id LIMIT %s",
-        (limit,)))
+    return fetch_dicts(
+        conn.execute(
+            f"SELECT {DOC_COLUMNS} FROM cfdi_documents d WHERE d.status = 'cancel_requested' ORDER BY d.id LIMIT %s",
+            (limit,),
+        )
+    )
 
 
 # ---------------------------------------------------------------- folios of corrections and payments
 
+
 def next_folio(conn: psycopg.Connection[Any], *, tenant_id: UUID | str, serie: str) -> int:
     """Gapless folio of a series (shared `folio_series` table), locked for the caller's transaction."""
-    conn.execute("INSERT INTO folio_series (tenant_id, serie) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                 (str(tenant_id), serie))
+    conn.execute(
+        "INSERT INTO folio_series (tenant_id, serie) VALUES (%s, %s) ON CONFLICT DO NOTHING", (str(tenant_id), serie)
+    )
     row = conn.execute(
         """UPDATE folio_series SET next_folio = next_folio + 1 WHERE tenant_id = %s AND serie = %s
-           RETURNING next_folio - 1""", (str(tenant_id), serie)).fetchone()
+           RETURNING next_folio - 1""",
+        (str(tenant_id), serie),
+    ).fetchone()
     assert row is not None
     return int(row[0])
 

@@ -23,7 +23,8 @@ def invoice_with_lines(conn: psycopg.Connection[Any], invoice_id: int) -> Row | 
 
 def bill_header(conn: psycopg.Connection[Any], invoice_id: int) -> Row | None:
     """Everything the printed bill shows besides lines and history."""
-    return fetch_one(conn,
+    return fetch_one(
+        conn,
         """SELECT i.id, i.account_id, i.period, i.serie, i.folio, i.status, i.consumption_m3, i.estimated,
                   i.subtotal, i.tax_total, i.total, i.previous_balance, i.amount_due, i.due_date, i.issued_at,
                   a.account_number, a.tariff_class, a.payment_reference, a.clabe, a.household_size,
@@ -36,29 +37,39 @@ def bill_header(conn: psycopg.Connection[Any], invoice_id: int) -> Row | None:
            FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
            JOIN sectores_hidraulicos s ON s.id = t.sector_id JOIN addresses ad ON ad.id = t.address_id
            JOIN persons p ON p.id = a.person_id
-           WHERE i.id = %(id)s""", {"id": invoice_id})
+           WHERE i.id = %(id)s""",
+        {"id": invoice_id},
+    )
 
 
 def bill_lines(conn: psycopg.Connection[Any], invoice_id: int) -> list[Row]:
-    return fetch_dicts(conn.execute(
-        """SELECT line_no, code, description, quantity, unit_price, amount, tax_rate, tax_amount, trace
-           FROM invoice_lines WHERE invoice_id = %s ORDER BY line_no""", (invoice_id,)))
+    return fetch_dicts(
+        conn.execute(
+            """SELECT line_no, code, description, quantity, unit_price, amount, tax_rate, tax_amount, trace
+           FROM invoice_lines WHERE invoice_id = %s ORDER BY line_no""",
+            (invoice_id,),
+        )
+    )
 
 
 def consumption_history(conn: psycopg.Connection[Any], *, account_id: int, since: date, until: date) -> list[Row]:
     """Billed m³ per period in [since, until], oldest first (cancelled invoices excluded)."""
-    return fetch_dicts(conn.execute(
-        """SELECT period, consumption_m3, estimated FROM invoices
+    return fetch_dicts(
+        conn.execute(
+            """SELECT period, consumption_m3, estimated FROM invoices
            WHERE account_id = %s AND period >= %s AND period <= %s AND status <> 'cancelled'
-           ORDER BY period""", (account_id, since, until)))
+           ORDER BY period""",
+            (account_id, since, until),
+        )
+    )
 
 
-def read_consumption_history(conn: psycopg.Connection[Any], *, account_id: int, since: date,
-                             until: date) -> list[Row]:
+def read_consumption_history(conn: psycopg.Connection[Any], *, account_id: int, since: date, until: date) -> list[Row]:
     """m³ per local month from the last valid read of each month, for months without a bill (oldest first).
     A register that went backwards (rollover, meter change) counts as 0 here: it only feeds the bill's chart."""
-    return fetch_dicts(conn.execute(
-        """WITH monthly AS (
+    return fetch_dicts(
+        conn.execute(
+            """WITH monthly AS (
                SELECT date_trunc('month', read_at AT TIME ZONE %s)::date AS period,
                       (array_agg(value ORDER BY read_at DESC))[1] AS last_value
                FROM meter_readings
@@ -66,19 +77,29 @@ def read_consumption_history(conn: psycopg.Connection[Any], *, account_id: int, 
                  AND read_at >= (%s::date - interval '1 month') AND read_at < (%s::date + interval '1 month')
                GROUP BY 1)
            SELECT period, greatest(last_value - lag(last_value) OVER (ORDER BY period), 0) AS consumption_m3
-           FROM monthly ORDER BY period""", (UTILITY_TZ_NAME, account_id, since, until)))
+           FROM monthly ORDER BY period""",
+            (UTILITY_TZ_NAME, account_id, since, until),
+        )
+    )
 
 
 def payment_with_allocations(conn: psycopg.Connection[Any], payment_id: int) -> Row | None:
-    row = fetch_one(conn,
+    row = fetch_one(
+        conn,
         "SELECT id, account_id, channel, amount, paid_at, reference, provider, provider_payment_id, status "
-        "FROM payments WHERE id = %(id)s", {"id": payment_id})
+        "FROM payments WHERE id = %(id)s",
+        {"id": payment_id},
+    )
     if row is None:
         return None
-    row["allocations"] = fetch_dicts(conn.execute(
-        """SELECT invoice_id, sum(amount) AS amount FROM payment_allocations
+    row["allocations"] = fetch_dicts(
+        conn.execute(
+            """SELECT invoice_id, sum(amount) AS amount FROM payment_allocations
            WHERE payment_id = %s AND target = 'invoice' AND invoice_id IS NOT NULL
-           GROUP BY invoice_id HAVING sum(amount) > 0 ORDER BY invoice_id""", (payment_id,)))
+           GROUP BY invoice_id HAVING sum(amount) > 0 ORDER BY invoice_id""",
+            (payment_id,),
+        )
+    )
     return row
 
 
@@ -87,12 +108,15 @@ def invoice_open_amount(conn: psycopg.Connection[Any], invoice_id: int) -> Decim
     row = conn.execute(
         """SELECT i.total - coalesce((SELECT sum(amount) FROM payment_allocations
                                       WHERE invoice_id = i.id AND target = 'invoice'), 0)
-           FROM invoices i WHERE i.id = %s""", (invoice_id,)).fetchone()
+           FROM invoices i WHERE i.id = %s""",
+        (invoice_id,),
+    ).fetchone()
     return Decimal(row[0]) if row is not None else None
 
 
-def global_invoice_candidates(conn: psycopg.Connection[Any], *, paid_from: datetime, paid_before: datetime
-                              ) -> list[int]:
+def global_invoice_candidates(
+    conn: psycopg.Connection[Any], *, paid_from: datetime, paid_before: datetime
+) -> list[int]:
     """Issued invoices without RFC (or the generic one), with no Ingreso of their own, fully paid by a last payment
     in [paid_from, paid_before): what the on_payment factura global covers. Ids, ascending."""
     cur = conn.execute(
@@ -105,7 +129,9 @@ def global_invoice_candidates(conn: psycopg.Connection[Any], *, paid_from: datet
                   WHERE pa.invoice_id = i.id AND pa.target = 'invoice') < %s
              AND i.total <= (SELECT coalesce(sum(amount), 0) FROM payment_allocations
                              WHERE invoice_id = i.id AND target = 'invoice')
-           ORDER BY i.id""", (paid_from, paid_before))
+           ORDER BY i.id""",
+        (paid_from, paid_before),
+    )
     return [int(r[0]) for r in cur.fetchall()]
 
 
@@ -115,7 +141,8 @@ def sample_invoice_id(conn: psycopg.Connection[Any]) -> int | None:
         """SELECT i.id FROM invoices i LEFT JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I'
                                                                  AND d.status = 'stamped'
            WHERE i.status = 'issued' ORDER BY (d.id IS NOT NULL) DESC, i.previous_balance > 0 DESC, i.id DESC
-           LIMIT 1""").fetchone()
+           LIMIT 1"""
+    ).fetchone()
     return int(row[0]) if row is not None else None
 
 
@@ -124,37 +151,45 @@ def paid_so_far(conn: psycopg.Connection[Any], related_uuid: str) -> tuple[int, 
     row = conn.execute(
         """SELECT count(*), coalesce(sum(pl.pagado), 0) FROM cfdi_payment_lines pl
            JOIN cfdi_documents d ON d.id = pl.document_id
-           WHERE pl.related_uuid = %s AND d.status NOT IN ('rejected', 'cancelled')""", (related_uuid,)).fetchone()
+           WHERE pl.related_uuid = %s AND d.status NOT IN ('rejected', 'cancelled')""",
+        (related_uuid,),
+    ).fetchone()
     assert row is not None
     return int(row[0]), row[1]
 
 
-def insert_payment_lines(conn: psycopg.Connection[Any], tenant_id: str, document_id: int,
-                         lines: list[tuple[int, str, int, Any, Any, Any]]) -> None:
+def insert_payment_lines(
+    conn: psycopg.Connection[Any], tenant_id: str, document_id: int, lines: list[tuple[int, str, int, Any, Any, Any]]
+) -> None:
     with conn.cursor() as cur:
         cur.executemany(
             """INSERT INTO cfdi_payment_lines (tenant_id, document_id, invoice_id, related_uuid, num_parcialidad,
                                                saldo_anterior, pagado, saldo_insoluto)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-            [(tenant_id, document_id, *line) for line in lines])
+            [(tenant_id, document_id, *line) for line in lines],
+        )
 
 
-def estimated_invoice_uuids(conn: psycopg.Connection[Any], *, account_id: int, before: date, limit: int = 6
-                            ) -> list[str]:
+def estimated_invoice_uuids(
+    conn: psycopg.Connection[Any], *, account_id: int, before: date, limit: int = 6
+) -> list[str]:
     """Stamped Ingreso UUIDs of the account's earlier estimated invoices, newest first (what a true-up credits)."""
     cur = conn.execute(
         """SELECT d.uuid::text FROM invoices i
            JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.status = 'stamped'
            WHERE i.account_id = %s AND i.period < %s AND i.estimated
-           ORDER BY i.period DESC LIMIT %s""", (account_id, before, limit))
+           ORDER BY i.period DESC LIMIT %s""",
+        (account_id, before, limit),
+    )
     return [r[0] for r in cur.fetchall()]
 
 
 def credits_to_issue(conn: psycopg.Connection[Any], *, run_id: int, first_id: int, last_id: int) -> list[Row]:
     """Invoices of a chunk with negative lines (over-estimate credits) whose Ingreso is stamped and whose Egreso
     does not exist yet."""
-    return fetch_dicts(conn.execute(
-        """SELECT i.id FROM invoices i
+    return fetch_dicts(
+        conn.execute(
+            """SELECT i.id FROM invoices i
            JOIN cfdi_documents d ON d.invoice_id = i.id AND d.kind = 'I' AND d.purpose = 'invoice'
                                  AND d.status = 'stamped'
            WHERE i.billing_run_id = %s
@@ -162,10 +197,15 @@ def credits_to_issue(conn: psycopg.Connection[Any], *, run_id: int, first_id: in
                           WHERE l.invoice_id BETWEEN %s AND %s AND l.amount < 0)
              AND NOT EXISTS (SELECT 1 FROM cfdi_documents e WHERE e.invoice_id = i.id AND e.kind = 'E'
                              AND e.purpose = 'estimate_credit')
-           ORDER BY i.id""", (run_id, first_id, last_id)))
+           ORDER BY i.id""",
+            (run_id, first_id, last_id),
+        )
+    )
 
 
 def adjustment(conn: psycopg.Connection[Any], adjustment_id: int) -> Row | None:
-    return fetch_one(conn,
+    return fetch_one(
+        conn,
         "SELECT id, account_id, invoice_id, amount, reason, natural_key FROM adjustments WHERE id = %(id)s",
-        {"id": adjustment_id})
+        {"id": adjustment_id},
+    )

@@ -42,7 +42,8 @@ class EntraConnection(psycopg.Connection[Any]):
 
         client_id = get_settings().AZURE_CLIENT_ID or None
         token = DefaultAzureCredential(managed_identity_client_id=client_id).get_token(
-            "https://ossrdbms-aad.database.windows.net/.default")
+            "https://ossrdbms-aad.database.windows.net/.default"
+        )
         kwargs["password"] = token.token
         return super().connect(conninfo, **kwargs)
 
@@ -63,7 +64,8 @@ def get_pool() -> ConnectionPool:
             if not settings.DATABASE_URL:
                 raise DatabaseNotConfigured("DATABASE_URL is not set")
             connection_class: type[psycopg.Connection[Any]] = (
-                EntraConnection if settings.DATABASE_AUTH == "entra" else psycopg.Connection)
+                EntraConnection if settings.DATABASE_AUTH == "entra" else psycopg.Connection
+            )
             _pool = ConnectionPool(
                 settings.DATABASE_URL,
                 min_size=0,
@@ -145,8 +147,11 @@ def use_case_transaction(tenant_id: UUID | str) -> Iterator[psycopg.Connection[A
                 _open_use_case.reset(token)
     except psycopg.errors.UniqueViolation as error:
         raise AlreadyExists(detail_es="Ya existe un registro con esos datos.") from error
-    except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CheckViolation,
-            psycopg.errors.ExclusionViolation) as error:
+    except (
+        psycopg.errors.ForeignKeyViolation,
+        psycopg.errors.CheckViolation,
+        psycopg.errors.ExclusionViolation,
+    ) as error:
         raise ConstraintViolation(detail_es="Los datos no cumplen una regla de integridad.") from error
     except psycopg.errors.DataError as error:
         raise InvalidValue(detail_es="Un valor de la solicitud está fuera de rango o es inválido.") from error

@@ -41,8 +41,22 @@ def insert_events(conn: Conn, new_events: Sequence[DomainEvent]) -> None:
     duplicates by key are ignored."""
     cid = current_correlation_id()
     with conn.cursor() as cur:
-        cur.executemany(INSERT_EVENT, [(e.tenant_id, e.event_type, e.key, e.aggregate_type, e.aggregate_id,
-                                        Jsonb(e.payload), cid, e.occurred_at) for e in new_events])
+        cur.executemany(
+            INSERT_EVENT,
+            [
+                (
+                    e.tenant_id,
+                    e.event_type,
+                    e.key,
+                    e.aggregate_type,
+                    e.aggregate_id,
+                    Jsonb(e.payload),
+                    cid,
+                    e.occurred_at,
+                )
+                for e in new_events
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,8 @@ def mark_processed(conn: Conn, *, tenant_id: UUID | str, consumer: str, event_ke
     """True the first time a consumer sees an event key, False for a redelivery."""
     cur = conn.execute(
         "INSERT INTO processed_events (tenant_id, consumer, event_key) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-        (str(tenant_id), consumer, event_key))
+        (str(tenant_id), consumer, event_key),
+    )
     return cur.rowcount == 1
 
 

@@ -55,24 +55,45 @@ issued_events AS (
 SELECT (SELECT count(*) FROM issued), (SELECT count(*) FROM charges)"""
 
 
-def issue_drafts(conn: Conn, *, tenant_id: UUID, run_id: int, serie: str, issued_at: datetime, due_date: date,
-                 invoice_ids: Sequence[int] | None = None) -> int:
+def issue_drafts(
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    run_id: int,
+    serie: str,
+    issued_at: datetime,
+    due_date: date,
+    invoice_ids: Sequence[int] | None = None,
+) -> int:
     """Issue the run's drafts (or the given ones): gapless folios from the series row (locked for the transaction),
     a charge movement per invoice in the ledger, and an invoice.issued outbox event per invoice carrying the current
     correlation id. Returns how many invoices were issued."""
-    conn.execute("INSERT INTO folio_series (tenant_id, serie) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                 (tenant_id, serie))
-    row = conn.execute("SELECT next_folio FROM folio_series WHERE tenant_id = %s AND serie = %s FOR UPDATE",
-                       (tenant_id, serie)).fetchone()
+    conn.execute(
+        "INSERT INTO folio_series (tenant_id, serie) VALUES (%s, %s) ON CONFLICT DO NOTHING", (tenant_id, serie)
+    )
+    row = conn.execute(
+        "SELECT next_folio FROM folio_series WHERE tenant_id = %s AND serie = %s FOR UPDATE", (tenant_id, serie)
+    ).fetchone()
     assert row is not None
-    counts = conn.execute(_ISSUE, {
-        "run_id": run_id, "ids": list(invoice_ids) if invoice_ids is not None else None, "serie": serie,
-        "first_folio": int(row[0]), "at": issued_at, "due": due_date, "tenant": tenant_id,
-        "correlation": events.current_correlation_id()}).fetchone()
+    counts = conn.execute(
+        _ISSUE,
+        {
+            "run_id": run_id,
+            "ids": list(invoice_ids) if invoice_ids is not None else None,
+            "serie": serie,
+            "first_folio": int(row[0]),
+            "at": issued_at,
+            "due": due_date,
+            "tenant": tenant_id,
+            "correlation": events.current_correlation_id(),
+        },
+    ).fetchone()
     assert counts is not None
     issued = int(counts[0])
-    conn.execute("UPDATE folio_series SET next_folio = next_folio + %s WHERE tenant_id = %s AND serie = %s",
-                 (issued, tenant_id, serie))
+    conn.execute(
+        "UPDATE folio_series SET next_folio = next_folio + %s WHERE tenant_id = %s AND serie = %s",
+        (issued, tenant_id, serie),
+    )
     return issued
 
 
@@ -83,22 +104,36 @@ def accounts_with_credit(conn: Conn, *, run_id: int) -> list[int]:
            JOIN LATERAL (SELECT coalesce(sum(m.amount), 0) AS balance FROM account_movements m
                          WHERE m.account_id = i.account_id) b ON true
            WHERE i.billing_run_id = %s AND i.status = 'issued' AND b.balance < i.total
-           ORDER BY i.account_id""", (run_id,))
+           ORDER BY i.account_id""",
+        (run_id,),
+    )
     return [int(r[0]) for r in cur.fetchall()]
 
 
 # ---------------------------------------------------------------- payments and reversals
 
-def post_movement(conn: Conn, *, tenant_id: UUID | str, account_id: int, kind: MovementKind, amount: Decimal,
-                  source_type: str, source_id: int, occurred_at: datetime) -> bool:
+
+def post_movement(
+    conn: Conn,
+    *,
+    tenant_id: UUID | str,
+    account_id: int,
+    kind: MovementKind,
+    amount: Decimal,
+    source_type: str,
+    source_id: int,
+    occurred_at: datetime,
+) -> bool:
     """One signed movement for a source; False when that source already posted it (a retry)."""
     cur = conn.execute(
         f"INSERT INTO account_movements ({_MOVEMENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) {_ON_SOURCE}",
-        (str(tenant_id), account_id, kind, amount, source_type, source_id, occurred_at))
+        (str(tenant_id), account_id, kind, amount, source_type, source_id, occurred_at),
+    )
     return cur.rowcount == 1
 
 
 # ---------------------------------------------------------------- adjustments (credits, back-billing)
+
 
 class CreditableInvoice(NamedTuple):
     """An invoice locked for a credit: what it charged and how much adjustments already took off it."""
@@ -117,17 +152,33 @@ def adjustment_by_key(conn: Conn, *, key: str) -> int | None:
 
 def lock_invoice_for_credit(conn: Conn, *, invoice_id: int) -> CreditableInvoice | None:
     """The invoice (locked for the transaction) with the credits already granted on it, or None."""
-    return fetch_typed_one(conn, CreditableInvoice, """
+    return fetch_typed_one(
+        conn,
+        CreditableInvoice,
+        """
         SELECT i.account_id, i.status, i.total,
                coalesce((SELECT -sum(a.amount) FROM adjustments a WHERE a.invoice_id = i.id), 0) AS credited
-        FROM invoices i WHERE i.id = %s FOR UPDATE""", (invoice_id,))
+        FROM invoices i WHERE i.id = %s FOR UPDATE""",
+        (invoice_id,),
+    )
 
 
-def post_adjustment(conn: Conn, *, tenant_id: UUID | str, account_id: int, amount: Decimal, reason: str, key: str,
-                    by: str | None, at: datetime, invoice_id: int | None = None) -> int | None:
+def post_adjustment(
+    conn: Conn,
+    *,
+    tenant_id: UUID | str,
+    account_id: int,
+    amount: Decimal,
+    reason: str,
+    key: str,
+    by: str | None,
+    at: datetime,
+    invoice_id: int | None = None,
+) -> int | None:
     """An adjustment (signed: a credit is negative) and its ledger movement in one statement, keyed by `key`:
     the new adjustment's id, or None when that key was already posted (a retry posts nothing twice)."""
-    row = conn.execute(f"""
+    row = conn.execute(
+        f"""
         WITH adj AS (
             INSERT INTO adjustments (tenant_id, account_id, invoice_id, amount, reason, natural_key, created_by,
                                      created_at)
@@ -137,8 +188,18 @@ def post_adjustment(conn: Conn, *, tenant_id: UUID | str, account_id: int, amoun
             INSERT INTO account_movements ({_MOVEMENT_COLUMNS})
             SELECT tenant_id, account_id, 'adjustment', amount, 'adjustment', id, created_at FROM adj
             {_ON_SOURCE})
-        SELECT id FROM adj""", {"t": str(tenant_id), "a": account_id, "invoice": invoice_id, "amount": amount,
-                                "reason": reason, "key": key, "by": by, "at": at}).fetchone()
+        SELECT id FROM adj""",
+        {
+            "t": str(tenant_id),
+            "a": account_id,
+            "invoice": invoice_id,
+            "amount": amount,
+            "reason": reason,
+            "key": key,
+            "by": by,
+            "at": at,
+        },
+    ).fetchone()
     return int(row[0]) if row else None
 
 
@@ -253,11 +314,15 @@ class Suspense(NamedTuple):
 
 
 def suspense_total(conn: Conn) -> Suspense:
-    row = fetch_typed_one(conn, Suspense, """
+    row = fetch_typed_one(
+        conn,
+        Suspense,
+        """
         SELECT count(*)::int AS payments,
                coalesce(sum(p.amount - coalesce((SELECT sum(applied_amount) FROM payment_reversals r
                                                  WHERE r.payment_id = p.id AND r.status = 'applied'), 0)), 0) AS amount
-        FROM payments p WHERE p.status = 'unmatched'""")
+        FROM payments p WHERE p.status = 'unmatched'""",
+    )
     assert row is not None
     return row
 

@@ -54,8 +54,10 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                     continue
                 with conn.transaction():
                     conn.execute(m.sql)
-                    conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                                 (m.version, m.name, m.checksum))
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                        (m.version, m.name, m.checksum),
+                    )
                 applied_now.append(m.version)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))

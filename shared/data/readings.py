@@ -40,7 +40,8 @@ class NewRead(NamedTuple):
 def meters_by_serial(conn: Conn, *, serials: Sequence[str]) -> dict[str, MeterInstallation]:
     """Meter and its latest installation (toma, active account) per serial."""
     rows = fetch_typed(
-        conn, MeterInstallation,
+        conn,
+        MeterInstallation,
         """SELECT m.serial, m.id AS meter_id, m.dials, mi.installed_at, mi.removed_at, mi.initial_read,
                   a.id AS account_id
            FROM meters m
@@ -48,23 +49,30 @@ def meters_by_serial(conn: Conn, *, serials: Sequence[str]) -> dict[str, MeterIn
                               ORDER BY installed_at DESC LIMIT 1) mi ON true
            LEFT JOIN LATERAL (SELECT id FROM accounts a WHERE a.toma_id = mi.toma_id
                               ORDER BY (a.status = 'active') DESC, a.opened_on DESC LIMIT 1) a ON true
-           WHERE m.serial = ANY(%s)""", (list(serials),))
+           WHERE m.serial = ANY(%s)""",
+        (list(serials),),
+    )
     return {r.serial: r for r in rows}
 
 
 def meter_by_id(conn: Conn, *, meter_id: int) -> MeterInstallation | None:
     """A meter with its latest installation (installed_at, removed_at, initial_read); no account."""
     return fetch_typed_one(
-        conn, MeterInstallation,
+        conn,
+        MeterInstallation,
         """SELECT m.id AS meter_id, m.serial, m.dials, mi.installed_at, mi.removed_at, mi.initial_read FROM meters m
            LEFT JOIN LATERAL (SELECT * FROM meter_installations i WHERE i.meter_id = m.id
                               ORDER BY installed_at DESC LIMIT 1) mi ON true
-           WHERE m.id = %s""", (meter_id,))
+           WHERE m.id = %s""",
+        (meter_id,),
+    )
 
 
 def mark_exception(conn: Conn, *, reading_id: int, read_at: datetime, codes: list[str]) -> None:
-    conn.execute("UPDATE meter_readings SET status = 'exception', exception_codes = %s WHERE id = %s AND read_at = %s",
-                 (codes, reading_id, read_at))
+    conn.execute(
+        "UPDATE meter_readings SET status = 'exception', exception_codes = %s WHERE id = %s AND read_at = %s",
+        (codes, reading_id, read_at),
+    )
 
 
 def recent_actual_reads(conn: Conn, *, meter_ids: Sequence[int], since: datetime) -> dict[int, list[tuple[date, Any]]]:
@@ -72,7 +80,8 @@ def recent_actual_reads(conn: Conn, *, meter_ids: Sequence[int], since: datetime
     cur = conn.execute(
         """SELECT meter_id, (read_at AT TIME ZONE 'America/Mexico_City')::date, value FROM meter_readings
            WHERE meter_id = ANY(%s) AND read_at >= %s AND status = 'valid' ORDER BY meter_id, read_at""",
-        (list(meter_ids), since))
+        (list(meter_ids), since),
+    )
     out: dict[int, list[tuple[date, Any]]] = {}
     for meter_id, day, value in cur.fetchall():
         out.setdefault(meter_id, []).append((day, value))

@@ -53,4 +53,3 @@ class Unauthenticated(SupraError):
 
     kind = "unauthenticated"
     default_code = "unauthenticated"
-

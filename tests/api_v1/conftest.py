@@ -101,8 +101,13 @@ def auth() -> Token:
     """auth("operator") / auth("customer", person=...) / auth("admin", tenant="otro") -> headers."""
 
     def make(*roles: str, person: int | None = None, tenant: str = "cea", subject: str | None = None) -> dict[str, str]:
-        token = issue_token(tenant=tenant, roles=list(roles), person_id=person, now=datetime.now(UTC),
-                            subject=subject or f"user:{'-'.join(roles)}-{person}")
+        token = issue_token(
+            tenant=tenant,
+            roles=list(roles),
+            person_id=person,
+            now=datetime.now(UTC),
+            subject=subject or f"user:{'-'.join(roles)}-{person}",
+        )
         return {"Authorization": f"Bearer {token}"}
 
     return make

@@ -67,15 +67,21 @@ def test_self_read_is_stored_once_per_natural_key(fresh_client, fresh_world: Wor
     listed = fresh_client.get(url, headers=headers).json()["items"]
     assert [r["id"] for r in listed] == [first.json()["id"]]
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    assert problem(fresh_client.post(url, json={"value": "1", "read_at": future}, headers=headers))["code"] == \
-        "read_at_out_of_range"
+    assert (
+        problem(fresh_client.post(url, json={"value": "1", "read_at": future}, headers=headers))["code"]
+        == "read_at_out_of_range"
+    )
     assert problem(fresh_client.post(url, json={"value": "100000"}, headers=headers))["code"] == "value_exceeds_dials"
 
 
 def test_idempotency_key_replays_the_first_response(fresh_client, fresh_world: World, auth: Token):
     headers = {**auth("operator"), "Idempotency-Key": "alta-1"}
-    body = {"person_id": fresh_world.a.person_id, "toma_id": fresh_world.a.toma_id, "tariff_class": "domestico",
-            "opened_on": "2026-03-01"}
+    body = {
+        "person_id": fresh_world.a.person_id,
+        "toma_id": fresh_world.a.toma_id,
+        "tariff_class": "domestico",
+        "opened_on": "2026-03-01",
+    }
     first = fresh_client.post("/api/v1/accounts", json=body, headers=headers)
     assert first.status_code == 201, first.text
     replay = fresh_client.post("/api/v1/accounts", json=body, headers=headers)
@@ -94,10 +100,13 @@ def test_tariff_versions_and_quote(fresh_client, fresh_world: World, auth: Token
     created = fresh_client.post("/api/v1/tariffs", json=new_def, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["version"] == 2
-    assert fresh_client.get(f"/api/v1/tariffs/{fresh_world.tariff_id}", headers=admin).json()["effective_to"] == \
-        "2026-07-01"
-    quote = fresh_client.post("/api/v1/tariffs/simulate", json={"tariff_class": "domestico", "m3": "15",
-                                                                "on": "2026-03-01"}, headers=admin).json()
+    assert (
+        fresh_client.get(f"/api/v1/tariffs/{fresh_world.tariff_id}", headers=admin).json()["effective_to"]
+        == "2026-07-01"
+    )
+    quote = fresh_client.post(
+        "/api/v1/tariffs/simulate", json={"tariff_class": "domestico", "m3": "15", "on": "2026-03-01"}, headers=admin
+    ).json()
     assert Decimal(quote["total"]) == Decimal("10") * Decimal("5.50") + 5 * Decimal("8.75") + Decimal("45.00")
     forbidden = fresh_client.post("/api/v1/tariffs", json=new_def, headers=auth("operator"))
     assert forbidden.status_code == 403
@@ -105,22 +114,25 @@ def test_tariff_versions_and_quote(fresh_client, fresh_world: World, auth: Token
     assert invalid.status_code == 422
 
 
-def test_self_read_below_the_last_actual_read_is_held_by_the_vee(fresh_db, fresh_client, fresh_world: World,
-                                                                 auth: Token):
+def test_self_read_below_the_last_actual_read_is_held_by_the_vee(
+    fresh_db, fresh_client, fresh_world: World, auth: Token
+):
     earlier = (datetime.now(UTC) - timedelta(days=20)).replace(microsecond=0)
     with fresh_db.owner() as conn:
         conn.execute(
             """INSERT INTO meter_readings (tenant_id, meter_id, account_id, read_at, value, source, source_id)
                VALUES (%s, %s, %s, %s, 500, 'handheld', 'h-1')""",
-            (fresh_world.tenant_id, fresh_world.a.meter_id, fresh_world.a.account_id, earlier))
+            (fresh_world.tenant_id, fresh_world.a.meter_id, fresh_world.a.account_id, earlier),
+        )
     headers = auth("customer", person=fresh_world.a.person_id)
     url = f"/api/v1/accounts/{fresh_world.a.account_id}/readings"
     low = fresh_client.post(url, json={"value": "100"}, headers=headers)
     assert low.status_code == 201, low.text
     assert low.json()["status"] == "exception"
     assert "NEGATIVE_CONSUMPTION" in low.json()["exception_codes"]
-    ok = fresh_client.post(url, json={"value": "512", "read_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
-                           headers=headers)
+    ok = fresh_client.post(
+        url, json={"value": "512", "read_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}, headers=headers
+    )
     assert ok.json()["status"] == "valid"
 
 
@@ -131,10 +143,14 @@ def test_billing_admin_credits_an_invoice_once_per_key(fresh_db, fresh_client, f
     first = fresh_client.post(url, json=body, headers=admin)
     assert first.status_code == 201, first.text
     assert fresh_client.post(url, json=body, headers=admin).json() == first.json()
-    assert fresh_client.post(url, json=body, headers={**auth("operator"), "Idempotency-Key": "cred-2"}).status_code == 403
-    too_much = fresh_client.post(url, json={**body, "amount": "99999999.00"},
-                                 headers={**auth("billing_admin"), "Idempotency-Key": "cred-3"})
+    assert (
+        fresh_client.post(url, json=body, headers={**auth("operator"), "Idempotency-Key": "cred-2"}).status_code == 403
+    )
+    too_much = fresh_client.post(
+        url, json={**body, "amount": "99999999.00"}, headers={**auth("billing_admin"), "Idempotency-Key": "cred-3"}
+    )
     assert too_much.status_code == 422 and problem(too_much)["code"] == "invoice_not_creditable"
     with fresh_db.owner() as conn:
-        assert conn.execute("SELECT count(*), sum(amount) FROM adjustments WHERE invoice_id = %s",
-                            (fresh_world.a.invoice_id,)).fetchone() == (1, Decimal("-10.00"))
+        assert conn.execute(
+            "SELECT count(*), sum(amount) FROM adjustments WHERE invoice_id = %s", (fresh_world.a.invoice_id,)
+        ).fetchone() == (1, Decimal("-10.00"))

@@ -18,13 +18,33 @@ def test_requests_without_valid_credentials_are_401(client, world: World):
     path = f"/api/v1/accounts/{world.a.account_id}"
     assert problem(client.get(path))["code"] == "authentication_required"
     assert problem(client.get(path, headers={"Authorization": "Bearer nope"}))["code"] == "invalid_token"
-    expired = jwt.encode({"iss": "supra-water", "aud": "supra-water-api", "sub": "u", "tenant": "cea",
-                          "roles": ["admin"], "iat": 0, "exp": 10}, SIGNING_KEY, algorithm="HS256")
+    expired = jwt.encode(
+        {
+            "iss": "supra-water",
+            "aud": "supra-water-api",
+            "sub": "u",
+            "tenant": "cea",
+            "roles": ["admin"],
+            "iat": 0,
+            "exp": 10,
+        },
+        SIGNING_KEY,
+        algorithm="HS256",
+    )
     assert client.get(path, headers={"Authorization": f"Bearer {expired}"}).status_code == 401
-    forged = jwt.encode({"iss": "supra-water", "aud": "supra-water-api", "sub": "u", "tenant": "cea",
-                         "roles": ["admin"], "iat": int(datetime.now(UTC).timestamp()),
-                         "exp": int((datetime.now(UTC) + timedelta(hours=1)).timestamp())}, "other-key-" * 4,
-                        algorithm="HS256")
+    forged = jwt.encode(
+        {
+            "iss": "supra-water",
+            "aud": "supra-water-api",
+            "sub": "u",
+            "tenant": "cea",
+            "roles": ["admin"],
+            "iat": int(datetime.now(UTC).timestamp()),
+            "exp": int((datetime.now(UTC) + timedelta(hours=1)).timestamp()),
+        },
+        "other-key-" * 4,
+        algorithm="HS256",
+    )
     r = client.get(path, headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
 
@@ -41,9 +61,9 @@ def test_repeated_failed_authentication_is_rate_limited(client, world: World):
 
 def test_api_keys_are_scoped_hashed_and_revocable(fresh_client, fresh_world: World, fresh_db, auth: Token):
     admin = auth("admin")
-    created = fresh_client.post("/api/v1/api-keys", json={"name": "Chatwoot", "scopes": ["data:all",
-                                                                                          "contacts:write"]},
-                                headers=admin)
+    created = fresh_client.post(
+        "/api/v1/api-keys", json={"name": "Chatwoot", "scopes": ["data:all", "contacts:write"]}, headers=admin
+    )
     assert created.status_code == 201, created.text
     key, client_id = created.json()["key"], created.json()["id"]
     with psycopg.connect(fresh_db.owner_url) as conn:
@@ -52,23 +72,25 @@ def test_api_keys_are_scoped_hashed_and_revocable(fresh_client, fresh_world: Wor
     crm = {"X-API-Key": key}
     me = fresh_client.get("/api/v1/auth/me", headers=crm).json()
     assert me["permissions"] == ["contacts:write", "data:all"] and me["tenant"] == "cea"
-    contact = {"person_id": fresh_world.b.person_id, "channel": "whatsapp", "direction": "inbound",
-               "subject": "Reporte de fuga"}
+    contact = {
+        "person_id": fresh_world.b.person_id,
+        "channel": "whatsapp",
+        "direction": "inbound",
+        "subject": "Reporte de fuga",
+    }
     assert fresh_client.post("/api/v1/contacts", json=contact, headers=crm).status_code == 201
     assert fresh_client.get("/api/v1/fraud-cases", headers=crm).status_code == 403  # not in its scopes
     exchanged = fresh_client.post("/api/v1/auth/token", json={"api_key": key})
     assert exchanged.status_code == 200
     bearer = {"Authorization": f"Bearer {exchanged.json()['access_token']}"}
-    assert fresh_client.get("/api/v1/auth/me", headers=bearer).json()["permissions"] == ["contacts:write",
-                                                                                          "data:all"]
+    assert fresh_client.get("/api/v1/auth/me", headers=bearer).json()["permissions"] == ["contacts:write", "data:all"]
     assert fresh_client.post(f"/api/v1/api-keys/{client_id}/revoke", headers=admin).json()["revoked_at"]
     assert problem(fresh_client.get("/api/v1/auth/me", headers=crm))["code"] == "invalid_api_key"
     assert fresh_client.get("/api/v1/api-keys", headers=auth("operator")).status_code == 403
 
 
 def test_token_exchange_is_rate_limited(client, world: World):
-    codes = [client.post("/api/v1/auth/token", json={"api_key": "sw_000000000000_nope"}).status_code
-             for _ in range(12)]
+    codes = [client.post("/api/v1/auth/token", json={"api_key": "sw_000000000000_nope"}).status_code for _ in range(12)]
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
 
 

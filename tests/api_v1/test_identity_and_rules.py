@@ -28,8 +28,10 @@ def curp17(draw: st.DrawFn) -> str:
     born = draw(BIRTH)
     head = draw(LETTERS) + draw(st.sampled_from("AEIOUX")) + draw(LETTERS) + draw(LETTERS)
     diff = draw(st.sampled_from("0123456789")) if born.year < 2000 else draw(LETTERS)
-    return (f"{head}{born:%y%m%d}{draw(st.sampled_from('HM'))}{draw(st.sampled_from(['QT', 'DF', 'NE', 'JC']))}"
-            f"{draw(CONSONANTS)}{draw(CONSONANTS)}{draw(CONSONANTS)}{diff}")
+    return (
+        f"{head}{born:%y%m%d}{draw(st.sampled_from('HM'))}{draw(st.sampled_from(['QT', 'DF', 'NE', 'JC']))}"
+        f"{draw(CONSONANTS)}{draw(CONSONANTS)}{draw(CONSONANTS)}{diff}"
+    )
 
 
 @given(curp17())
@@ -80,7 +82,9 @@ def test_work_order_workflow_and_sla() -> None:
     assert work_orders.due_at(kind="reconnection", priority="normal", created_at=now) == now + timedelta(hours=24)
     assert work_orders.due_at(kind="leak_report", priority="urgent", created_at=now) == now + timedelta(hours=6)
     assert work_orders.transition(current="assigned", target="in_progress", assigned_to=None, now=now) == {
-        "status": "in_progress", "started_at": now}
+        "status": "in_progress",
+        "started_at": now,
+    }
     with pytest.raises(work_orders.AssigneeRequired):
         work_orders.transition(current="open", target="assigned", assigned_to=None, now=now)
     with pytest.raises(work_orders.InvalidTransition):
@@ -89,12 +93,18 @@ def test_work_order_workflow_and_sla() -> None:
 
 def test_fraud_back_billing_only_when_confirming_and_rounded() -> None:
     now = datetime(2026, 3, 2, tzinfo=UTC)
-    changes = fraud.transition(current="investigating", target="confirmed", outcome="Toma clandestina",
-                               back_billing_amount=Decimal("1234.565"), now=now)
+    changes = fraud.transition(
+        current="investigating",
+        target="confirmed",
+        outcome="Toma clandestina",
+        back_billing_amount=Decimal("1234.565"),
+        now=now,
+    )
     assert changes["back_billing_amount"] == Decimal("1234.57")
     with pytest.raises(fraud.BackBillingNotAllowed):
-        fraud.transition(current="investigating", target="dismissed", outcome="x", back_billing_amount=Decimal(1),
-                         now=now)
+        fraud.transition(
+            current="investigating", target="dismissed", outcome="x", back_billing_amount=Decimal(1), now=now
+        )
     with pytest.raises(fraud.OutcomeRequired):
         fraud.transition(current="investigating", target="confirmed", outcome=None, back_billing_amount=None, now=now)
 
@@ -118,12 +128,15 @@ def test_the_answer_term_is_extended_once_by_ten_business_days_before_it_ends() 
     due = date(2026, 4, 13)  # Monday
     new = arco.extended_due(status="received", due_on=due, already_extended=False, today=date(2026, 4, 10))
     assert new == date(2026, 4, 27)  # ten business days after the original due date
-    assert arco.extended_due(status="identity_verified", due_on=due, already_extended=False, today=due,
-                             extra_holidays=[date(2026, 4, 20)]) == date(2026, 4, 28)
-    for status, extended, today, reason in [("received", True, date(2026, 4, 1), "already_extended"),
-                                            ("completed", False, date(2026, 4, 1), "closed"),
-                                            ("denied", False, date(2026, 4, 1), "closed"),
-                                            ("received", False, date(2026, 4, 14), "term_ended")]:
+    assert arco.extended_due(
+        status="identity_verified", due_on=due, already_extended=False, today=due, extra_holidays=[date(2026, 4, 20)]
+    ) == date(2026, 4, 28)
+    for status, extended, today, reason in [
+        ("received", True, date(2026, 4, 1), "already_extended"),
+        ("completed", False, date(2026, 4, 1), "closed"),
+        ("denied", False, date(2026, 4, 1), "closed"),
+        ("received", False, date(2026, 4, 14), "term_ended"),
+    ]:
         with pytest.raises(arco.ExtensionRefused) as refused:
             arco.extended_due(status=status, due_on=due, already_extended=extended, today=today)
         assert refused.value.reason == reason

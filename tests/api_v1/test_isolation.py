@@ -52,9 +52,20 @@ def test_tenants_are_isolated(client, world: World, auth: Token, template, attr)
     assert client.get(_url(template, world.c, attr), headers=theirs).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/v1/persons", "/api/v1/addresses", "/api/v1/tomas", "/api/v1/meters",
-                                  "/api/v1/accounts", "/api/v1/invoices", "/api/v1/work-orders", "/api/v1/contacts",
-                                  "/api/v1/arco-requests"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/persons",
+        "/api/v1/addresses",
+        "/api/v1/tomas",
+        "/api/v1/meters",
+        "/api/v1/accounts",
+        "/api/v1/invoices",
+        "/api/v1/work-orders",
+        "/api/v1/contacts",
+        "/api/v1/arco-requests",
+    ],
+)
 def test_lists_show_a_customer_only_their_own(client, world: World, as_a, as_op, path):
     mine = client.get(path, headers=as_a)
     assert mine.status_code == 200
@@ -81,12 +92,23 @@ def test_staff_only_resources_are_forbidden_to_customers(client, world: World, a
 def test_customer_cannot_write_for_another_customer(client, world: World, as_a):
     r = client.post(f"/api/v1/accounts/{world.b.account_id}/readings", json={"value": "120"}, headers=as_a)
     assert r.status_code == 404
-    r = client.post("/api/v1/work-orders", json={"kind": "leak_report", "account_id": world.b.account_id,
-                                                 "reason": "Fuga"}, headers=as_a)
+    r = client.post(
+        "/api/v1/work-orders",
+        json={"kind": "leak_report", "account_id": world.b.account_id, "reason": "Fuga"},
+        headers=as_a,
+    )
     assert r.status_code == 404
-    r = client.post("/api/v1/arco-requests", json={
-        "person_id": world.b.person_id, "arco_right": "access", "channel": "web", "description": "x",
-        "requester_name": "Ana"}, headers=as_a)
+    r = client.post(
+        "/api/v1/arco-requests",
+        json={
+            "person_id": world.b.person_id,
+            "arco_right": "access",
+            "channel": "web",
+            "description": "x",
+            "requester_name": "Ana",
+        },
+        headers=as_a,
+    )
     assert r.status_code == 404
 
 

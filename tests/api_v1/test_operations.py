@@ -12,16 +12,24 @@ from tests.api_v1.world import World
 def test_leak_report_by_customer_and_the_work_order_workflow(fresh_client, fresh_world: World, auth: Token):
     me = auth("customer", person=fresh_world.a.person_id)
     op = auth("operator")
-    r = fresh_client.post("/api/v1/work-orders", json={"kind": "leak_report", "priority": "urgent",
-                                                       "account_id": fresh_world.a.account_id, "reason": "Fuga"},
-                          headers={**me, "Idempotency-Key": "fuga-1"})
+    r = fresh_client.post(
+        "/api/v1/work-orders",
+        json={"kind": "leak_report", "priority": "urgent", "account_id": fresh_world.a.account_id, "reason": "Fuga"},
+        headers={**me, "Idempotency-Key": "fuga-1"},
+    )
     assert r.status_code == 201, r.text
     wo = r.json()
     assert wo["toma_id"] == fresh_world.a.toma_id and wo["status"] == "open"
     sla = datetime.fromisoformat(wo["due_at"]) - datetime.fromisoformat(wo["created_at"])
     assert sla.total_seconds() == 6 * 3600
-    assert fresh_client.post("/api/v1/work-orders", json={"kind": "suspension", "account_id": fresh_world.a.account_id,
-                                                          "reason": "x"}, headers=me).status_code == 403
+    assert (
+        fresh_client.post(
+            "/api/v1/work-orders",
+            json={"kind": "suspension", "account_id": fresh_world.a.account_id, "reason": "x"},
+            headers=me,
+        ).status_code
+        == 403
+    )
     url = f"/api/v1/work-orders/{wo['id']}/transitions"
     assert fresh_client.post(url, json={"status": "in_progress"}, headers=me).status_code == 403
     assert problem(fresh_client.post(url, json={"status": "done"}, headers=op))["code"] == "invalid_transition"
@@ -34,8 +42,12 @@ def test_leak_report_by_customer_and_the_work_order_workflow(fresh_client, fresh
 
 def test_contacts_link_interactions_and_validate_links(fresh_client, fresh_world: World, auth: Token):
     op = auth("operator")
-    body = {"account_id": fresh_world.b.account_id, "channel": "phone", "direction": "outbound",
-            "subject": "Aviso de adeudo"}
+    body = {
+        "account_id": fresh_world.b.account_id,
+        "channel": "phone",
+        "direction": "outbound",
+        "subject": "Aviso de adeudo",
+    }
     assert fresh_client.post("/api/v1/contacts", json=body, headers=op).status_code == 201
     listed = fresh_client.get("/api/v1/contacts", params={"account_id": fresh_world.b.account_id}, headers=op)
     assert [c["subject"] for c in listed.json()["items"]] == ["Aviso de adeudo", "Consulta de saldo"]
@@ -44,8 +56,7 @@ def test_contacts_link_interactions_and_validate_links(fresh_client, fresh_world
     assert problem(fresh_client.post("/api/v1/contacts", json=unlinked, headers=op))["code"] == "link_required"
 
 
-def test_fraud_case_confirmed_with_back_billing_posts_to_the_ledger_once(fresh_client, fresh_world: World,
-                                                                         auth: Token):
+def test_fraud_case_confirmed_with_back_billing_posts_to_the_ledger_once(fresh_client, fresh_world: World, auth: Token):
     op = auth("operator")
     billing = auth("billing_admin")
     body = {"source": "inspection", "account_id": fresh_world.b.account_id, "description": "Derivación"}
@@ -53,11 +64,13 @@ def test_fraud_case_confirmed_with_back_billing_posts_to_the_ledger_once(fresh_c
     assert case.status_code == 201
     url = f"/api/v1/fraud-cases/{case.json()['id']}/transitions"
     assert fresh_client.post(url, json={"status": "investigating"}, headers=op).status_code == 200
-    no_right = fresh_client.post(url, json={"status": "confirmed", "outcome": "Confirmado",
-                                            "back_billing_amount": "850.00"}, headers=op)
+    no_right = fresh_client.post(
+        url, json={"status": "confirmed", "outcome": "Confirmado", "back_billing_amount": "850.00"}, headers=op
+    )
     assert no_right.status_code == 403  # back-billing needs billing:adjust
-    confirmed = fresh_client.post(url, json={"status": "confirmed", "outcome": "Confirmado",
-                                             "back_billing_amount": "850.00"}, headers=billing)
+    confirmed = fresh_client.post(
+        url, json={"status": "confirmed", "outcome": "Confirmado", "back_billing_amount": "850.00"}, headers=billing
+    )
     assert confirmed.json()["back_billing_amount"] == "850.00"
     balance_url = f"/api/v1/accounts/{fresh_world.b.account_id}/balance"
     before = Decimal(fresh_client.get(balance_url, headers=op).json()["balance"])

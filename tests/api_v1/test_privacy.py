@@ -14,8 +14,10 @@ from tests.api_v1.world import CURP_ANA, RFC_ANA, World
 
 def _audit(db, person_id: int) -> list[tuple[str, str, list[str]]]:
     with psycopg.connect(db.owner_url) as conn:
-        return conn.execute("SELECT actor, action, fields FROM audit_log WHERE entity = 'person' AND entity_id = %s "
-                            "ORDER BY id", (str(person_id),)).fetchall()
+        return conn.execute(
+            "SELECT actor, action, fields FROM audit_log WHERE entity = 'person' AND entity_id = %s ORDER BY id",
+            (str(person_id),),
+        ).fetchall()
 
 
 def test_identifiers_are_masked_unless_the_role_needs_them(fresh_client, fresh_world: World, fresh_db, auth: Token):
@@ -28,8 +30,10 @@ def test_identifiers_are_masked_unless_the_role_needs_them(fresh_client, fresh_w
     own = fresh_client.get(url, headers=auth("customer", person=fresh_world.a.person_id)).json()
     assert own["rfc"] != RFC_ANA  # masked for the assistant/portal too; full data through an ARCO access export
     audit = _audit(fresh_db, fresh_world.a.person_id)
-    assert [(a[0], a[2]) for a in audit] == [("user:operator-None", ["email", "phone"]),
-                                             ("user:billing_admin-None", ["rfc", "curp", "email", "phone"])]
+    assert [(a[0], a[2]) for a in audit] == [
+        ("user:operator-None", ["email", "phone"]),
+        ("user:billing_admin-None", ["rfc", "curp", "email", "phone"]),
+    ]
 
 
 def test_staff_searches_are_audited_per_person(fresh_client, fresh_world: World, fresh_db, auth: Token):
@@ -47,14 +51,20 @@ def test_person_creation_validates_check_digits(fresh_client, fresh_world: World
     r = fresh_client.post("/api/v1/persons", json=bad_rfc, headers=op)
     assert r.status_code == 422 and problem(r)["code"] == "invalid_rfc_check_digit" and "RFC" in problem(r)["detail"]
     bad_curp = {**good, "curp": CURP_ANA[:-1] + str((int(CURP_ANA[-1]) + 1) % 10)}
-    assert problem(fresh_client.post("/api/v1/persons", json=bad_curp, headers=op))["code"] == \
-        "invalid_curp_check_digit"
+    assert (
+        problem(fresh_client.post("/api/v1/persons", json=bad_curp, headers=op))["code"] == "invalid_curp_check_digit"
+    )
     assert fresh_client.post("/api/v1/persons", json=good, headers=auth("customer", person=1)).status_code == 403
 
 
 def _file(client, headers, person_id: int, **extra) -> dict:
-    body = {"person_id": person_id, "channel": "web", "description": "Solicitud", "requester_name": "Ana López",
-            **extra}
+    body = {
+        "person_id": person_id,
+        "channel": "web",
+        "description": "Solicitud",
+        "requester_name": "Ana López",
+        **extra,
+    }
     r = client.post("/api/v1/arco-requests", json=body, headers=headers)
     assert r.status_code == 201, r.text
     return r.json()
@@ -62,8 +72,9 @@ def _file(client, headers, person_id: int, **extra) -> dict:
 
 def _grant(client, op, request_id: int) -> dict:
     assert client.post(f"/api/v1/arco-requests/{request_id}/verify-identity", headers=op).status_code == 200
-    r = client.post(f"/api/v1/arco-requests/{request_id}/resolve", json={"decision": "granted",
-                                                                         "resolution": "Procede"}, headers=op)
+    r = client.post(
+        f"/api/v1/arco-requests/{request_id}/resolve", json={"decision": "granted", "resolution": "Procede"}, headers=op
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -74,16 +85,26 @@ def test_access_request_exports_everything_about_the_person(fresh_client, fresh_
     req = _file(fresh_client, me, fresh_world.a.person_id, arco_right="access")
     assert date.fromisoformat(req["due_on"]) > datetime.now(UTC).date() + timedelta(days=25)
     assert fresh_client.get(f"/api/v1/arco-requests/{req['id']}/export", headers=me).status_code == 404
-    early = fresh_client.post(f"/api/v1/arco-requests/{req['id']}/resolve",
-                              json={"decision": "granted", "resolution": "x"}, headers=op)
+    early = fresh_client.post(
+        f"/api/v1/arco-requests/{req['id']}/resolve", json={"decision": "granted", "resolution": "x"}, headers=op
+    )
     assert early.status_code == 409  # identity first
     done = _grant(fresh_client, op, req["id"])
     assert done["status"] == "completed" and done["result"]["sections"]["invoices"] == 1
     export = fresh_client.get(f"/api/v1/arco-requests/{req['id']}/export", headers=me).json()
     assert export["person"]["rfc"] == RFC_ANA
     assert {s: len(v) for s, v in export["sections"].items() if v}.keys() >= {
-        "accounts", "tomas", "addresses", "invoices", "invoice_lines", "payments", "account_movements", "contacts",
-        "work_orders", "arco_requests"}
+        "accounts",
+        "tomas",
+        "addresses",
+        "invoices",
+        "invoice_lines",
+        "payments",
+        "account_movements",
+        "contacts",
+        "work_orders",
+        "arco_requests",
+    }
     other = auth("customer", person=fresh_world.b.person_id)
     assert fresh_client.get(f"/api/v1/arco-requests/{req['id']}/export", headers=other).status_code == 404
 
@@ -113,14 +134,27 @@ def test_operators_extend_the_answer_term_once_with_a_reason(fresh_client, fresh
 def test_rectification_is_versioned_with_its_evidence(fresh_client, fresh_world: World, auth: Token):
     me = auth("customer", person=fresh_world.a.person_id)
     op = auth("operator")
-    bad = fresh_client.post("/api/v1/arco-requests", json={
-        "person_id": fresh_world.a.person_id, "arco_right": "rectification", "channel": "web", "description": "x",
-        "requester_name": "Ana", "changes": {"rfc": RFC_ANA[:-1] + "0" if RFC_ANA[-1] != "0" else RFC_ANA[:-1] + "1"}},
-        headers=me)
+    bad = fresh_client.post(
+        "/api/v1/arco-requests",
+        json={
+            "person_id": fresh_world.a.person_id,
+            "arco_right": "rectification",
+            "channel": "web",
+            "description": "x",
+            "requester_name": "Ana",
+            "changes": {"rfc": RFC_ANA[:-1] + "0" if RFC_ANA[-1] != "0" else RFC_ANA[:-1] + "1"},
+        },
+        headers=me,
+    )
     assert bad.status_code == 422
-    req = _file(fresh_client, me, fresh_world.a.person_id, arco_right="rectification",
-                changes={"maternal_surname": "Pardo", "email": "ana.lopez@example.com"},
-                evidence=[{"kind": "id_document", "blob": "arco/1/ine.pdf"}])
+    req = _file(
+        fresh_client,
+        me,
+        fresh_world.a.person_id,
+        arco_right="rectification",
+        changes={"maternal_surname": "Pardo", "email": "ana.lopez@example.com"},
+        evidence=[{"kind": "id_document", "blob": "arco/1/ine.pdf"}],
+    )
     _grant(fresh_client, op, req["id"])
     person = fresh_client.get(f"/api/v1/persons/{fresh_world.a.person_id}", headers=me).json()
     assert person["maternal_surname"] == "Pardo" and person["email"] == "ana.lopez@example.com"
@@ -137,8 +171,9 @@ def test_opposition_records_per_purpose_opt_outs(fresh_client, fresh_world: Worl
     assert [o["purpose"] for o in outs] == ["whatsapp_notices"]
 
 
-def test_cancellation_blocks_then_the_timer_erases_after_retention(fresh_client, fresh_world: World, fresh_db,
-                                                                   auth: Token):
+def test_cancellation_blocks_then_the_timer_erases_after_retention(
+    fresh_client, fresh_world: World, fresh_db, auth: Token
+):
     me = auth("customer", person=fresh_world.a.person_id)
     op = auth("billing_admin")
     req = _file(fresh_client, me, fresh_world.a.person_id, arco_right="cancellation")
@@ -151,10 +186,12 @@ def test_cancellation_blocks_then_the_timer_erases_after_retention(fresh_client,
     assert erase_due(today=until, now=datetime.now(UTC)) == 1
     assert fresh_client.get(f"/api/v1/persons/{fresh_world.a.person_id}", headers=op).status_code == 404
     with psycopg.connect(fresh_db.owner_url) as conn:
-        row = conn.execute("SELECT rfc, curp, email, legal_name FROM persons WHERE id = %s",
-                           (fresh_world.a.person_id,)).fetchone()
-        kept = conn.execute("SELECT count(*) FROM invoices WHERE account_id = %s",
-                            (fresh_world.a.account_id,)).fetchone()
+        row = conn.execute(
+            "SELECT rfc, curp, email, legal_name FROM persons WHERE id = %s", (fresh_world.a.person_id,)
+        ).fetchone()
+        kept = conn.execute(
+            "SELECT count(*) FROM invoices WHERE account_id = %s", (fresh_world.a.account_id,)
+        ).fetchone()
     assert row == (None, None, None, "DATOS SUPRIMIDOS") and kept == (2,)
     assert erase_due(today=until, now=datetime.now(UTC)) == 0  # idempotent
 

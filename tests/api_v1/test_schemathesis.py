@@ -24,13 +24,24 @@ from tests.api_v1.conftest import Token
 from tests.api_v1.world import World
 
 EXAMPLES_PER_OPERATION = 20
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 def _fuzz(op: Any, name: str, headers: dict[str, str], requests: Counter[str], statuses: Counter[int]) -> None:
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=op.as_strategy())
     def run(case: Any) -> None:
         response = case.call(headers=headers)
@@ -48,8 +59,11 @@ def test_fuzz_v1_operations(world: World, auth: Token) -> None:
     operations = [r.ok() for r in schema.get_all_operations()]
     operations = [op for op in operations if op.path.startswith("/api/v1/")]
     assert len(operations) >= 40
-    callers = {"operator": auth("operator"), "admin": auth("admin"),
-               "customer": auth("customer", person=world.a.person_id)}
+    callers = {
+        "operator": auth("operator"),
+        "admin": auth("admin"),
+        "customer": auth("customer", person=world.a.person_id),
+    }
     requests: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     failures: list[str] = []
@@ -65,8 +79,10 @@ def test_fuzz_v1_operations(world: World, auth: Token) -> None:
                 failures.append(f"{op.method.upper()} {op.path} as {name}: {str(error).splitlines()[0][:300]}")
     elapsed = time.monotonic() - started
     total = sum(requests.values())
-    print(f"\nschemathesis: {len(operations)} operations, {total} generated requests "
-          f"({dict(requests)}) in {elapsed:.1f}s; statuses {dict(sorted(statuses.items()))}")
+    print(
+        f"\nschemathesis: {len(operations)} operations, {total} generated requests "
+        f"({dict(requests)}) in {elapsed:.1f}s; statuses {dict(sorted(statuses.items()))}"
+    )
     assert not failures, "\n".join(failures)
     assert all(code < 500 for code in statuses)
     assert statuses[200] + statuses[201] > 0  # the fuzzer reached real data, not only errors

@@ -24,14 +24,29 @@ def price(m3: Decimal):
 
 
 def account(reads=(), prior=(), balance="0", dials=5, initial="0"):
-    return AccountToBill(account_id=1, tariff_class="domestico", sector="S01", dials=dials,
-                         installed_on=date(2024, 1, 10), initial_read=Decimal(initial), reads=tuple(reads),
-                         prior_bills=tuple(prior), previous_balance=Decimal(balance))
+    return AccountToBill(
+        account_id=1,
+        tariff_class="domestico",
+        sector="S01",
+        dials=dials,
+        installed_on=date(2024, 1, 10),
+        initial_read=Decimal(initial),
+        reads=tuple(reads),
+        prior_bills=tuple(prior),
+        previous_balance=Decimal(balance),
+    )
 
 
 def bill(acc, peers=None, policy=BillingPolicy()):
-    return bill_account(account=acc, period=MARCH, schedule=DOMESTICO, price=price, peers=peers,
-                        estimation_policy=EstimationPolicy(), billing_policy=policy)
+    return bill_account(
+        account=acc,
+        period=MARCH,
+        schedule=DOMESTICO,
+        price=price,
+        peers=peers,
+        estimation_policy=EstimationPolicy(),
+        billing_policy=policy,
+    )
 
 
 def monthly_reads(values, start_month=1, year=2026, day=20):
@@ -99,16 +114,18 @@ def test_under_estimate_is_trued_up():
 
 
 def test_read_exception_holds_the_invoice():
-    reads = monthly_reads([100, 112]) + [Read(read_on=date(2026, 3, 20), value=Decimal(400), status="exception",
-                                              exception_codes=("HIGH_CONSUMPTION",))]
+    reads = monthly_reads([100, 112]) + [
+        Read(read_on=date(2026, 3, 20), value=Decimal(400), status="exception", exception_codes=("HIGH_CONSUMPTION",))
+    ]
     draft = bill(account(reads))
     assert draft.held
     assert draft.exception_codes[:2] == ("READ_EXCEPTION", "HIGH_CONSUMPTION")
 
 
 def test_late_fee_on_previous_balance_when_configured():
-    draft = bill(account(monthly_reads([100, 112, 122]), balance="500.00"),
-                 policy=BillingPolicy(late_fee_rate=Decimal("0.02")))
+    draft = bill(
+        account(monthly_reads([100, 112, 122]), balance="500.00"), policy=BillingPolicy(late_fee_rate=Decimal("0.02"))
+    )
     fee = [line for line in draft.lines if line.code == "recargo"]
     assert fee[0].amount == Decimal("10.00")
     assert draft.previous_balance == Decimal("500.00")
@@ -116,8 +133,11 @@ def test_late_fee_on_previous_balance_when_configured():
 
 
 @settings(max_examples=200, deadline=None)
-@given(prev=st.integers(min_value=0, max_value=5000), used=st.integers(min_value=0, max_value=400),
-       balance=st.decimals(min_value=0, max_value=10000, places=2))
+@given(
+    prev=st.integers(min_value=0, max_value=5000),
+    used=st.integers(min_value=0, max_value=400),
+    balance=st.decimals(min_value=0, max_value=10000, places=2),
+)
 def test_totals_are_sums_of_rounded_lines(prev, used, balance):
     reads = monthly_reads([prev, prev + used // 2, prev + used])
     draft = bill(account(reads, balance=str(balance)), policy=BillingPolicy(late_fee_rate=Decimal("0.0125")))

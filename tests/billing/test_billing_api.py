@@ -24,10 +24,20 @@ def api(fresh_db, azurite, monkeypatch):
     u = make_utility(fresh_db, "cea-api")
     for i in range(8):
         add_account(fresh_db, u, sector="S01", reads=monthly(date(2025, 3, 1), [10 * i + 18 * m for m in range(13)]))
-    host = LocalHost("function_app:app", host_json=REPO / "host.json", app_dir=REPO, activity_workers=1,
-                     duplicate_start="extension",
-                     env={"DATABASE_URL": fresh_db.app_url, "AzureWebJobsStorage": azurite, "JWT_SIGNING_KEY": KEY,
-                          "TASKHUB_NAME": "billingapi", "BILLING_CHUNK_SIZE": "500"})
+    host = LocalHost(
+        "function_app:app",
+        host_json=REPO / "host.json",
+        app_dir=REPO,
+        activity_workers=1,
+        duplicate_start="extension",
+        env={
+            "DATABASE_URL": fresh_db.app_url,
+            "AzureWebJobsStorage": azurite,
+            "JWT_SIGNING_KEY": KEY,
+            "TASKHUB_NAME": "billingapi",
+            "BILLING_CHUNK_SIZE": "500",
+        },
+    )
     host.start()
     now = datetime.now(UTC)
     tokens = {role: issue_token(tenant=u.slug, roles=[role], now=now) for role in ("billing_admin", "operator")}
@@ -72,12 +82,28 @@ def test_operators_cannot_run_billing_and_bad_periods_are_problems(api):
 
 def test_read_batch_reports_per_row(api):
     client, tokens, _ = api
-    r = client.post("/readings/batch", headers=auth(tokens, "operator"), json={"reads": [
-        {"meter_serial": "M000001", "read_at": "2026-04-05T09:00:00-06:00", "value": "226", "source": "handheld",
-         "source_id": "b-1"},
-        {"meter_serial": "M999999", "read_at": "2026-03-21T09:00:00-06:00", "value": "1", "source": "handheld",
-         "source_id": "b-2"},
-    ]})
+    r = client.post(
+        "/readings/batch",
+        headers=auth(tokens, "operator"),
+        json={
+            "reads": [
+                {
+                    "meter_serial": "M000001",
+                    "read_at": "2026-04-05T09:00:00-06:00",
+                    "value": "226",
+                    "source": "handheld",
+                    "source_id": "b-1",
+                },
+                {
+                    "meter_serial": "M999999",
+                    "read_at": "2026-03-21T09:00:00-06:00",
+                    "value": "1",
+                    "source": "handheld",
+                    "source_id": "b-2",
+                },
+            ]
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["accepted"], body["rejected"]) == (1, 1)

@@ -16,10 +16,19 @@ MARCH = date(2026, 3, 1)
 @pytest.fixture
 def host(fresh_db, azurite, monkeypatch):
     monkeypatch.setenv("BILLING_CHUNK_SIZE", "500")
-    h = LocalHost("function_app:app", host_json=REPO / "host.json", app_dir=REPO, activity_workers=2,
-                  duplicate_start="extension",
-                  env={"DATABASE_URL": fresh_db.app_url, "AzureWebJobsStorage": azurite,
-                       "TASKHUB_NAME": "billingtest", "BILLING_CHUNK_SIZE": "500"})
+    h = LocalHost(
+        "function_app:app",
+        host_json=REPO / "host.json",
+        app_dir=REPO,
+        activity_workers=2,
+        duplicate_start="extension",
+        env={
+            "DATABASE_URL": fresh_db.app_url,
+            "AzureWebJobsStorage": azurite,
+            "TASKHUB_NAME": "billingtest",
+            "BILLING_CHUNK_SIZE": "500",
+        },
+    )
     h.start()
     yield h
     h.stop()
@@ -78,7 +87,8 @@ def test_a_run_killed_midway_is_rerun_without_duplicates(fresh_db, host, utility
     with fresh_db.owner() as conn:
         assert conn.execute("SELECT count(DISTINCT account_id), count(*) FROM invoices").fetchone() == (300, 300)
         lines_per_invoice = conn.execute(
-            "SELECT min(c), max(c) FROM (SELECT count(*) c FROM invoice_lines GROUP BY invoice_id) x").fetchone()
+            "SELECT min(c), max(c) FROM (SELECT count(*) c FROM invoice_lines GROUP BY invoice_id) x"
+        ).fetchone()
         assert lines_per_invoice[0] >= 1
 
 
@@ -97,8 +107,12 @@ def test_daily_timer_bills_each_tenant_on_its_run_day_once(fresh_db, host):
     period = periods.previous_period(today)
     for utility in (u, other):
         for i in range(5):
-            add_account(fresh_db, utility, sector="S01",
-                        reads=monthly(periods.add_months(period, -12), [50 * i + 10 * m for m in range(13)]))
+            add_account(
+                fresh_db,
+                utility,
+                sector="S01",
+                reads=monthly(periods.add_months(period, -12), [50 * i + 10 * m for m in range(13)]),
+            )
     host.fire_timer("billing_timer")
     host.fire_timer("billing_timer")  # a double fire (e.g. past-due + schedule) must not bill twice
     instance = runs.instance_id_for(u.slug, period, "all")

@@ -16,8 +16,12 @@ def utility(fresh_db, monkeypatch):
     monkeypatch.setenv("BILLING_CHUNK_SIZE", "500")
     u = make_utility(fresh_db, "cea-test")
     for i in range(6):
-        add_account(fresh_db, u, sector="S01" if i < 4 else "S02",
-                    reads=monthly(date(2025, 3, 1), [1000 + 15 * m + i for m in range(13)]))
+        add_account(
+            fresh_db,
+            u,
+            sector="S01" if i < 4 else "S02",
+            reads=monthly(date(2025, 3, 1), [1000 + 15 * m + i for m in range(13)]),
+        )
     add_account(fresh_db, u, sector="S02", reads=monthly(date(2025, 3, 1), [50 * m for m in range(12)]))  # no March
     return u
 
@@ -25,8 +29,11 @@ def utility(fresh_db, monkeypatch):
 def bill_everything(u, period=MARCH):
     started = runs.start_run(tenant_slug=u.slug, period=period)
     plan = runs.plan_run(tenant_id=u.tenant_id, run_id=started.run_id)
-    results = [chunk.bill_chunk(tenant_id=u.tenant_id, run_id=started.run_id, sector_id=s["sector_id"], chunk_no=n)
-               for s in plan["sectors"] for n in range(s["chunks"])]
+    results = [
+        chunk.bill_chunk(tenant_id=u.tenant_id, run_id=started.run_id, sector_id=s["sector_id"], chunk_no=n)
+        for s in plan["sectors"]
+        for n in range(s["chunks"])
+    ]
     return started, plan, results
 
 
@@ -39,7 +46,8 @@ def test_run_bills_each_account_once_with_traces(fresh_db, utility):
         assert conn.execute("SELECT count(*) FROM invoice_lines WHERE trace ? 'tariff'").fetchone()[0] > 0
         bad = conn.execute(
             """SELECT count(*) FROM invoices i WHERE total <> (SELECT sum(amount) + sum(tax_amount)
-                   FROM invoice_lines l WHERE l.invoice_id = i.id)""").fetchone()[0]
+                   FROM invoice_lines l WHERE l.invoice_id = i.id)"""
+        ).fetchone()[0]
         assert bad == 0
 
 
@@ -50,8 +58,9 @@ def test_rerunning_chunks_and_runs_changes_nothing(fresh_db, utility):
     again = runs.start_run(tenant_slug=utility.slug, period=MARCH)
     assert again.run_id == started.run_id and again.instance_id == started.instance_id
     runs.plan_run(tenant_id=utility.tenant_id, run_id=started.run_id)
-    repeat = chunk.bill_chunk(tenant_id=utility.tenant_id, run_id=started.run_id,
-                              sector_id=plan["sectors"][0]["sector_id"], chunk_no=0)
+    repeat = chunk.bill_chunk(
+        tenant_id=utility.tenant_id, run_id=started.run_id, sector_id=plan["sectors"][0]["sector_id"], chunk_no=0
+    )
     assert repeat["skipped"] is True
     with fresh_db.owner() as conn:
         assert conn.execute("SELECT id, total, created_at FROM invoices ORDER BY id").fetchall() == before
@@ -94,18 +103,24 @@ def test_issue_assigns_gapless_folios_and_posts_charges(fresh_db, utility):
 
 
 def test_held_invoices_wait_for_review(fresh_db, utility):
-    add_account(fresh_db, utility, sector="S01", reads=[(date(2026, 3, 20), 10)], installed=date(2026, 3, 1),
-                initial_read=500)  # negative consumption on a 5-dial meter beyond rollover
+    add_account(
+        fresh_db, utility, sector="S01", reads=[(date(2026, 3, 20), 10)], installed=date(2026, 3, 1), initial_read=500
+    )  # negative consumption on a 5-dial meter beyond rollover
     started, _, _ = bill_everything(utility)
     runs.finish_run(tenant_id=utility.tenant_id, run_id=started.run_id)
     held = runs.exceptions(tenant_id=utility.tenant_id, run_id=started.run_id)
     assert len(held) == 1 and "NEGATIVE_CONSUMPTION" in held[0]["exception_codes"]
-    result = runs.issue_run(tenant_id=utility.tenant_id, run_id=started.run_id,
-                            now=datetime(2026, 4, 2, tzinfo=UTC), reviewer="a")
+    result = runs.issue_run(
+        tenant_id=utility.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 2, tzinfo=UTC), reviewer="a"
+    )
     assert result == {**result, "issued": 7, "held": 1}
     runs.review_invoice(tenant_id=utility.tenant_id, invoice_id=held[0]["id"], action="release", reviewer="a")
-    assert runs.issue_run(tenant_id=utility.tenant_id, run_id=started.run_id,
-                          now=datetime(2026, 4, 3, tzinfo=UTC), reviewer="a")["issued"] == 1
+    assert (
+        runs.issue_run(
+            tenant_id=utility.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 3, tzinfo=UTC), reviewer="a"
+        )["issued"]
+        == 1
+    )
 
 
 def test_no_tariff_in_force_fails_fast_and_bills_nothing(fresh_db):
@@ -120,6 +135,5 @@ def test_no_tariff_in_force_fails_fast_and_bills_nothing(fresh_db):
 def test_march_total_matches_tariff(fresh_db, utility):
     bill_everything(utility)
     with fresh_db.owner() as conn:
-        totals = [r[0] for r in conn.execute(
-            "SELECT total FROM invoices WHERE NOT estimated ORDER BY account_id")]
+        totals = [r[0] for r in conn.execute("SELECT total FROM invoices WHERE NOT estimated ORDER BY account_id")]
     assert totals[0] == Decimal("143.75")  # 15 m³: 10 × 5.50 + 5 × 8.75 + 45.00 fixed

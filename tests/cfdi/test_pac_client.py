@@ -71,7 +71,7 @@ def test_stamp_keeps_every_signed_byte_and_only_appends_the_complemento(
 ) -> None:
     stamped = pac_client.stamp(signed.xml).xml
     start, end = stamped.index(b"<cfdi:Complemento>"), stamped.index(b"</cfdi:Complemento>")
-    assert stamped[:start] + stamped[end + len(b"</cfdi:Complemento>"):] == signed.xml
+    assert stamped[:start] + stamped[end + len(b"</cfdi:Complemento>") :] == signed.xml
     assert stamped.rstrip().endswith(b"</cfdi:Complemento></cfdi:Comprobante>")
 
 
@@ -275,8 +275,9 @@ def test_sampled_full_checks_still_check_structure_on_every_document(signed: Sig
     """With full_check_every=2 the 1st document gets only structural checks, the 2nd the full PAC check."""
     tampered = signed.xml.replace(b'Total="', b'Total="1', 1)  # the Sello no longer matches the cadena
     sim = PacSimulator(full_check_every=2).start()
-    client = FinkokClient(base_url=sim.url, username="u", password="p", timeout=5,
-                          retry=RetryPolicy(attempts=1, base_delay=0))
+    client = FinkokClient(
+        base_url=sim.url, username="u", password="p", timeout=5, retry=RetryPolicy(attempts=1, base_delay=0)
+    )
     try:
         assert client.stamp(tampered).uuid  # structural checks only: accepted
         with pytest.raises(PacPermanentError) as info:

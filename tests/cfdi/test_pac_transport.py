@@ -190,7 +190,12 @@ def _ok(body: bytes, *extra: bytes, version: bytes = b"HTTP/1.1") -> list[bytes]
 def test_url_parsing() -> None:
     https = KeepAliveTransport("https://demo-facturacion.finkok.com/servicios/soap/", timeout=3)
     assert (https.https, https.host, https.port, https.prefix, https.timeout) == (
-        True, "demo-facturacion.finkok.com", 443, "/servicios/soap", 3)
+        True,
+        "demo-facturacion.finkok.com",
+        443,
+        "/servicios/soap",
+        3,
+    )
     plain = KeepAliveTransport("http://127.0.0.1:8080", timeout=1.5)
     assert (plain.https, plain.host, plain.port, plain.prefix) == (False, "127.0.0.1", 8080, "")
     with pytest.raises(ValueError):
@@ -247,8 +252,13 @@ def test_http10_without_keep_alive_drops_the_connection(raw: Callable[..., _RawS
 
 def test_interim_100_continue_is_skipped(raw: Callable[..., _RawServer]) -> None:
     # first in the same packet as the final answer, then as a separate write
-    srv = raw(lambda n: [b"HTTP/1.1 100 Continue\r\n\r\n" + _ok(b"final")[0]] if n == 0 else
-              [b"HTTP/1.1 100 Continue\r\n\r\n", *_ok(b"later")])
+    srv = raw(
+        lambda n: (
+            [b"HTTP/1.1 100 Continue\r\n\r\n" + _ok(b"final")[0]]
+            if n == 0
+            else [b"HTTP/1.1 100 Continue\r\n\r\n", *_ok(b"later")]
+        )
+    )
     http = KeepAliveTransport(srv.url, timeout=2)
     assert http.post("/a", BODY, HEADERS) == (200, b"final")
     assert http.post("/a", BODY, HEADERS) == (200, b"later")
@@ -376,8 +386,12 @@ def tls_server(server: _Server, tmp_path: Path) -> tuple[_Server, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
         .not_valid_after(now + dt.timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
@@ -385,8 +399,9 @@ def tls_server(server: _Server, tmp_path: Path) -> tuple[_Server, Path]:
     )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     server.socket = context.wrap_socket(server.socket, server_side=True)

@@ -30,8 +30,9 @@ def to_png(pdf: bytes, out: Path) -> Image.Image:
     pdf_path = out / "bill.pdf"
     pdf_path.write_bytes(pdf)
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(pdf_path), str(out / "bill")],
-                       check=True, timeout=60)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "100", "-singlefile", str(pdf_path), str(out / "bill")], check=True, timeout=60
+        )
         return Image.open(out / "bill.png").convert("RGB")
     import pypdfium2 as pdfium
 
@@ -48,11 +49,13 @@ def pdf_text(pdf: bytes) -> str:
 
 
 def test_sample_bill_renders_to_a_non_blank_png_with_fiscal_data(
-        fresh_db: TestDatabase, services: CfdiServices, tmp_path: Path) -> None:
+    fresh_db: TestDatabase, services: CfdiServices, tmp_path: Path
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC]])
     with world.owner() as conn:
-        conn.execute("UPDATE invoices SET previous_balance = 150, amount_due = total + 150 WHERE id = %s",
-                     (world.invoices[0],))
+        conn.execute(
+            "UPDATE invoices SET previous_balance = 150, amount_due = total + 150 WHERE id = %s", (world.invoices[0],)
+        )
     stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
     bill, doc = bill_data(tenant_id=world.tenant_id, invoice_id=world.invoices[0])
     assert doc is not None and bill.fiscal is not None and bill.fiscal.uuid.lower() == str(doc["uuid"])
@@ -65,8 +68,15 @@ def test_sample_bill_renders_to_a_non_blank_png_with_fiscal_data(
     assert 0.03 < dark < 0.6, dark  # ink on the page, but not a black page
     assert ImageStat.Stat(gray).stddev[0] > 30
     text = pdf_text(pdf)
-    for expected in (bill.fiscal.uuid, "Art. 74", "CLABE", bill.payment_reference, "Total a pagar",
-                     "Lectura anterior", "HISTORIAL DE CONSUMO"):
+    for expected in (
+        bill.fiscal.uuid,
+        "Art. 74",
+        "CLABE",
+        bill.payment_reference,
+        "Total a pagar",
+        "Lectura anterior",
+        "HISTORIAL DE CONSUMO",
+    ):
         assert expected in text, expected
     qr_url = bill.fiscal.qr_url
     assert qr_url.startswith("https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?id=")
@@ -87,16 +97,16 @@ def api(monkeypatch: pytest.MonkeyPatch, storage_env: str) -> TestClient:
     return TestClient(create_app(), raise_server_exceptions=False)
 
 
-def test_downloads_serve_own_invoices_only(fresh_db: TestDatabase, installed: CfdiServices,
-                                           api: TestClient) -> None:
+def test_downloads_serve_own_invoices_only(fresh_db: TestDatabase, installed: CfdiServices, api: TestClient) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC]])
     install(world, installed)
     stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC))
     with world.owner() as conn:
         person = conn.execute("SELECT person_id FROM accounts WHERE id = %s", (world.accounts[0],)).fetchone()[0]
     now = dt.datetime.now(dt.UTC)
-    customer = {"Authorization": "Bearer " + issue_token(tenant="cea-test", roles=["customer"], now=now,
-                                                         person_id=person)}
+    customer = {
+        "Authorization": "Bearer " + issue_token(tenant="cea-test", roles=["customer"], now=now, person_id=person)
+    }
     staff = {"Authorization": "Bearer " + issue_token(tenant="cea-test", roles=["operator"], now=now)}
     own, other = world.invoices
     xml = api.get(f"/api/v1/invoices/{own}/cfdi.xml", headers=customer)

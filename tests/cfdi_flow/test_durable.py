@@ -38,15 +38,17 @@ def engine() -> Iterator[DurableEngine]:
 
 def run_round(engine: DurableEngine, world, **options) -> dict:  # type: ignore[no-untyped-def]
     start = start_stamping(tenant_id=world.tenant_id, run_id=world.run_id)
-    instance_id, _ = engine.start_new(cfdi_functions.RUN_ORCHESTRATOR, json.dumps({**start["input"], **options}),
-                                      start["instance_id"])
+    instance_id, _ = engine.start_new(
+        cfdi_functions.RUN_ORCHESTRATOR, json.dumps({**start["input"], **options}), start["instance_id"]
+    )
     record = engine.wait_for(instance_id, 60)
     assert record.status is RuntimeStatus.COMPLETED, record.output
     return record.output
 
 
 def test_orchestration_stamps_per_sector_and_publishes_xml_and_pdf(
-        fresh_db: TestDatabase, installed: CfdiServices, storage_env: str, engine: DurableEngine) -> None:
+    fresh_db: TestDatabase, installed: CfdiServices, storage_env: str, engine: DurableEngine
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC], [GOOD_RECEIVER], [NO_RFC, NO_RFC]])
     install(world, installed)
     out = run_round(engine, world, chunk_size=1, retry_ms=10, attempts=2)
@@ -67,7 +69,8 @@ def test_orchestration_stamps_per_sector_and_publishes_xml_and_pdf(
 
 
 def test_outage_exhausts_retries_then_a_new_round_completes_without_duplicates(
-        fresh_db: TestDatabase, installed: CfdiServices, simulator: PacSimulator, engine: DurableEngine) -> None:
+    fresh_db: TestDatabase, installed: CfdiServices, simulator: PacSimulator, engine: DurableEngine
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 3, [NO_RFC] * 2])
     install(world, installed)
     simulator.inject("incidence", count=10_000, code="708", operation="stamp")  # SAT unreachable

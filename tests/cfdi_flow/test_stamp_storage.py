@@ -38,27 +38,40 @@ def test_any_other_answer_is_either_rejected_or_still_splices_back_exactly(base:
 
 def test_the_usual_answer_is_found_at_the_closing_tag() -> None:
     signed = b"<?xml version='1.0'?>\n<cfdi:Comprobante Sello=\"x\"><cfdi:Emisor/></cfdi:Comprobante>"
-    complemento = b"<cfdi:Complemento><tfd:TimbreFiscalDigital UUID=\"u\"/></cfdi:Complemento>"
+    complemento = b'<cfdi:Complemento><tfd:TimbreFiscalDigital UUID="u"/></cfdi:Complemento>'
     at = signed.rindex(b"</cfdi:Comprobante>")
     assert stamp_insertion(signed, signed[:at] + complemento + signed[at:]) == (at, complemento)
     assert stamp_insertion(signed, signed) is None
     assert stamp_insertion(signed, signed.replace(b'"x"', b'"y"') + b"<!-- -->") is None
 
 
-def test_an_answer_that_is_not_an_insertion_is_stored_whole(fresh_db: TestDatabase, services: CfdiServices,
-                                                             simulator: PacSimulator) -> None:
+def test_an_answer_that_is_not_an_insertion_is_stored_whole(
+    fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    assert stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)["stamped"] == 1
+    assert (
+        stamp_run_inline(
+            tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
+        )["stamped"]
+        == 1
+    )
     (row,) = docs(world)
     with world.owner() as conn:
         signed, stamped = conn.execute("SELECT signed_xml, cfdi_stamped_xml(d) FROM cfdi_documents d").fetchone()
-        conn.execute("UPDATE cfdi_documents SET status = 'signed', uuid = NULL, stamp_insert = NULL, "
-                     "stamp_insert_at = NULL")
-    reformatted = bytes(stamped).replace(b"<?xml version='1.0' encoding='UTF-8'?>",
-                                         b'<?xml version="1.0" encoding="UTF-8"?>')
+        conn.execute(
+            "UPDATE cfdi_documents SET status = 'signed', uuid = NULL, stamp_insert = NULL, stamp_insert_at = NULL"
+        )
+    reformatted = bytes(stamped).replace(
+        b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0" encoding="UTF-8"?>'
+    )
     with tenant_transaction(world.tenant_id) as conn:
-        assert data.record_outcomes(conn, [data.PacOutcome(row["id"], "stamped", row["uuid"], reformatted, None, None,
-                                                           None, 1, bytes(signed))]) == 1
+        assert (
+            data.record_outcomes(
+                conn,
+                [data.PacOutcome(row["id"], "stamped", row["uuid"], reformatted, None, None, None, 1, bytes(signed))],
+            )
+            == 1
+        )
     (after,) = docs(world)
     assert after["status"] == "stamped" and not after["has_signed"] and not after["stored_as_insert"]
     with world.owner() as conn:
@@ -66,17 +79,24 @@ def test_an_answer_that_is_not_an_insertion_is_stored_whole(fresh_db: TestDataba
 
 
 def test_an_insertion_is_not_applied_to_a_signed_xml_other_than_the_one_sent(
-        fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator) -> None:
+    fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
     stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
     (row,) = docs(world)
     with world.owner() as conn:
         stamped = bytes(conn.execute("SELECT cfdi_stamped_xml(d) FROM cfdi_documents d").fetchone()[0])
         signed = bytes(conn.execute("SELECT signed_xml FROM cfdi_documents").fetchone()[0])
-        conn.execute("UPDATE cfdi_documents SET status = 'signed', uuid = NULL, stamp_insert = NULL, "
-                     "stamp_insert_at = NULL, signed_xml = signed_xml || '\\x20'::bytea")  # re-signed meanwhile
+        conn.execute(
+            "UPDATE cfdi_documents SET status = 'signed', uuid = NULL, stamp_insert = NULL, "
+            "stamp_insert_at = NULL, signed_xml = signed_xml || '\\x20'::bytea"
+        )  # re-signed meanwhile
     with tenant_transaction(world.tenant_id) as conn:
-        assert data.record_outcomes(conn, [data.PacOutcome(row["id"], "stamped", row["uuid"], stamped, None, None,
-                                                           None, 1, signed)]) == 0
+        assert (
+            data.record_outcomes(
+                conn, [data.PacOutcome(row["id"], "stamped", row["uuid"], stamped, None, None, None, 1, signed)]
+            )
+            == 0
+        )
     (after,) = docs(world)
     assert after["status"] == "signed" and not after["has_stamped"]  # left for the next round's `stamped` recovery

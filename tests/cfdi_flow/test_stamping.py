@@ -20,14 +20,20 @@ NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "tfd": "http://www.sat.gob.mx/Timbr
 
 def stamped_xml(world, invoice_id: int) -> bytes:  # type: ignore[no-untyped-def]
     with world.owner() as conn:
-        return bytes(conn.execute("SELECT cfdi_stamped_xml(d) FROM cfdi_documents d "
-                                  "WHERE invoice_id = %s AND kind = 'I'", (invoice_id,)).fetchone()[0])
+        return bytes(
+            conn.execute(
+                "SELECT cfdi_stamped_xml(d) FROM cfdi_documents d WHERE invoice_id = %s AND kind = 'I'", (invoice_id,)
+            ).fetchone()[0]
+        )
 
 
-def test_happy_path_stamps_every_invoice_once(fresh_db: TestDatabase, services: CfdiServices,
-                                              simulator: PacSimulator) -> None:
+def test_happy_path_stamps_every_invoice_once(
+    fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC, GOOD_RECEIVER], [NO_RFC, GOOD_RECEIVER]])
-    summary = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2)
+    summary = stamp_run_inline(
+        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2
+    )
     assert summary["status"] == "completed"
     assert (summary["invoices"], summary["stamped"], summary["pending"], summary["rejected"]) == (5, 5, 0, 0)
     assert summary["success_rate"] == 1.0
@@ -50,16 +56,21 @@ def test_happy_path_stamps_every_invoice_once(fresh_db: TestDatabase, services: 
             assert root.find("cfdi:InformacionGlobal", NS).get("Meses") == "10"
     # A second round finds nothing to do: no new PAC calls, no new documents.
     calls = simulator.stats().get("stamp", 0)
-    again = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    again = stamp_run_inline(
+        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
+    )
     assert again["stamped"] == 5 and simulator.stats().get("stamp", 0) == calls
     assert simulator.stats()["stamped_documents"] == 5
 
 
 def test_pac_outage_leaves_pending_and_rerun_finishes_without_duplicates(
-        fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator) -> None:
+    fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 4, [NO_RFC] * 3])
     simulator.inject("http_error", count=1000, status=503, operation="stamp")
-    first = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2)
+    first = stamp_run_inline(
+        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2
+    )
     assert first["status"] == "incomplete" and first["stamped"] == 0
     assert first["failed_retryable"] >= 1 and first["failed_retryable"] + first["pending"] == 7
     rows = docs(world)
@@ -67,11 +78,16 @@ def test_pac_outage_leaves_pending_and_rerun_finishes_without_duplicates(
     failed = [r for r in rows if r["status"] == "failed_retryable"]
     assert failed[0]["incidence_code"] == "http_503" and failed[0]["attempts"] == 1
     with world.owner() as conn:
-        sellos = dict(conn.execute(
-            "SELECT invoice_id, substring(convert_from(signed_xml, 'UTF8') from 'Sello=\"([^\"]+)\"') "
-            "FROM cfdi_documents").fetchall())
+        sellos = dict(
+            conn.execute(
+                "SELECT invoice_id, substring(convert_from(signed_xml, 'UTF8') from 'Sello=\"([^\"]+)\"') "
+                "FROM cfdi_documents"
+            ).fetchall()
+        )
     simulator.clear_faults()
-    second = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2)
+    second = stamp_run_inline(
+        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2
+    )
     assert second["status"] == "completed" and second["stamped"] == 7 and second["pending"] == 0
     rows = docs(world)
     assert len({r["uuid"] for r in rows}) == 7 and simulator.stats()["stamped_documents"] == 7
@@ -80,10 +96,13 @@ def test_pac_outage_leaves_pending_and_rerun_finishes_without_duplicates(
 
 
 def test_documents_left_unstamped_past_the_72_hour_window_are_signed_again_once(
-        fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator) -> None:
+    fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 3])
     simulator.inject("http_error", count=1000, status=503, operation="stamp")
-    first = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    first = stamp_run_inline(
+        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
+    )
     assert first["stamped"] == 0 and {r["status"] for r in docs(world)} <= {"signed", "failed_retryable"}
     with world.owner() as conn:
         old_fechas = {r[0] for r in conn.execute("SELECT fecha FROM cfdi_documents")}
@@ -101,10 +120,13 @@ def test_documents_left_unstamped_past_the_72_hour_window_are_signed_again_once(
 
 
 def test_timeout_after_stamp_recovers_the_same_uuid_through_307(
-        fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator) -> None:
+    fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
+) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
     simulator.inject("timeout", count=1, seconds=1.0, operation="stamp")  # stamps, answers after the client gave up
-    summary = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    summary = stamp_run_inline(
+        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
+    )
     assert summary["stamped"] == 1
     stats = simulator.stats()
     assert stats["stamp"] == 2 and stats.get("stamped", 0) >= 1  # retry saw 307, recovered with `stamped`
@@ -114,12 +136,15 @@ def test_timeout_after_stamp_recovers_the_same_uuid_through_307(
 
 
 def test_invalid_receivers_are_rejected_with_reasons_and_the_sector_continues(
-        fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator) -> None:
+    fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
+) -> None:
     missing_cp = ("CACX7605101P8", "612", "G03", None, None)
     bad_rfc = ("CACX7605101P9", "612", "G03", "76010", None)  # wrong check digit
     uso_mismatch = ("CACX7605101P8", "605", "G03", "76010", None)  # sueldos y salarios cannot use G03
     world = build_world(fresh_db, per_sector=[[missing_cp, GOOD_RECEIVER, bad_rfc, uso_mismatch, NO_RFC]])
-    summary = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=10)
+    summary = stamp_run_inline(
+        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=10
+    )
     assert (summary["stamped"], summary["rejected"], summary["pending"]) == (2, 3, 0)
     assert summary["status"] == "completed"
     rows = {r["invoice_id"]: r for r in docs(world)}
@@ -127,18 +152,22 @@ def test_invalid_receivers_are_rejected_with_reasons_and_the_sector_continues(
     assert codes == ["missing_postal_code", None, "invalid_rfc_check_digit", "uso_regimen_mismatch", None]
     assert "código postal" in rows[world.invoices[0]]["incidence_message"]
     with world.owner() as conn:
-        reasons = conn.execute("SELECT rejections FROM cfdi_documents WHERE invoice_id = %s",
-                               (world.invoices[3],)).fetchone()[0]
+        reasons = conn.execute(
+            "SELECT rejections FROM cfdi_documents WHERE invoice_id = %s", (world.invoices[3],)
+        ).fetchone()[0]
     assert reasons[0]["field"] == "receiver.uso_cfdi" and "605" in reasons[0]["message"]
     assert simulator.stats()["stamp"] == 2  # rejected invoices never reached the PAC
     assert json.dumps(reasons, ensure_ascii=False)
 
 
-def test_chunks_reuse_the_pac_threads_and_their_connections(fresh_db: TestDatabase, services: CfdiServices,
-                                                            simulator: PacSimulator) -> None:
+def test_chunks_reuse_the_pac_threads_and_their_connections(
+    fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
+) -> None:
     """Five chunks of two invoices each: the PAC is reached through at most `workers` keep-alive connections."""
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 10])
-    summary = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2)
+    summary = stamp_run_inline(
+        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2
+    )
     assert summary["stamped"] == 10
     connections = services.pac._http._all  # type: ignore[attr-defined]
     assert 1 <= len(connections) <= services.workers

@@ -43,11 +43,14 @@ def test_invoice_issued_events_carry_the_correlation_id_of_the_issue(fresh_db):
             chunk.bill_chunk(tenant_id=u.tenant_id, run_id=started.run_id, sector_id=sector["sector_id"], chunk_no=n)
     runs.finish_run(tenant_id=u.tenant_id, run_id=started.run_id)
     with context.bound(correlation="issue-run-7f3a") as cid:
-        issued = runs.issue_run(tenant_id=u.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 2, 15, tzinfo=UTC),
-                                reviewer="analista")
+        issued = runs.issue_run(
+            tenant_id=u.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 2, 15, tzinfo=UTC), reviewer="analista"
+        )
     assert issued["issued"] == 3
     with fresh_db.owner() as conn:
-        rows = conn.execute("SELECT tenant_id, correlation_id, payload->>'folio' FROM domain_events"
-                            " WHERE event_type = 'invoice.issued' ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT tenant_id, correlation_id, payload->>'folio' FROM domain_events"
+            " WHERE event_type = 'invoice.issued' ORDER BY id"
+        ).fetchall()
     assert [(r[0], r[1]) for r in rows] == [(u.tenant_id, cid)] * 3
     assert [r[2] for r in rows] == ["1", "2", "3"]

@@ -34,9 +34,11 @@ def test_a_failing_migration_leaves_nothing_half_applied(fresh_db, tmp_path):
 def test_app_role_is_neither_superuser_nor_owner(fresh_db):
     with fresh_db.app() as conn:
         superuser, bypass = conn.execute(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").fetchone()
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
         owned = conn.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user").fetchone()
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+        ).fetchone()
     assert (superuser, bypass) == (False, False)
     assert owned == (0,)
 
@@ -47,6 +49,7 @@ def test_every_tenant_table_has_rls_enabled(fresh_db):
             """SELECT c.relname, c.relrowsecurity FROM pg_class c
                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
                WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
-                 AND NOT c.relispartition""").fetchall()
+                 AND NOT c.relispartition"""
+        ).fetchall()
     assert rows, "no tenant tables found"
     assert [name for name, rls in rows if not rls] == []

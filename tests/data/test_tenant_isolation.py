@@ -9,10 +9,14 @@ def two_tenants(fresh_db, tenant_factory):
     a, b = tenant_factory("tenant-a"), tenant_factory("tenant-b")
     with fresh_db.owner() as conn:
         for tenant, code in ((a, "A-01"), (b, "B-01")):
-            conn.execute("INSERT INTO sectores_hidraulicos (tenant_id, code, name) VALUES (%s, %s, %s)",
-                         (tenant, code, f"Sector {code}"))
-            conn.execute("INSERT INTO persons (tenant_id, first_name, rfc) VALUES (%s, %s, 'GALM800101AB1')",
-                         (tenant, f"Persona {code}"))
+            conn.execute(
+                "INSERT INTO sectores_hidraulicos (tenant_id, code, name) VALUES (%s, %s, %s)",
+                (tenant, code, f"Sector {code}"),
+            )
+            conn.execute(
+                "INSERT INTO persons (tenant_id, first_name, rfc) VALUES (%s, %s, 'GALM800101AB1')",
+                (tenant, f"Persona {code}"),
+            )
     return a, b
 
 
@@ -47,7 +51,8 @@ def test_cannot_update_or_delete_another_tenants_rows(fresh_db, two_tenants):
             conn.execute("UPDATE sectores_hidraulicos SET tenant_id = %s", (b,))
     with fresh_db.owner() as conn:
         assert conn.execute("SELECT name FROM sectores_hidraulicos WHERE tenant_id = %s", (b,)).fetchone() == (
-            "Sector B-01",)
+            "Sector B-01",
+        )
 
 
 def test_partitions_are_not_reachable_directly(fresh_db, two_tenants):

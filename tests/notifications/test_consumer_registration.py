@@ -21,9 +21,18 @@ print(sorted({(c.event_type, c.name) for c in CONSUMERS}))
 
 
 def test_importing_registers_nothing_and_function_app_installs_the_table():
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(sorted({
-        ("*", "event-log"), ("adjustment.credited", "cfdi-egreso"), ("invoice.issued", "notifications-whatsapp"),
-        ("payment.applied", "cfdi-pagos"), ("payment.applied", "notifications-whatsapp")}))
+    assert done.stdout.strip() == str(
+        sorted(
+            {
+                ("*", "event-log"),
+                ("adjustment.credited", "cfdi-egreso"),
+                ("invoice.issued", "notifications-whatsapp"),
+                ("payment.applied", "cfdi-pagos"),
+                ("payment.applied", "notifications-whatsapp"),
+            }
+        )
+    )

@@ -53,22 +53,31 @@ def world(fresh_db):
     with fresh_db.owner() as conn:
         phones = ["442 123 4567", "+52 1 442 765 4321", None]
         for account_id, phone in zip(accounts, phones, strict=True):
-            conn.execute("UPDATE persons SET phone = %s WHERE id = (SELECT person_id FROM accounts WHERE id = %s)",
-                         (phone, account_id))
+            conn.execute(
+                "UPDATE persons SET phone = %s WHERE id = (SELECT person_id FROM accounts WHERE id = %s)",
+                (phone, account_id),
+            )
             conn.execute(
                 """INSERT INTO invoices (tenant_id, account_id, period, status, serie, folio, total, due_date)
                    VALUES (%s, %s, '2026-03-01', 'issued', 'A', %s, 245.50, '2026-04-20')""",
-                (u.tenant_id, account_id, account_id))
-        conn.execute("""INSERT INTO purpose_opt_outs (tenant_id, person_id, purpose)
+                (u.tenant_id, account_id, account_id),
+            )
+        conn.execute(
+            """INSERT INTO purpose_opt_outs (tenant_id, person_id, purpose)
                         SELECT %s, person_id, 'whatsapp_notices' FROM accounts WHERE id = %s""",
-                     (u.tenant_id, accounts[1]))
+            (u.tenant_id, accounts[1]),
+        )
         invoices = [r[0] for r in conn.execute("SELECT id FROM invoices ORDER BY account_id")]
     return u, accounts, invoices
 
 
 def issued(tenant_id, invoice_id):
-    return {"tenant_id": str(tenant_id), "type": "invoice.issued", "key": f"invoice.issued:{invoice_id}",
-            "payload": {"invoice_id": invoice_id}}
+    return {
+        "tenant_id": str(tenant_id),
+        "type": "invoice.issued",
+        "key": f"invoice.issued:{invoice_id}",
+        "payload": {"invoice_id": invoice_id},
+    }
 
 
 def decisions(db):
@@ -83,9 +92,11 @@ def test_bills_are_announced_once_to_people_who_did_not_opt_out(fresh_db, fake, 
         assert handle(issued(u.tenant_id, invoice_id)) == 0  # a redelivered event sends nothing
     assert [m["to"] for m in fake.sent] == ["524421234567"]
     assert "$245.50" in fake.sent[0]["text"]["body"] and "marzo 2026" in fake.sent[0]["text"]["body"]
-    assert decisions(fresh_db) == {f"invoice.issued:{invoices[0]}": "sent",
-                                   f"invoice.issued:{invoices[1]}": "opted_out",
-                                   f"invoice.issued:{invoices[2]}": "no_valid_phone"}
+    assert decisions(fresh_db) == {
+        f"invoice.issued:{invoices[0]}": "sent",
+        f"invoice.issued:{invoices[1]}": "opted_out",
+        f"invoice.issued:{invoices[2]}": "no_valid_phone",
+    }
 
 
 def test_a_provider_outage_rolls_back_and_the_redelivery_sends(fresh_db, fake, world):
@@ -95,10 +106,15 @@ def test_a_provider_outage_rolls_back_and_the_redelivery_sends(fresh_db, fake, w
             """INSERT INTO payments (tenant_id, provider, provider_payment_id, channel, amount, paid_at, account_id,
                                      status)
                VALUES (%s, 'conekta', 'ord_1', 'oxxo', 100.00, now(), %s, 'applied') RETURNING id""",
-            (u.tenant_id, accounts[0])).fetchone()[0]
+            (u.tenant_id, accounts[0]),
+        ).fetchone()[0]
     fake.fail_next(1, status=503)
-    event = {"tenant_id": str(u.tenant_id), "type": "payment.applied", "key": f"payment.applied:{payment_id}",
-             "payload": {"payment_id": payment_id, "account_id": accounts[0], "amount": "100.00"}}
+    event = {
+        "tenant_id": str(u.tenant_id),
+        "type": "payment.applied",
+        "key": f"payment.applied:{payment_id}",
+        "payload": {"payment_id": payment_id, "account_id": accounts[0], "amount": "100.00"},
+    }
     with pytest.raises(WhatsAppError):
         handle(event)
     assert fake.sent == [] and decisions(fresh_db) == {}
@@ -116,9 +132,17 @@ def test_without_a_configured_channel_the_decision_is_still_recorded(fresh_db, w
     assert decisions(fresh_db) == {f"invoice.issued:{invoices[0]}": "channel_not_configured"}
 
 
-@pytest.mark.parametrize("phone,expected", [
-    ("442 123 4567", "524421234567"), ("+52 442 123 4567", "524421234567"), ("5214421234567", "524421234567"),
-    ("12345", None), (None, None), ("+1 415 555 0100", None)])
+@pytest.mark.parametrize(
+    "phone,expected",
+    [
+        ("442 123 4567", "524421234567"),
+        ("+52 442 123 4567", "524421234567"),
+        ("5214421234567", "524421234567"),
+        ("12345", None),
+        (None, None),
+        ("+1 415 555 0100", None),
+    ],
+)
 def test_whatsapp_numbers(phone, expected):
     assert whatsapp_number(phone=phone) == expected
 

@@ -49,20 +49,35 @@ def _cents(rng: random.Random, lo: int, hi: int) -> Decimal:
 
 
 def _spei_delivery(ident: int, clabe: str, amount: Decimal) -> Delivery:
-    payload = {"id": ident, "fechaOperacion": int(date.today().strftime("%Y%m%d")), "institucionOrdenante": 40012,
-               "institucionBeneficiaria": 90646, "claveRastreo": f"R{ident}", "monto": str(amount),
-               "nombreOrdenante": "PAGADOR", "tipoCuentaOrdenante": 40, "cuentaOrdenante": "012180001234567897",
-               "cuentaBeneficiario": clabe, "tipoCuentaBeneficiario": 40, "conceptoPago": "PAGO AGUA",
-               "referenciaNumerica": 1234567, "empresa": "CEA", "tipoPago": 1}
+    payload = {
+        "id": ident,
+        "fechaOperacion": int(date.today().strftime("%Y%m%d")),
+        "institucionOrdenante": 40012,
+        "institucionBeneficiaria": 90646,
+        "claveRastreo": f"R{ident}",
+        "monto": str(amount),
+        "nombreOrdenante": "PAGADOR",
+        "tipoCuentaOrdenante": 40,
+        "cuentaOrdenante": "012180001234567897",
+        "cuentaBeneficiario": clabe,
+        "tipoCuentaBeneficiario": 40,
+        "conceptoPago": "PAGO AGUA",
+        "referenciaNumerica": 1234567,
+        "empresa": "CEA",
+        "tipoPago": 1,
+    }
     body = json.dumps(payload).encode()
     return Delivery("spei", body, intake.spei_signature(body=body, secret=SPEI_SECRET))
 
 
-def run_scenario(db: TestDatabase, tenant: uuid.UUID, fake: ConektaFake, *, seed: int, payments: int,
-                 kill_p: float, stats: Stats) -> None:
+def run_scenario(
+    db: TestDatabase, tenant: uuid.UUID, fake: ConektaFake, *, seed: int, payments: int, kill_p: float, stats: Stats
+) -> None:
     rng = random.Random(seed)
-    accounts: list[Acct] = [make_account(db, tenant, tariff_class=rng.choice(["domestico", "comercial"]),
-                                         vulnerable=rng.random() < 0.2) for _ in range(6)]
+    accounts: list[Acct] = [
+        make_account(db, tenant, tariff_class=rng.choice(["domestico", "comercial"]), vulnerable=rng.random() < 0.2)
+        for _ in range(6)
+    ]
     owed: dict[int, Decimal] = {}
     for a in accounts:
         owed[a.id] = Decimal(0)
@@ -78,14 +93,19 @@ def run_scenario(db: TestDatabase, tenant: uuid.UUID, fake: ConektaFake, *, seed
         channel = rng.choice(["cash", "card", "spei", "stp"])
         net = amount
         if channel == "stp":
-            clabe = acct.clabe if acct else make_clabe(bank="646", plaza="180",
-                                                       account=f"9{rng.randint(0, 10**9):010d}")
+            clabe = (
+                acct.clabe if acct else make_clabe(bank="646", plaza="180", account=f"9{rng.randint(0, 10**9):010d}")
+            )
             deliveries.append(_spei_delivery(rng.randint(10**9, 10**12), clabe, amount))
         else:
             reference = acct.reference if acct else "100000000000"  # bad check digit
-            charge = fake.charge(amount=amount, method=channel, reference=reference,
-                                 clabe=acct.clabe if acct else "646180000000000000",
-                                 metadata={"payment_reference": reference} if channel == "card" else None)
+            charge = fake.charge(
+                amount=amount,
+                method=channel,
+                reference=reference,
+                clabe=acct.clabe if acct else "646180000000000000",
+                metadata={"payment_reference": reference} if channel == "card" else None,
+            )
             events = []
             if rng.random() < 0.8:
                 events.append(fake.charge_paid(charge))
@@ -121,8 +141,9 @@ def run_scenario(db: TestDatabase, tenant: uuid.UUID, fake: ConektaFake, *, seed
         if d.provider == "conekta":
             intake.receive_conekta(body=d.body, digest=d.digest, tenant_slug=None, enqueue=enqueue)
         else:
-            intake.receive_spei(body=d.body, signature=d.digest, client_ip="127.0.0.1", tenant_slug=None,
-                                enqueue=enqueue)
+            intake.receive_spei(
+                body=d.body, signature=d.digest, client_ip="127.0.0.1", tenant_slug=None, enqueue=enqueue
+            )
 
     def fault(name: str) -> None:
         stats.checkpoints[name] += 1
@@ -152,11 +173,13 @@ def run_scenario(db: TestDatabase, tenant: uuid.UUID, fake: ConektaFake, *, seed
     report = ledger.check_tenant(tenant_id=tenant)
     assert report.ok, {k: v for k, v in report.violations.items() if v}
     with db.owner() as c:
-        pending = c.execute("SELECT count(*) FROM webhook_inbox WHERE tenant_id = %s AND status = 'pending'",
-                            (tenant,)).fetchone()[0]
+        pending = c.execute(
+            "SELECT count(*) FROM webhook_inbox WHERE tenant_id = %s AND status = 'pending'", (tenant,)
+        ).fetchone()[0]
         stored = c.execute("SELECT count(*) FROM payments WHERE tenant_id = %s", (tenant,)).fetchone()[0]
-        pending_reversals = c.execute("SELECT count(*) FROM payment_reversals WHERE tenant_id = %s"
-                                      " AND status = 'pending'", (tenant,)).fetchone()[0]
+        pending_reversals = c.execute(
+            "SELECT count(*) FROM payment_reversals WHERE tenant_id = %s AND status = 'pending'", (tenant,)
+        ).fetchone()[0]
     assert pending == 0 and pending_reversals == 0
     assert stored == payments  # every payment exactly once, none lost
     for a in accounts:

@@ -102,20 +102,21 @@ def test_unmatched_money_goes_to_suspense_and_operator_assigns_it(fresh_db, tena
     assert status == "unmatched" and "reference_check_digit" in reason and "ambiguous" in reason
     report = ledger.check_tenant(tenant_id=tenant)
     assert report.ok and report.suspense_count == 1 and report.suspense_amount == Decimal("99.00")
-    suspense.assign_suspense_payment(tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea",
-                                     now=datetime.now(UTC))
+    suspense.assign_suspense_payment(
+        tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea", now=datetime.now(UTC)
+    )
     assert open_amounts(fresh_db, acct.id)[inv] == Decimal("0.00")
     assert open_amounts(fresh_db, acct.id + 1).get(other, Decimal("99.00")) == Decimal("99.00")
     with pytest.raises(suspense.PaymentNotInSuspense):
-        suspense.assign_suspense_payment(tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea",
-                                         now=datetime.now(UTC))
+        suspense.assign_suspense_payment(
+            tenant_id=tenant, payment_id=pid, account_id=acct.id, operator="ops@cea", now=datetime.now(UTC)
+        )
     _assert_ledger_ok(tenant)
 
 
 def test_amount_heuristic_matches_a_unique_open_amount(fresh_db, tenant, payment_secrets):
     acct = make_account(fresh_db, tenant)
-    inv = make_invoice(fresh_db, tenant, acct.id, period=date(2026, 1, 1), total="187.35",
-                       due_date=date.today())
+    inv = make_invoice(fresh_db, tenant, acct.id, period=date(2026, 1, 1), total="187.35", due_date=date.today())
     queue: list[dict] = []
     charge = payment_secrets.charge(amount="187.35", method="card")
     _deliver(payment_secrets, payment_secrets.charge_paid(charge), queue)

@@ -55,8 +55,11 @@ def test_domestic_two_periods_restriction_then_payment_cancels_it(fresh_db, tena
     assert "50 litros por persona" in reason and "150 litros" in reason
     _sweep(tenant)  # re-running changes nothing
     with fresh_db.owner() as c:
-        assert c.execute("SELECT count(*) FROM domain_events WHERE event_type = 'dunning.reminder'").fetchone()[0] \
-            == reminders == 4
+        assert (
+            c.execute("SELECT count(*) FROM domain_events WHERE event_type = 'dunning.reminder'").fetchone()[0]
+            == reminders
+            == 4
+        )
     _pay(payment_secrets, tenant, acct, "400.00")
     assert _orders(tenant, acct.id) == [("restriction", "cancelled")]
 
@@ -91,28 +94,43 @@ def test_plan_signing_reconnects_and_installments_pay_plan_invoices(fresh_db, te
     with fresh_db.owner() as c:
         c.execute("UPDATE work_orders SET status = 'done'")
     with pytest.raises(collections.PlanNotEligible):
-        collections.sign_plan(tenant_id=tenant, account_id=acct.id, down_payment=Decimal("10.00"), installments=3,
-                              first_due=date(2026, 7, 1), created_by="ops", now=NOW)
-    plan_id = collections.sign_plan(tenant_id=tenant, account_id=acct.id, down_payment=Decimal("100.00"),
-                                    installments=3, first_due=date(2026, 7, 1), created_by="ops", now=NOW)
+        collections.sign_plan(
+            tenant_id=tenant,
+            account_id=acct.id,
+            down_payment=Decimal("10.00"),
+            installments=3,
+            first_due=date(2026, 7, 1),
+            created_by="ops",
+            now=NOW,
+        )
+    plan_id = collections.sign_plan(
+        tenant_id=tenant,
+        account_id=acct.id,
+        down_payment=Decimal("100.00"),
+        installments=3,
+        first_due=date(2026, 7, 1),
+        created_by="ops",
+        now=NOW,
+    )
     assert _orders(tenant, acct.id) == [("restriction", "done"), ("reconnection", "open")]
-    new_bill = make_invoice(fresh_db, tenant, acct.id, period=date(2026, 5, 1), total="80.00",
-                            due_date=date(2026, 6, 20))
+    new_bill = make_invoice(
+        fresh_db, tenant, acct.id, period=date(2026, 5, 1), total="80.00", due_date=date(2026, 6, 20)
+    )
     _pay(payment_secrets, tenant, acct, "180.00")  # the new bill first, then the down payment (seq 0)
     assert open_amounts(fresh_db, acct.id)[new_bill] == Decimal("0.00")
     with fresh_db.owner() as c:
         paid = c.execute("SELECT seq, paid_amount FROM payment_plan_installments ORDER BY seq").fetchall()
     assert paid[0] == (0, Decimal("100.00")) and paid[1][1] == Decimal("0.00")
-    assert sorted(open_amounts(fresh_db, acct.id).values()) == [Decimal("0.00"), Decimal("100.00"),
-                                                                Decimal("200.00")]
+    assert sorted(open_amounts(fresh_db, acct.id).values()) == [Decimal("0.00"), Decimal("100.00"), Decimal("200.00")]
     assert ledger.check_tenant(tenant_id=tenant).ok
     # installment 1 (due 2026-07-01) unpaid past the grace days: the plan breaks and is reported
     assert collections.detect_broken_plans(tenant_id=tenant, today=date(2026, 7, 5), now=NOW) == []
     assert collections.detect_broken_plans(tenant_id=tenant, today=date(2026, 7, 20), now=NOW) == [plan_id]
     with fresh_db.owner() as c:
         assert c.execute("SELECT status FROM payment_plans").fetchone()[0] == "broken"
-        assert c.execute("SELECT count(*) FROM domain_events WHERE event_type = 'payment_plan.broken'"
-                         ).fetchone()[0] == 1
+        assert (
+            c.execute("SELECT count(*) FROM domain_events WHERE event_type = 'payment_plan.broken'").fetchone()[0] == 1
+        )
     _pay(payment_secrets, tenant, acct, "300.00")  # broken plan: invoices are ordinary debt again
     assert balance(fresh_db, acct.id) == Decimal("0.00")
     assert ledger.check_tenant(tenant_id=tenant).ok

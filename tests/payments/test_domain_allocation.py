@@ -21,9 +21,11 @@ from shared.domain.payments.operations import (
 cents = st.integers(min_value=1, max_value=2_000_000).map(lambda c: Decimal(c).scaleb(-2))
 open_cents = st.integers(min_value=0, max_value=500_000).map(lambda c: Decimal(c).scaleb(-2))
 invoices_st = st.lists(open_cents, max_size=8).map(
-    lambda xs: [OpenInvoice(i + 1, date(2025, 1, 1) + timedelta(days=31 * ((i * 5) % 8)), x) for i, x in enumerate(xs)])
+    lambda xs: [OpenInvoice(i + 1, date(2025, 1, 1) + timedelta(days=31 * ((i * 5) % 8)), x) for i, x in enumerate(xs)]
+)
 installments_st = st.lists(open_cents, max_size=6).map(
-    lambda xs: [OpenInstallment(100 + i, date(2026, 1, 1) + timedelta(days=30 * i), i, x) for i, x in enumerate(xs)])
+    lambda xs: [OpenInstallment(100 + i, date(2026, 1, 1) + timedelta(days=30 * i), i, x) for i, x in enumerate(xs)]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -62,8 +64,9 @@ def test_oldest_invoice_is_paid_first(amount, invoices):
 @given(amount=cents, invoices=invoices_st, installments=installments_st, fraction=st.fractions(0, 1))
 def test_reversal_never_exceeds_and_takes_credit_first(amount, invoices, installments, fraction):
     out = allocate(amount=amount, invoices=invoices, installments=installments)
-    standing = [StandingAllocation(i + 1, 7, a.target, a.amount, a.invoice_id, a.installment_id)
-                for i, a in enumerate(out)]
+    standing = [
+        StandingAllocation(i + 1, 7, a.target, a.amount, a.invoice_id, a.installment_id) for i, a in enumerate(out)
+    ]
     take = (amount * Decimal(fraction.numerator) / Decimal(fraction.denominator)).quantize(Decimal("0.01"))
     if take == 0:
         return
@@ -100,9 +103,13 @@ def test_amounts_must_be_positive_centavos():
 
 
 def test_installment_shares_pay_down_plan_invoices_oldest_first():
-    plan_invoices = [OpenInvoice(2, date(2025, 2, 1), Decimal("100.00")), OpenInvoice(1, date(2025, 1, 1),
-                                                                                      Decimal("100.00"))]
+    plan_invoices = [
+        OpenInvoice(2, date(2025, 2, 1), Decimal("100.00")),
+        OpenInvoice(1, date(2025, 1, 1), Decimal("100.00")),
+    ]
     installments = [OpenInstallment(9, date(2026, 1, 1), 1, Decimal("150.00"))]
     out = allocate(amount=Decimal("150.00"), invoices=[], installments=installments, plan_invoices=plan_invoices)
-    assert [(a.target, a.invoice_id, a.amount) for a in out] == [("installment", 1, Decimal("100.00")),
-                                                                 ("installment", 2, Decimal("50.00"))]
+    assert [(a.target, a.invoice_id, a.amount) for a in out] == [
+        ("installment", 1, Decimal("100.00")),
+        ("installment", 2, Decimal("50.00")),
+    ]

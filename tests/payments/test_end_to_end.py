@@ -22,20 +22,39 @@ def test_webhooks_through_the_local_runner(fresh_db, tenant_factory, payment_sec
     make_invoice(fresh_db, tenant, a.id, period=date(2026, 1, 1), total="300.00")
     make_invoice(fresh_db, tenant, b.id, period=date(2026, 1, 1), total="120.00")
     host = local_host_factory(
-        "tests.payments.e2e_app:app", host_json=REPO_ROOT / "host.json", with_azurite=True,
-        env={"DATABASE_URL": fresh_db.app_url, "QUEUE_PAYMENTS": "payments-in",
-             "PAYMENT_PLAN_CHECK_SCHEDULE": "0 0 9 * * *", "TASKHUB_NAME": "paymentse2e",
-             "CONEKTA_WEBHOOK_PUBLIC_KEY": payment_secrets.public_pem, "SPEI_WEBHOOK_SECRET": SPEI_SECRET},
-        in_process_activities=True)
+        "tests.payments.e2e_app:app",
+        host_json=REPO_ROOT / "host.json",
+        with_azurite=True,
+        env={
+            "DATABASE_URL": fresh_db.app_url,
+            "QUEUE_PAYMENTS": "payments-in",
+            "PAYMENT_PLAN_CHECK_SCHEDULE": "0 0 9 * * *",
+            "TASKHUB_NAME": "paymentse2e",
+            "CONEKTA_WEBHOOK_PUBLIC_KEY": payment_secrets.public_pem,
+            "SPEI_WEBHOOK_SECRET": SPEI_SECRET,
+        },
+        in_process_activities=True,
+    )
     fake = payment_secrets
     with httpx.Client(base_url=host.base_url, timeout=10) as client:
         event = fake.charge_paid(fake.charge(amount="300.00", reference=a.reference))
         for _ in range(2):
             assert fake.deliver("/api/v1/webhooks/conekta", event, client=client).status_code == 200
-        abono = json.dumps({"id": 77001, "fechaOperacion": 20260127, "monto": "100.00", "cuentaBeneficiario": b.clabe,
-                            "claveRastreo": "CR77001", "tsLiquidacion": "1769540000000"}).encode()
-        r = client.post("/api/v1/webhooks/spei", content=abono,
-                        headers={"X-Spei-Signature": intake.spei_signature(body=abono, secret=SPEI_SECRET)})
+        abono = json.dumps(
+            {
+                "id": 77001,
+                "fechaOperacion": 20260127,
+                "monto": "100.00",
+                "cuentaBeneficiario": b.clabe,
+                "claveRastreo": "CR77001",
+                "tsLiquidacion": "1769540000000",
+            }
+        ).encode()
+        r = client.post(
+            "/api/v1/webhooks/spei",
+            content=abono,
+            headers={"X-Spei-Signature": intake.spei_signature(body=abono, secret=SPEI_SECRET)},
+        )
         assert r.json() == {"mensaje": "confirmar"}
     stats = host.run_queues_until_idle(timeout=30)
     host.stop()
@@ -44,8 +63,9 @@ def test_webhooks_through_the_local_runner(fresh_db, tenant_factory, payment_sec
     assert ledger.check_tenant(tenant_id=tenant).ok
 
 
-def test_demo_command_sends_webhooks_and_shows_balances(fresh_db, tenant_factory, payment_secrets,
-                                                        local_host_factory, tmp_path):
+def test_demo_command_sends_webhooks_and_shows_balances(
+    fresh_db, tenant_factory, payment_secrets, local_host_factory, tmp_path
+):
     from cli.payments import run_payments_demo
     from devtools.fakes.conekta_server import ConektaFake
 
@@ -57,16 +77,30 @@ def test_demo_command_sends_webhooks_and_shows_balances(fresh_db, tenant_factory
     fake = ConektaFake.load_or_create(key_file)
     assert ConektaFake.load_or_create(key_file).public_pem == fake.public_pem  # the key persists
     host = local_host_factory(
-        "tests.payments.e2e_app:app", host_json=REPO_ROOT / "host.json", with_azurite=True,
-        env={"DATABASE_URL": fresh_db.app_url, "QUEUE_PAYMENTS": "payments-in",
-             "PAYMENT_PLAN_CHECK_SCHEDULE": "0 0 9 * * *", "TASKHUB_NAME": "paymentsdemo",
-             "CONEKTA_WEBHOOK_PUBLIC_KEY": fake.public_pem, "SPEI_WEBHOOK_SECRET": SPEI_SECRET},
-        in_process_activities=True)
+        "tests.payments.e2e_app:app",
+        host_json=REPO_ROOT / "host.json",
+        with_azurite=True,
+        env={
+            "DATABASE_URL": fresh_db.app_url,
+            "QUEUE_PAYMENTS": "payments-in",
+            "PAYMENT_PLAN_CHECK_SCHEDULE": "0 0 9 * * *",
+            "TASKHUB_NAME": "paymentsdemo",
+            "CONEKTA_WEBHOOK_PUBLIC_KEY": fake.public_pem,
+            "SPEI_WEBHOOK_SECRET": SPEI_SECRET,
+        },
+        in_process_activities=True,
+    )
     host.queues.start()
     lines: list[str] = []
     try:
-        out = run_payments_demo(base_url=host.base_url, tenant_slug="demo", key_file=str(key_file),
-                                spei_secret=SPEI_SECRET, accounts=3, echo=lines.append)
+        out = run_payments_demo(
+            base_url=host.base_url,
+            tenant_slug="demo",
+            key_file=str(key_file),
+            spei_secret=SPEI_SECRET,
+            accounts=3,
+            echo=lines.append,
+        )
     finally:
         host.stop()  # a background consumer left running would take other tests' messages from the shared Azurite
     assert [r["balance_before"] for r in out] == [Decimal("240.00")] * 3

@@ -23,11 +23,13 @@ SEEDS = range(8)
 @pytest.fixture(scope="module", autouse=True)
 def _report():
     yield
-    print(f"\n[payments fault injection] runs={STATS.runs} payments={STATS.payments} "
-          f"webhook_deliveries={STATS.webhook_deliveries} (duplicates={STATS.duplicate_deliveries}) "
-          f"apply_attempts={STATS.apply_attempts} kills={STATS.kills} lost_queue_sends={STATS.lost_sends} "
-          f"redriven={STATS.redriven} duplicate_messages={STATS.duplicate_messages} "
-          f"checkpoints_reached={dict(STATS.checkpoints)}")
+    print(
+        f"\n[payments fault injection] runs={STATS.runs} payments={STATS.payments} "
+        f"webhook_deliveries={STATS.webhook_deliveries} (duplicates={STATS.duplicate_deliveries}) "
+        f"apply_attempts={STATS.apply_attempts} kills={STATS.kills} lost_queue_sends={STATS.lost_sends} "
+        f"redriven={STATS.redriven} duplicate_messages={STATS.duplicate_messages} "
+        f"checkpoints_reached={dict(STATS.checkpoints)}"
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -72,34 +74,41 @@ def _run_threads(n, target):
     return results, errors
 
 
-def test_twenty_concurrent_deliveries_of_the_same_event_apply_once(fresh_db, tenant_factory, payment_secrets,
-                                                                    wide_pool):
+def test_twenty_concurrent_deliveries_of_the_same_event_apply_once(
+    fresh_db, tenant_factory, payment_secrets, wide_pool
+):
     tenant = tenant_factory("cea")
     acct = make_account(fresh_db, tenant)
     make_invoice(fresh_db, tenant, acct.id, period=date(2026, 1, 1), total="300.00")
     charge = payment_secrets.charge(amount="250.00", reference=acct.reference)
     body, digest = payment_secrets.signed(payment_secrets.charge_paid(charge))
     queue: list[dict] = []
-    results, errors = _run_threads(20, lambda: intake.receive_conekta(body=body, digest=digest, tenant_slug=None,
-                                                                      enqueue=queue.append).outcome)
+    results, errors = _run_threads(
+        20, lambda: intake.receive_conekta(body=body, digest=digest, tenant_slug=None, enqueue=queue.append).outcome
+    )
     assert not errors and sorted(set(results)) == ["duplicate", "stored"] and results.count("stored") == 1
     inbox_id = queue[0]["inbox_id"]
-    results, errors = _run_threads(20, lambda: apply.process_inbox(tenant_id=tenant, inbox_id=inbox_id,
-                                                                   now=datetime.now(UTC)).outcome)
+    results, errors = _run_threads(
+        20, lambda: apply.process_inbox(tenant_id=tenant, inbox_id=inbox_id, now=datetime.now(UTC)).outcome
+    )
     assert not errors and results.count("processed") == 1 and results.count("already_done") == 19
     assert balance(fresh_db, acct.id) == Decimal("50.00")
     assert ledger.check_tenant(tenant_id=tenant).ok
 
 
-def test_concurrent_payment_events_and_refund_of_one_charge_converge(fresh_db, tenant_factory, payment_secrets,
-                                                                     wide_pool):
+def test_concurrent_payment_events_and_refund_of_one_charge_converge(
+    fresh_db, tenant_factory, payment_secrets, wide_pool
+):
     tenant = tenant_factory("cea")
     acct = make_account(fresh_db, tenant)
     make_invoice(fresh_db, tenant, acct.id, period=date(2026, 1, 1), total="300.00")
     for round_ in range(5):
         charge = payment_secrets.charge(amount="100.00", reference=acct.reference)
-        events = [payment_secrets.charge_paid(charge), payment_secrets.order_paid(charge, account_number=acct.number),
-                  payment_secrets.refund(charge, amount="40.00")]
+        events = [
+            payment_secrets.charge_paid(charge),
+            payment_secrets.order_paid(charge, account_number=acct.number),
+            payment_secrets.refund(charge, amount="40.00"),
+        ]
         queue: list[dict] = []
         for e in events:
             body, digest = payment_secrets.signed(e)

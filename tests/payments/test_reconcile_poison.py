@@ -21,11 +21,13 @@ def test_reconcile_reports_missing_then_refetch_fills_the_gap(fresh_db, tenant, 
     fake = payment_secrets
     acct = make_account(fresh_db, tenant)
     day_ts = int(datetime(2026, 3, 10, 18, tzinfo=UTC).timestamp())  # 12:00 in Querétaro
-    delivered = fake.charge_paid(fake.charge(amount="100.00", reference=acct.reference, paid_at=day_ts),
-                                 created_at=day_ts)
-    never_delivered = fake.charge_paid(fake.charge(amount="55.50", method="card", paid_at=day_ts + 60,
-                                                   metadata={"payment_reference": acct.reference}),
-                                       created_at=day_ts + 60)
+    delivered = fake.charge_paid(
+        fake.charge(amount="100.00", reference=acct.reference, paid_at=day_ts), created_at=day_ts
+    )
+    never_delivered = fake.charge_paid(
+        fake.charge(amount="55.50", method="card", paid_at=day_ts + 60, metadata={"payment_reference": acct.reference}),
+        created_at=day_ts + 60,
+    )
     queue: list[dict] = []
     body, digest = fake.signed(delivered)
     intake.receive_conekta(body=body, digest=digest, tenant_slug=None, enqueue=queue.append)
@@ -35,11 +37,21 @@ def test_reconcile_reports_missing_then_refetch_fills_the_gap(fresh_db, tenant, 
     apply.process_inbox(tenant_id=tenant, inbox_id=queue[0]["inbox_id"], now=datetime.now(UTC))
     report = {r.channel: r for r in reconcile.reconcile_day(tenant_id=tenant, day=datetime(2026, 3, 10).date())}
     assert report["oxxo"].balanced and report["oxxo"].applied_amount == Decimal("100.00") and "card" not in report
-    result = reconcile.refetch_day(tenant_id=tenant, provider="conekta", day=datetime(2026, 3, 10).date(),
-                                   base_url=fake.base_url, now=datetime.now(UTC))
+    result = reconcile.refetch_day(
+        tenant_id=tenant,
+        provider="conekta",
+        day=datetime(2026, 3, 10).date(),
+        base_url=fake.base_url,
+        now=datetime.now(UTC),
+    )
     assert result.stored == 1 and result.applied == 1 and result.fetched >= 2
-    again = reconcile.refetch_day(tenant_id=tenant, provider="conekta", day=datetime(2026, 3, 10).date(),
-                                  base_url=fake.base_url, now=datetime.now(UTC))
+    again = reconcile.refetch_day(
+        tenant_id=tenant,
+        provider="conekta",
+        day=datetime(2026, 3, 10).date(),
+        base_url=fake.base_url,
+        now=datetime.now(UTC),
+    )
     assert again.stored == 0
     report = {r.channel: r for r in reconcile.reconcile_day(tenant_id=tenant, day=datetime(2026, 3, 10).date())}
     assert report["card"].balanced and report["card"].applied_amount == Decimal("55.50")

@@ -53,13 +53,18 @@ def test_conekta_bad_signature_is_401_and_stores_nothing(api, fresh_db, payment_
 
 def test_conekta_malformed_body_is_400_problem(api, fresh_db, payment_secrets):
     client, _ = api
-    for body in (b"{not json", json.dumps({"type": "charge.paid"}).encode(),
-                 json.dumps({"id": "evt_1", "type": "charge.paid", "data": {"object": {"id": "c", "amount": "x"}}})
-                 .encode()):
+    for body in (
+        b"{not json",
+        json.dumps({"type": "charge.paid"}).encode(),
+        json.dumps({"id": "evt_1", "type": "charge.paid", "data": {"object": {"id": "c", "amount": "x"}}}).encode(),
+    ):
         from shared.adapters.conekta import sign
 
-        r = client.post("/api/v1/webhooks/conekta", content=body,
-                        headers={"digest": sign(body=body, private_key=payment_secrets.private_key)})
+        r = client.post(
+            "/api/v1/webhooks/conekta",
+            content=body,
+            headers={"digest": sign(body=body, private_key=payment_secrets.private_key)},
+        )
         assert r.status_code == 400, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["code"] == "webhook_malformed" and r.json()["detail"].startswith("La notificación")
@@ -76,8 +81,16 @@ def test_unhandled_event_type_is_acknowledged_and_recorded(api, fresh_db, paymen
 
 
 def _abono(ident, clabe):
-    return json.dumps({"id": ident, "fechaOperacion": 20260127, "monto": 150.25, "cuentaBeneficiario": clabe,
-                       "claveRastreo": f"CR{ident}", "tsLiquidacion": "1769540000000"}).encode()
+    return json.dumps(
+        {
+            "id": ident,
+            "fechaOperacion": 20260127,
+            "monto": 150.25,
+            "cuentaBeneficiario": clabe,
+            "claveRastreo": f"CR{ident}",
+            "tsLiquidacion": "1769540000000",
+        }
+    ).encode()
 
 
 def test_spei_confirm_return_and_authentication(api, fresh_db, monkeypatch):
@@ -87,11 +100,15 @@ def test_spei_confirm_return_and_authentication(api, fresh_db, monkeypatch):
     sig = intake.spei_signature(body=body, secret=SPEI_SECRET)
     r = client.post("/api/v1/webhooks/spei", content=body, headers={"X-Spei-Signature": sig})
     assert r.status_code == 200 and r.json() == {"mensaje": "confirmar"}
-    assert client.post("/api/v1/webhooks/spei", content=body,
-                       headers={"X-Spei-Signature": sig}).json() == {"mensaje": "confirmar"}
+    assert client.post("/api/v1/webhooks/spei", content=body, headers={"X-Spei-Signature": sig}).json() == {
+        "mensaje": "confirmar"
+    }
     bad = _abono(2, good[:-1] + str((int(good[-1]) + 1) % 10))
-    r = client.post("/api/v1/webhooks/spei", content=bad,
-                    headers={"X-Spei-Signature": intake.spei_signature(body=bad, secret=SPEI_SECRET)})
+    r = client.post(
+        "/api/v1/webhooks/spei",
+        content=bad,
+        headers={"X-Spei-Signature": intake.spei_signature(body=bad, secret=SPEI_SECRET)},
+    )
     assert r.json() == {"mensaje": "devolver", "id": 1}
     r = client.post("/api/v1/webhooks/spei", content=_abono(3, good), headers={"X-Spei-Signature": sig})
     assert r.status_code == 401

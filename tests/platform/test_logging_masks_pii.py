@@ -32,8 +32,14 @@ def captured():
 def test_log_lines_never_carry_personal_data_unmasked(captured):
     logger, stream = captured
     with context.bound(correlation="abc-123", tenant="cea-queretaro"):
-        logger.info("persona %s curp %s correo %s tel %s", RFC, CURP, EMAIL, PHONE,
-                    extra={"customer": {"rfc": RFC, "phones": [PHONE]}})
+        logger.info(
+            "persona %s curp %s correo %s tel %s",
+            RFC,
+            CURP,
+            EMAIL,
+            PHONE,
+            extra={"customer": {"rfc": RFC, "phones": [PHONE]}},
+        )
     line = stream.getvalue()
     for secret in (RFC, CURP, EMAIL, "442 123 4567", "4421234567"):
         assert secret not in line

@@ -33,8 +33,7 @@ def test_http_requests_are_counted_by_route_and_status(reader):
         client.get("/api/health")
         client.get("/api/health")
         client.get("/api/nope")
-    counts = {(p.attributes["route"], p.attributes["status"]): p.value
-              for p in _points(reader, "http_requests_total")}
+    counts = {(p.attributes["route"], p.attributes["status"]): p.value for p in _points(reader, "http_requests_total")}
     assert counts[("/api/health", "200")] >= 2
     assert counts[("unmatched", "404")] >= 1
     assert _points(reader, "http_request_duration_seconds")

@@ -27,9 +27,11 @@ def test_zip_file_list_has_the_app_and_no_tooling():
 
 
 def test_requirements_txt_has_runtime_dependencies_only():
-    names = {re.split(r"[=<>\[ ;]", line.strip(), maxsplit=1)[0].lower()
-             for line in (REPO / "requirements.txt").read_text().splitlines()
-             if line.strip() and not line.startswith(("#", "-"))}
+    names = {
+        re.split(r"[=<>\[ ;]", line.strip(), maxsplit=1)[0].lower()
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "-"))
+    }
     assert "azure-functions" in names and "anthropic" in names
     assert names & DEV_ONLY == set()
 
@@ -43,11 +45,14 @@ def test_the_function_app_imports_from_the_zip_alone(tmp_path: Path):
     with zipfile.ZipFile(out) as zf:
         zf.extractall(root)
     assert not (root / "devtools").exists() and not (root / "cli").exists()
-    code = (f"import sys; sys.path = [p for p in sys.path if p.rstrip('/') != {str(REPO)!r}]; import function_app; "
-            "print('app imported', flush=True); import devtools")
+    code = (
+        f"import sys; sys.path = [p for p in sys.path if p.rstrip('/') != {str(REPO)!r}]; import function_app; "
+        "print('app imported', flush=True); import devtools"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     # function_app imported (every blueprint with it), and the tooling is really absent from this path
     assert "app imported" in done.stdout, done.stderr[-3000:]
     assert "No module named 'devtools'" in done.stderr

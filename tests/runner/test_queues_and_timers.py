@@ -61,7 +61,9 @@ def test_serve_mode_polls_in_background(sample_host: LocalHost, queues) -> None:
         deadline = time.monotonic() + 30  # generous: CI machines are busy
         received: list[str] = []
         while not received:
-            assert time.monotonic() < deadline, f"background queue host did not process the message: {sample_host.queues.stats}"
+            assert time.monotonic() < deadline, (
+                f"background queue host did not process the message: {sample_host.queues.stats}"
+            )
             time.sleep(0.1)
             received = drain(queues["notifications"])
         assert json.loads(received[0])["account"] == 9

@@ -7,8 +7,20 @@ from devtools.commands.seed import seed_app
 
 def test_seed_command_seeds_then_refuses_then_resets(fresh_db):
     runner = CliRunner()
-    args = ["--accounts", "25", "--sectors", "3", "--months", "2", "--seed", "9", "--until", "2026-11",
-            "--database-url", fresh_db.owner_url]
+    args = [
+        "--accounts",
+        "25",
+        "--sectors",
+        "3",
+        "--months",
+        "2",
+        "--seed",
+        "9",
+        "--until",
+        "2026-11",
+        "--database-url",
+        fresh_db.owner_url,
+    ]
     first = runner.invoke(seed_app, args)
     assert first.exit_code == 0, first.output
     assert "accounts" in first.output and "meter_readings" in first.output

@@ -19,10 +19,14 @@ from shared.domain.tariffs.schema import TariffSchedule
 
 def _snapshot(db):
     with db.owner() as conn:
-        tenants = conn.execute("SELECT id::text, slug, name, rfc, fiscal_name, regimen_fiscal, postal_code, config,"
-                               " created_at FROM tenants ORDER BY id").fetchall()
-        tariffs = conn.execute("SELECT id, name, tariff_class, version, effective_from, effective_to, definition,"
-                               " created_at FROM tariff_schedules ORDER BY id").fetchall()
+        tenants = conn.execute(
+            "SELECT id::text, slug, name, rfc, fiscal_name, regimen_fiscal, postal_code, config,"
+            " created_at FROM tenants ORDER BY id"
+        ).fetchall()
+        tariffs = conn.execute(
+            "SELECT id, name, tariff_class, version, effective_from, effective_to, definition,"
+            " created_at FROM tariff_schedules ORDER BY id"
+        ).fetchall()
     return tenants, tariffs
 
 
@@ -38,14 +42,24 @@ def test_reference_seed_matches_the_seed_plan_and_is_idempotent(fresh_db):
     assert _snapshot(fresh_db) == before
 
     tenants, tariffs = before
-    assert tenants[0][:8] == ("00000000-0000-0000-0000-000000000001", "cea-queretaro", "CEA Queretaro",
-                              "CEQ850101AA0", "Comision Estatal de Aguas de Queretaro", "603", "76000",
-                              {"timezone": "America/Mexico_City", "currency": "MXN",
-                               "default_tariff_type": "domestico"})
+    assert tenants[0][:8] == (
+        "00000000-0000-0000-0000-000000000001",
+        "cea-queretaro",
+        "CEA Queretaro",
+        "CEQ850101AA0",
+        "Comision Estatal de Aguas de Queretaro",
+        "603",
+        "76000",
+        {"timezone": "America/Mexico_City", "currency": "MXN", "default_tariff_type": "domestico"},
+    )
     for row in tariffs:
         stored = TariffSchedule.model_validate(row[6])
         assert (stored.name, stored.tariff_class.value, stored.effective_from, stored.effective_to) == (
-            row[1], row[2], row[4], row[5])
+            row[1],
+            row[2],
+            row[4],
+            row[5],
+        )
     domestico = next(TariffSchedule.model_validate(r[6]) for r in tariffs if r[1] == "Domestico 2026")
     assert [str(b.price_per_m3) for b in domestico.pricing.blocks] == ["5.50", "8.75", "14.50", "22.00"]
 
@@ -56,8 +70,7 @@ def test_a_drifted_tenant_is_restored(fresh_db):
         conn.execute("UPDATE tenants SET name = 'otro' WHERE id = %s", (TENANT["id"],))
     assert seed_reference(fresh_db.owner_url).tenant == "updated"
     with fresh_db.owner() as conn:
-        assert conn.execute("SELECT name FROM tenants WHERE id = %s", (TENANT["id"],)).fetchone() == (
-            "CEA Queretaro",)
+        assert conn.execute("SELECT name FROM tenants WHERE id = %s", (TENANT["id"],)).fetchone() == ("CEA Queretaro",)
 
 
 def test_a_changed_tariff_file_is_a_conflict_not_an_overwrite(fresh_db, tmp_path):

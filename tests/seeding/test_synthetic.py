@@ -16,14 +16,27 @@ from shared.domain.payments.references import is_valid_clabe, is_valid_reference
 from tests.seeding.conftest import SMALL, seed_into
 
 TENANT = catalog.TENANT_ID
-SEEDED_TABLES = ("sectores_hidraulicos", "persons", "addresses", "tomas", "acometidas", "meters",
-                 "meter_installations", "accounts", "adjustments", "account_movements", "meter_readings")
+SEEDED_TABLES = (
+    "sectores_hidraulicos",
+    "persons",
+    "addresses",
+    "tomas",
+    "acometidas",
+    "meters",
+    "meter_installations",
+    "accounts",
+    "adjustments",
+    "account_movements",
+    "meter_readings",
+)
 
 
 def _checksums(db) -> dict[str, str]:
     with db.owner() as conn:
-        return {table: conn.execute(f"SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM {table} t").fetchone()[0]
-                for table in SEEDED_TABLES}
+        return {
+            table: conn.execute(f"SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM {table} t").fetchone()[0]
+            for table in SEEDED_TABLES
+        }
 
 
 def _scalar(db, query, *params):
@@ -41,8 +54,7 @@ def test_same_seed_same_rows_in_two_databases_parallel_or_not(seeded, extra_data
 
 def test_another_seed_gives_other_rows(seeded, extra_database):
     db, _ = seeded
-    seed_into(extra_database, SyntheticSpec(accounts=300, sectors=6, months=6, seed=SMALL.seed + 1,
-                                            until=SMALL.until))
+    seed_into(extra_database, SyntheticSpec(accounts=300, sectors=6, months=6, seed=SMALL.seed + 1, until=SMALL.until))
     first, other = _checksums(db), _checksums(extra_database)
     assert first["persons"] != other["persons"] and first["meter_readings"] != other["meter_readings"]
 
@@ -51,18 +63,23 @@ def test_row_counts_are_consistent(seeded):
     db, report = seeded
     n = SMALL.accounts
     with db.owner() as conn:
-        counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE tenant_id = %s", (TENANT,)).fetchone()[0]
-                  for t in SEEDED_TABLES}
+        counts = {
+            t: conn.execute(f"SELECT count(*) FROM {t} WHERE tenant_id = %s", (TENANT,)).fetchone()[0]
+            for t in SEEDED_TABLES
+        }
         public = conn.execute("SELECT count(*) FROM accounts WHERE tariff_class = 'publico'").fetchone()[0]
-        institutions = conn.execute("SELECT count(DISTINCT person_id) FROM accounts WHERE tariff_class = 'publico'"
-                                    ).fetchone()[0]
+        institutions = conn.execute(
+            "SELECT count(DISTINCT person_id) FROM accounts WHERE tariff_class = 'publico'"
+        ).fetchone()[0]
         drainage = conn.execute("SELECT count(*) FROM tomas WHERE service_drainage").fetchone()[0]
         mismatched = conn.execute(
             "SELECT count(*) FROM meter_readings r JOIN accounts a ON a.id = r.account_id"
             " JOIN meter_installations i ON i.toma_id = a.toma_id AND i.removed_at IS NULL"
-            " WHERE i.meter_id <> r.meter_id OR r.read_at < i.installed_at").fetchone()[0]
-        orphans = conn.execute("SELECT count(*) FROM meter_readings r LEFT JOIN accounts a ON a.id = r.account_id"
-                               " WHERE a.id IS NULL").fetchone()[0]
+            " WHERE i.meter_id <> r.meter_id OR r.read_at < i.installed_at"
+        ).fetchone()[0]
+        orphans = conn.execute(
+            "SELECT count(*) FROM meter_readings r LEFT JOIN accounts a ON a.id = r.account_id WHERE a.id IS NULL"
+        ).fetchone()[0]
     assert counts["addresses"] == counts["tomas"] == counts["meters"] == counts["meter_installations"] == n
     assert counts["accounts"] == n and counts["sectores_hidraulicos"] == SMALL.sectors
     assert counts["persons"] == n - public + institutions
@@ -86,11 +103,18 @@ def test_about_three_percent_of_reads_are_missing_and_reads_stay_in_their_month(
     reads = _scalar(db, "SELECT count(*) FROM meter_readings")
     missing = 1 - reads / (SMALL.accounts * SMALL.months)
     assert 0.015 <= missing <= 0.05
-    window = _scalar(db, "SELECT count(*) FROM meter_readings WHERE read_at < %s OR read_at >= %s",
-                     SMALL.first_month, SMALL.end_month)
+    window = _scalar(
+        db,
+        "SELECT count(*) FROM meter_readings WHERE read_at < %s OR read_at >= %s",
+        SMALL.first_month,
+        SMALL.end_month,
+    )
     assert window == 0
-    per_account_month = _scalar(db, "SELECT max(c) FROM (SELECT count(*) c FROM meter_readings"
-                                    " GROUP BY account_id, date_trunc('month', read_at)) x")
+    per_account_month = _scalar(
+        db,
+        "SELECT max(c) FROM (SELECT count(*) c FROM meter_readings"
+        " GROUP BY account_id, date_trunc('month', read_at)) x",
+    )
     assert per_account_month == 1
 
 
@@ -111,8 +135,10 @@ def test_rollovers_leaks_and_vacant_homes_are_present(seeded):
     db, _ = seeded
     with db.owner() as conn:
         rows = conn.execute(MONTHLY).fetchall()
-        vacant = conn.execute("SELECT count(*) FROM (SELECT account_id FROM meter_readings GROUP BY account_id"
-                              " HAVING count(*) >= 2 AND max(value) = min(value)) x").fetchone()[0]
+        vacant = conn.execute(
+            "SELECT count(*) FROM (SELECT account_id FROM meter_readings GROUP BY account_id"
+            " HAVING count(*) >= 2 AND max(value) = min(value)) x"
+        ).fetchone()[0]
     rollovers = [r for r in rows if r[1] < r[2]]
     assert rollovers, "no register went past its maximum"
     for _, value, previous, _, dials in rollovers:
@@ -121,9 +147,13 @@ def test_rollovers_leaks_and_vacant_homes_are_present(seeded):
     for account, value, previous, months, _ in rows:
         if value >= previous:
             per_account.setdefault(account, []).append(float(value - previous) / float(months))
-    leaks = [a for a, monthly in per_account.items()
-             if len(monthly) >= 3 and max(monthly) > 2 * float(np.median(monthly)) and
-             max(monthly) - float(np.median(monthly)) >= 15]
+    leaks = [
+        a
+        for a, monthly in per_account.items()
+        if len(monthly) >= 3
+        and max(monthly) > 2 * float(np.median(monthly))
+        and max(monthly) - float(np.median(monthly)) >= 15
+    ]
     assert leaks, "no leak-like streak of high consumption"
     assert 1 <= vacant <= 0.05 * SMALL.accounts
 
@@ -132,8 +162,9 @@ def test_about_eight_percent_in_arrears_with_ledger_movements(seeded):
     db, _ = seeded
     with db.owner() as conn:
         adjustments = conn.execute("SELECT id, account_id, amount, natural_key FROM adjustments ORDER BY id").fetchall()
-        movements = conn.execute("SELECT source_id, account_id, amount, kind, source_type FROM account_movements"
-                                 " ORDER BY source_id").fetchall()
+        movements = conn.execute(
+            "SELECT source_id, account_id, amount, kind, source_type FROM account_movements ORDER BY source_id"
+        ).fetchall()
         numbers = dict(conn.execute("SELECT id, account_number FROM accounts").fetchall())
         restricted = conn.execute("SELECT count(*) FROM tomas WHERE status = 'restricted'").fetchone()[0]
     assert abs(len(adjustments) / SMALL.accounts - 0.08) <= 0.01
@@ -197,15 +228,17 @@ def test_seeding_twice_is_refused_and_reset_replaces_the_data(fresh_db):
     spec = SyntheticSpec(accounts=40, sectors=2, months=2, seed=1, until=SMALL.until)
     seed_into(fresh_db, spec)
     with fresh_db.owner() as conn:
-        before = conn.execute("SELECT array_agg(account_number || clabe ORDER BY account_number) FROM accounts"
-                              ).fetchone()[0]
+        before = conn.execute(
+            "SELECT array_agg(account_number || clabe ORDER BY account_number) FROM accounts"
+        ).fetchone()[0]
         reads = conn.execute("SELECT count(*) FROM meter_readings").fetchone()[0]
     with pytest.raises(TenantAlreadySeeded):
         seed_synthetic(fresh_db.owner_url, spec)
     seed_synthetic(fresh_db.owner_url, spec, reset=True)
     with fresh_db.owner() as conn:
-        after = conn.execute("SELECT array_agg(account_number || clabe ORDER BY account_number) FROM accounts"
-                             ).fetchone()[0]
+        after = conn.execute(
+            "SELECT array_agg(account_number || clabe ORDER BY account_number) FROM accounts"
+        ).fetchone()[0]
         assert conn.execute("SELECT count(*) FROM meter_readings").fetchone()[0] == reads
         assert conn.execute("SELECT count(*) FROM tariff_schedules").fetchone()[0] > 0
     assert after == before
@@ -220,8 +253,9 @@ def test_reset_keeps_other_tenants_rows(fresh_db):
     spec = SyntheticSpec(accounts=30, sectors=2, months=2, seed=5, until=SMALL.until)
     seed_into(fresh_db, spec)
     with fresh_db.owner() as conn:
-        other = conn.execute("INSERT INTO tenants (slug, name, rfc, fiscal_name) VALUES ('otro', 'o', 'X', 'X')"
-                             " RETURNING id").fetchone()[0]
+        other = conn.execute(
+            "INSERT INTO tenants (slug, name, rfc, fiscal_name) VALUES ('otro', 'o', 'X', 'X') RETURNING id"
+        ).fetchone()[0]
         conn.execute("INSERT INTO sectores_hidraulicos (tenant_id, code, name) VALUES (%s, 'S01', 'ajeno')", (other,))
         order = reset_order(conn)
     assert order.index("meter_readings") < order.index("accounts") and order.index("accounts") < order.index("persons")
@@ -232,8 +266,10 @@ def test_reset_keeps_other_tenants_rows(fresh_db):
         assert conn.execute("SELECT count(*) FROM accounts WHERE tenant_id = %s", (TENANT,)).fetchone() == (30,)
 
 
-FOREIGN_KEYS = ("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
-                " WHERE contype = 'f' ORDER BY 1, 2")
+FOREIGN_KEYS = (
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+    " WHERE contype = 'f' ORDER BY 1, 2"
+)
 
 
 def test_foreign_keys_come_back_identical_after_a_seed(seeded, extra_database):
@@ -258,5 +294,6 @@ def test_a_failed_load_leaves_neither_rows_nor_schema_changes(fresh_db, monkeypa
         seed_into(fresh_db, seed_reference_only)
     with fresh_db.owner() as conn:
         assert conn.execute(FOREIGN_KEYS).fetchall() == keys_before
-        assert conn.execute("SELECT (SELECT count(*) FROM persons) + (SELECT count(*) FROM meter_readings)"
-                            ).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT (SELECT count(*) FROM persons) + (SELECT count(*) FROM meter_readings)"
+        ).fetchone() == (0,)

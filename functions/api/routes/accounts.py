@@ -19,8 +19,9 @@ from shared.application.customers import accounts
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=PROBLEM_RESPONSES)
 AccountStatus = Literal["active", "suspended", "closed"]
-TariffClass = Literal["domestico", "domestico_popular", "domestico_residencial", "comercial", "industrial", "publico",
-                      "social"]
+TariffClass = Literal[
+    "domestico", "domestico_popular", "domestico_residencial", "comercial", "industrial", "publico", "social"
+]
 
 
 class AccountOut(Out):
@@ -132,21 +133,43 @@ class ReadingOut(Out):
 
 
 @router.get("", response_model=Page[AccountOut], summary="List accounts")
-def list_accounts(*, p: Caller, person_id: IdQuery = None, toma_id: IdQuery = None, status: AccountStatus | None = None,
-                  account_number: TextQuery = None, payment_reference: TextQuery = None, limit: Limit = 50,
-                  cursor: Cursor = None) -> dict[str, Any]:
-    rows = accounts.list_accounts(principal=p, person_id=person_id, toma_id=toma_id, status=status,
-                                  account_number=account_number, payment_reference=payment_reference,
-                                  after=after_id(cursor), limit=limit + 1)
+def list_accounts(
+    *,
+    p: Caller,
+    person_id: IdQuery = None,
+    toma_id: IdQuery = None,
+    status: AccountStatus | None = None,
+    account_number: TextQuery = None,
+    payment_reference: TextQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = accounts.list_accounts(
+        principal=p,
+        person_id=person_id,
+        toma_id=toma_id,
+        status=status,
+        account_number=account_number,
+        payment_reference=payment_reference,
+        after=after_id(cursor),
+        limit=limit + 1,
+    )
     return page(rows, limit)
 
 
 @router.post("", response_model=AccountOut, status_code=201, summary="Open an account (contract)")
-def open_account(*, p: Caller, body: AccountIn, request: Request,
-                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=AccountOut,
-                              action=lambda: accounts.open_account(principal=p, **body.model_dump()))
+def open_account(
+    *, p: Caller, body: AccountIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    return idempotency.create(
+        p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=AccountOut,
+        action=lambda: accounts.open_account(principal=p, **body.model_dump()),
+    )
 
 
 @router.get("/{account_id}", response_model=AccountOut, summary="An account")
@@ -160,14 +183,21 @@ def get_balance(*, p: Caller, account_id: IdPath) -> dict[str, Any]:
 
 
 @router.get("/{account_id}/statement", response_model=StatementOut, summary="Statement for local dates [from, to)")
-def get_statement(*, p: Caller, account_id: IdPath,
-                  start: Annotated[date, Query(alias="from", ge=date(2000, 1, 1), le=date(2100, 1, 1))],
-                  end: Annotated[date, Query(alias="to", ge=date(2000, 1, 1), le=date(2100, 1, 1))]) -> dict[str, Any]:
+def get_statement(
+    *,
+    p: Caller,
+    account_id: IdPath,
+    start: Annotated[date, Query(alias="from", ge=date(2000, 1, 1), le=date(2100, 1, 1))],
+    end: Annotated[date, Query(alias="to", ge=date(2000, 1, 1), le=date(2100, 1, 1))],
+) -> dict[str, Any]:
     return accounts.statement(principal=p, account_id=account_id, start=start, end=end)
 
 
-@router.get("/{account_id}/payment-references", response_model=PaymentReferencesOut,
-            summary="OXXO reference and CLABE of the account")
+@router.get(
+    "/{account_id}/payment-references",
+    response_model=PaymentReferencesOut,
+    summary="OXXO reference and CLABE of the account",
+)
 def get_payment_references(*, p: Caller, account_id: IdPath) -> dict[str, Any]:
     return accounts.payment_references(principal=p, account_id=account_id)
 

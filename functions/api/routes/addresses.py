@@ -40,19 +40,28 @@ class AddressIn(BaseModel):
 
 
 @router.get("", response_model=Page[AddressOut], summary="List addresses")
-def list_addresses(*, p: Caller, postal_code: TextQuery = None, colonia: TextQuery = None, limit: Limit = 50,
-                   cursor: Cursor = None) -> dict[str, Any]:
-    rows = places.list_addresses(principal=p, postal_code=postal_code, colonia=colonia, after=after_id(cursor),
-                                 limit=limit + 1)
+def list_addresses(
+    *, p: Caller, postal_code: TextQuery = None, colonia: TextQuery = None, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
+    rows = places.list_addresses(
+        principal=p, postal_code=postal_code, colonia=colonia, after=after_id(cursor), limit=limit + 1
+    )
     return page(rows, limit)
 
 
 @router.post("", response_model=AddressOut, status_code=201, summary="Register an address")
-def create_address(*, p: Caller, body: AddressIn, request: Request,
-                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=AddressOut,
-                              action=lambda: places.create_address(principal=p, data=body.model_dump()))
+def create_address(
+    *, p: Caller, body: AddressIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    return idempotency.create(
+        p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=AddressOut,
+        action=lambda: places.create_address(principal=p, data=body.model_dump()),
+    )
 
 
 @router.get("/{address_id}", response_model=AddressOut, summary="An address")

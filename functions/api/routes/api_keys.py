@@ -32,8 +32,9 @@ class NewApiKeyOut(ApiKeyOut):
 
 class ApiKeyIn(BaseModel):
     name: ShortText
-    scopes: Annotated[list[Annotated[str, Field(max_length=40, pattern=r"^[a-z_]+:[a-z_]+$")]],
-                      Field(min_length=1, max_length=20)]
+    scopes: Annotated[
+        list[Annotated[str, Field(max_length=40, pattern=r"^[a-z_]+:[a-z_]+$")]], Field(min_length=1, max_length=20)
+    ]
 
 
 @router.get("", response_model=list[ApiKeyOut], summary="List API keys")
@@ -43,9 +44,15 @@ def list_keys(*, p: Caller) -> list[dict[str, Any]]:
 
 @router.post("", response_model=NewApiKeyOut, status_code=201, summary="Create an API key")
 def create_key(*, p: Caller, body: ApiKeyIn, request: Request, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=NewApiKeyOut,
-                              action=lambda: api_keys.create(principal=p, name=body.name, scopes=body.scopes))
+    return idempotency.create(
+        p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=NewApiKeyOut,
+        action=lambda: api_keys.create(principal=p, name=body.name, scopes=body.scopes),
+    )
 
 
 @router.post("/{client_id}/revoke", response_model=ApiKeyOut, summary="Revoke an API key")

@@ -27,7 +27,8 @@ Purpose = Literal["whatsapp_notices", "email_notices", "sms_notices", "surveys",
 class Evidence(BaseModel):
     kind: Literal["id_document", "proof_of_address", "power_of_attorney", "fiscal_certificate", "other"]
     blob: Annotated[str, Field(max_length=300, pattern=r"^[A-Za-z0-9/_.\-]+$")] = Field(
-        description="Ruta del documento en el almacenamiento")
+        description="Ruta del documento en el almacenamiento"
+    )
     note: Text | None = None
 
 
@@ -96,23 +97,44 @@ class ExportOut(BaseModel):
 
 
 @router.get("", response_model=Page[ArcoOut], summary="List ARCO requests")
-def list_requests(*, p: Caller, person_id: IdQuery = None, status: Status | None = None,
-                  arco_right: Right | None = None,
-                  overdue: bool = False, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = arco.list_requests(principal=p, person_id=person_id, status=status, arco_right=arco_right, overdue=overdue,
-                              after=after_id(cursor), limit=limit + 1, now=datetime.now(UTC))
+def list_requests(
+    *,
+    p: Caller,
+    person_id: IdQuery = None,
+    status: Status | None = None,
+    arco_right: Right | None = None,
+    overdue: bool = False,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = arco.list_requests(
+        principal=p,
+        person_id=person_id,
+        status=status,
+        arco_right=arco_right,
+        overdue=overdue,
+        after=after_id(cursor),
+        limit=limit + 1,
+        now=datetime.now(UTC),
+    )
     return page(rows, limit)
 
 
 @router.post("", response_model=ArcoOut, status_code=201, summary="File an ARCO request")
-def create_request(*, p: Caller, body: ArcoIn, request: Request,
-                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def create_request(
+    *, p: Caller, body: ArcoIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     data = body.model_dump(mode="json")
     data["changes"] = body.changes.model_dump(exclude_none=True) if body.changes else {}
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=ArcoOut,
-                              action=lambda: arco.create_request(principal=p, person_id=body.person_id, data=data,
-                                                                 now=datetime.now(UTC)))
+    return idempotency.create(
+        p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=ArcoOut,
+        action=lambda: arco.create_request(principal=p, person_id=body.person_id, data=data, now=datetime.now(UTC)),
+    )
 
 
 @router.get("/{request_id}", response_model=ArcoOut, summary="An ARCO request")
@@ -125,20 +147,30 @@ def verify_identity(*, p: Caller, request_id: IdPath) -> dict[str, Any]:
     return arco.verify_identity(principal=p, request_id=request_id, now=datetime.now(UTC))
 
 
-@router.post("/{request_id}/extend", response_model=ArcoOut,
-             summary="Extend the answer term once by 10 business days, with the justification for the titular")
+@router.post(
+    "/{request_id}/extend",
+    response_model=ArcoOut,
+    summary="Extend the answer term once by 10 business days, with the justification for the titular",
+)
 def extend(*, p: Caller, request_id: IdPath, body: ExtendIn) -> dict[str, Any]:
     return arco.extend(principal=p, request_id=request_id, reason=body.reason, now=datetime.now(UTC))
 
 
-@router.post("/{request_id}/resolve", response_model=ArcoOut,
-             summary="Deny, or grant and make the right effective (export, rectify, block, opt out)")
+@router.post(
+    "/{request_id}/resolve",
+    response_model=ArcoOut,
+    summary="Deny, or grant and make the right effective (export, rectify, block, opt out)",
+)
 def resolve(*, p: Caller, request_id: IdPath, body: ResolveIn) -> dict[str, Any]:
-    return arco.resolve(principal=p, request_id=request_id, decision=body.decision, resolution=body.resolution,
-                        now=datetime.now(UTC))
+    return arco.resolve(
+        principal=p, request_id=request_id, decision=body.decision, resolution=body.resolution, now=datetime.now(UTC)
+    )
 
 
-@router.get("/{request_id}/export", response_model=ExportOut,
-            summary="Structured export of everything held about the person (completed access requests)")
+@router.get(
+    "/{request_id}/export",
+    response_model=ExportOut,
+    summary="Structured export of everything held about the person (completed access requests)",
+)
 def export(*, p: Caller, request_id: IdPath) -> JSONResponse:
     return JSONResponse(jsonable_encoder(arco.export(principal=p, request_id=request_id)))

@@ -90,16 +90,26 @@ def _staff(p: Principal) -> None:
 @router.post("/billing-runs", status_code=202, response_model=StartRunOut, summary="Start a billing run")
 async def start_billing_run(p: Caller, body: StartRunIn) -> JSONResponse:
     _staff(p)
-    started = await run_in_threadpool(runs.start_run, tenant_slug=p.tenant_slug,
-                                      period=periods.parse_period(body.period), sector=body.sector,
-                                      started_by=p.subject)
+    started = await run_in_threadpool(
+        runs.start_run,
+        tenant_slug=p.tenant_slug,
+        period=periods.parse_period(body.period),
+        sector=body.sector,
+        started_by=p.subject,
+    )
     from functions.billing import start_orchestration
 
     launched = await start_orchestration(get_durable_client(), started)
-    out = StartRunOut(run_id=started.run_id, instance_id=started.instance_id, period=body.period,
-                      scope=started.scope, launched=launched)
-    return JSONResponse(out.model_dump(), status_code=202,
-                        headers={"Location": f"/api/v1/billing-runs/{started.run_id}"})
+    out = StartRunOut(
+        run_id=started.run_id,
+        instance_id=started.instance_id,
+        period=body.period,
+        scope=started.scope,
+        launched=launched,
+    )
+    return JSONResponse(
+        out.model_dump(), status_code=202, headers={"Location": f"/api/v1/billing-runs/{started.run_id}"}
+    )
 
 
 @router.get("/billing-runs", response_model=list[RunProgressOut], summary="Recent billing runs")
@@ -114,8 +124,9 @@ def get_billing_run(p: Caller, run_id: IdPath) -> dict[str, Any]:
     return runs.progress(tenant_id=p.tenant_id, run_id=run_id)
 
 
-@router.get("/billing-runs/{run_id}/exceptions", response_model=list[HeldInvoiceOut],
-            summary="Invoices held for review")
+@router.get(
+    "/billing-runs/{run_id}/exceptions", response_model=list[HeldInvoiceOut], summary="Invoices held for review"
+)
 def billing_run_exceptions(p: Caller, run_id: IdPath) -> list[dict[str, Any]]:
     _staff(p)
     return runs.exceptions(tenant_id=p.tenant_id, run_id=run_id)

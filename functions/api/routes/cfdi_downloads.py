@@ -20,13 +20,21 @@ router = APIRouter(prefix="/api/v1/invoices", tags=["invoices"], responses=PROBL
 
 
 def _download(download: publishing.Download) -> Response:
-    return Response(download.content, media_type=download.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{download.filename}"',
-                             "Cache-Control": "private, max-age=300"})
+    return Response(
+        download.content,
+        media_type=download.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{download.filename}"',
+            "Cache-Control": "private, max-age=300",
+        },
+    )
 
 
-@router.get("/{invoice_id}/cfdi.xml", summary="Stamped CFDI 4.0 XML of the invoice",
-            responses={200: {"content": {"application/xml": {}}}})
+@router.get(
+    "/{invoice_id}/cfdi.xml",
+    summary="Stamped CFDI 4.0 XML of the invoice",
+    responses={200: {"content": {"application/xml": {}}}},
+)
 async def invoice_cfdi_xml(p: Caller, invoice_id: IdPath) -> Response:
     await run_in_threadpool(invoices.get_invoice, principal=p, invoice_id=invoice_id)  # 404 outside the caller's scope
     # not stamped yet: DocumentNotAvailable, a 409 cfdi_not_stamped
@@ -34,8 +42,11 @@ async def invoice_cfdi_xml(p: Caller, invoice_id: IdPath) -> Response:
     return _download(download)
 
 
-@router.get("/{invoice_id}/bill.pdf", summary="PDF bill (representación impresa del CFDI)",
-            responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/{invoice_id}/bill.pdf",
+    summary="PDF bill (representación impresa del CFDI)",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def invoice_bill_pdf(p: Caller, invoice_id: IdPath) -> Response:
     await run_in_threadpool(invoices.get_invoice, principal=p, invoice_id=invoice_id)
     # no such invoice: BillNotFound, a 404 not_found

@@ -43,19 +43,41 @@ class ContactIn(BaseModel):
 
 
 @router.get("", response_model=Page[ContactOut], summary="List contacts")
-def list_contacts(*, p: Caller, person_id: IdQuery = None, account_id: IdQuery = None, toma_id: IdQuery = None,
-                  channel: Channel | None = None, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = contacts.list_contacts(principal=p, person_id=person_id, account_id=account_id, toma_id=toma_id,
-                                  channel=channel, after=after_id(cursor), limit=limit + 1)
+def list_contacts(
+    *,
+    p: Caller,
+    person_id: IdQuery = None,
+    account_id: IdQuery = None,
+    toma_id: IdQuery = None,
+    channel: Channel | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = contacts.list_contacts(
+        principal=p,
+        person_id=person_id,
+        account_id=account_id,
+        toma_id=toma_id,
+        channel=channel,
+        after=after_id(cursor),
+        limit=limit + 1,
+    )
     return page(rows, limit)
 
 
 @router.post("", response_model=ContactOut, status_code=201, summary="Record a contact")
-def create_contact(*, p: Caller, body: ContactIn, request: Request,
-                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=ContactOut,
-                              action=lambda: contacts.create_contact(principal=p, data=body.model_dump()))
+def create_contact(
+    *, p: Caller, body: ContactIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    return idempotency.create(
+        p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=ContactOut,
+        action=lambda: contacts.create_contact(principal=p, data=body.model_dump()),
+    )
 
 
 @router.get("/{contact_id}", response_model=ContactOut, summary="A contact")

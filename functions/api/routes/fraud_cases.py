@@ -50,18 +50,34 @@ class FraudTransitionIn(BaseModel):
 
 
 @router.get("", response_model=Page[FraudCaseOut], summary="List fraud cases")
-def list_cases(*, p: Caller, status: Status | None = None, source: Source | None = None, account_id: IdQuery = None,
-               limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = fraud.list_cases(principal=p, status=status, source=source, account_id=account_id, after=after_id(cursor),
-                            limit=limit + 1)
+def list_cases(
+    *,
+    p: Caller,
+    status: Status | None = None,
+    source: Source | None = None,
+    account_id: IdQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = fraud.list_cases(
+        principal=p, status=status, source=source, account_id=account_id, after=after_id(cursor), limit=limit + 1
+    )
     return page(rows, limit)
 
 
 @router.post("", response_model=FraudCaseOut, status_code=201, summary="Open a fraud case")
-def open_case(*, p: Caller, body: FraudCaseIn, request: Request,
-              idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=FraudCaseOut, action=lambda: fraud.open_case(principal=p, **body.model_dump()))
+def open_case(
+    *, p: Caller, body: FraudCaseIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    return idempotency.create(
+        p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=FraudCaseOut,
+        action=lambda: fraud.open_case(principal=p, **body.model_dump()),
+    )
 
 
 @router.get("/{case_id}", response_model=FraudCaseOut, summary="A fraud case")
@@ -71,5 +87,11 @@ def get_case(*, p: Caller, case_id: IdPath) -> dict[str, Any]:
 
 @router.post("/{case_id}/transitions", response_model=FraudCaseOut, summary="Move a fraud case")
 def change_status(*, p: Caller, case_id: IdPath, body: FraudTransitionIn) -> dict[str, Any]:
-    return fraud.change_status(principal=p, case_id=case_id, status=body.status, outcome=body.outcome,
-                               back_billing_amount=body.back_billing_amount, now=datetime.now(UTC))
+    return fraud.change_status(
+        principal=p,
+        case_id=case_id,
+        status=body.status,
+        outcome=body.outcome,
+        back_billing_amount=body.back_billing_amount,
+        now=datetime.now(UTC),
+    )

@@ -17,16 +17,23 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness: PostgreSQL and Storage answer",
-            responses={503: {"description": "A dependency is unavailable",
-                             "content": {"application/problem+json": {}}}})
+@router.get(
+    "/ready",
+    summary="Readiness: PostgreSQL and Storage answer",
+    responses={503: {"description": "A dependency is unavailable", "content": {"application/problem+json": {}}}},
+)
 async def ready() -> JSONResponse:
     checks = await run_in_threadpool(check_readiness)
-    body = {c.name: {"ok": c.ok, "ms": round(c.seconds * 1000, 1), **({"error": c.error} if c.error else {})}
-            for c in checks}
+    body = {
+        c.name: {"ok": c.ok, "ms": round(c.seconds * 1000, 1), **({"error": c.error} if c.error else {})}
+        for c in checks
+    }
     failed = [c.name for c in checks if not c.ok]
     if failed:
-        return problem_response(503, "dependency_unavailable",
-                                f"Servicio no disponible: falla en {', '.join(failed)}.",
-                                extra={"failed": failed, "checks": body})
+        return problem_response(
+            503,
+            "dependency_unavailable",
+            f"Servicio no disponible: falla en {', '.join(failed)}.",
+            extra={"failed": failed, "checks": body},
+        )
     return JSONResponse({"status": "ready", "checks": body})

@@ -27,15 +27,36 @@ class CreditOut(BaseModel):
     adjustment_id: int
 
 
-@router.post("/{invoice_id}/credits", status_code=201, response_model=CreditOut,
-             summary="Grant a credit on an issued invoice (an Egreso is issued for it)")
-def credit_invoice(p: Caller, invoice_id: IdPath, body: CreditIn,
-                   idempotency_key: Annotated[str, Header(
-                       alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-                       description="Required: the same key never credits twice")]) -> dict[str, int]:
+@router.post(
+    "/{invoice_id}/credits",
+    status_code=201,
+    response_model=CreditOut,
+    summary="Grant a credit on an issued invoice (an Egreso is issued for it)",
+)
+def credit_invoice(
+    p: Caller,
+    invoice_id: IdPath,
+    body: CreditIn,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Required: the same key never credits twice",
+        ),
+    ],
+) -> dict[str, int]:
     if not p.can(BACK_BILLING):
         raise ProblemError(403, "forbidden", "Su rol no puede otorgar créditos sobre facturas.")
     adjustment_id = adjustments.credit_invoice(
-        tenant_id=p.tenant_id, invoice_id=invoice_id, amount=body.amount, reason=body.reason, by=p.subject,
-        now=datetime.now(UTC), key=f"credit:{invoice_id}:{idempotency_key}")  # InvoiceNotCreditable: 422
+        tenant_id=p.tenant_id,
+        invoice_id=invoice_id,
+        amount=body.amount,
+        reason=body.reason,
+        by=p.subject,
+        now=datetime.now(UTC),
+        key=f"credit:{invoice_id}:{idempotency_key}",
+    )  # InvoiceNotCreditable: 422
     return {"adjustment_id": adjustment_id}

@@ -68,11 +68,18 @@ def _after(cursor: str | None) -> tuple[date, int] | None:
 
 
 @router.get("", response_model=Page[InvoiceOut], summary="List invoices (newest period first)")
-def list_invoices(*, p: Caller, account_id: IdQuery = None,
-                  period: Annotated[date | None, Query(description="Billing month (first day), local date")] = None,
-                  status: InvoiceStatus | None = None, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = invoices.list_invoices(principal=p, account_id=account_id, period=period, status=status,
-                                  after=_after(cursor), limit=limit + 1)
+def list_invoices(
+    *,
+    p: Caller,
+    account_id: IdQuery = None,
+    period: Annotated[date | None, Query(description="Billing month (first day), local date")] = None,
+    status: InvoiceStatus | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = invoices.list_invoices(
+        principal=p, account_id=account_id, period=period, status=status, after=_after(cursor), limit=limit + 1
+    )
     return page(rows, limit, position=lambda r: [r["period"].isoformat(), r["id"]])
 
 

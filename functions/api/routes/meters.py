@@ -24,8 +24,9 @@ class MeterOut(Out):
 
 
 @router.get("", response_model=Page[MeterOut], summary="List meters")
-def list_meters(*, p: Caller, serial: TextQuery = None, toma_id: IdQuery = None, limit: Limit = 50,
-                cursor: Cursor = None) -> dict[str, Any]:
+def list_meters(
+    *, p: Caller, serial: TextQuery = None, toma_id: IdQuery = None, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
     rows = places.list_meters(principal=p, serial=serial, toma_id=toma_id, after=after_id(cursor), limit=limit + 1)
     return page(rows, limit)
 

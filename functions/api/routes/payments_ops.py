@@ -57,15 +57,30 @@ def suspense_queue(p: Caller) -> list[dict[str, Any]]:
 @router.post("/payments/{payment_id}/assign", status_code=204, summary="Place an unmatched payment on an account")
 def assign_payment(p: Caller, payment_id: IdPath, body: AssignIn) -> None:
     _operator(p)
-    payments.assign_suspense_payment(tenant_id=p.tenant_id, payment_id=payment_id, account_id=body.account_id,
-                                     operator=p.subject, now=datetime.now(UTC))
+    payments.assign_suspense_payment(
+        tenant_id=p.tenant_id,
+        payment_id=payment_id,
+        account_id=body.account_id,
+        operator=p.subject,
+        now=datetime.now(UTC),
+    )
 
 
-@router.post("/accounts/{account_id}/payment-plans", status_code=201, response_model=PlanOut,
-             summary="Sign a payment plan (convenio) for the account's open invoices")
+@router.post(
+    "/accounts/{account_id}/payment-plans",
+    status_code=201,
+    response_model=PlanOut,
+    summary="Sign a payment plan (convenio) for the account's open invoices",
+)
 def sign_payment_plan(p: Caller, account_id: IdPath, body: PlanIn) -> dict[str, int]:
     _operator(p)
-    plan_id = payments.sign_plan(tenant_id=p.tenant_id, account_id=account_id, down_payment=body.down_payment,
-                                 installments=body.installments, first_due=body.first_due, created_by=p.subject,
-                                 now=datetime.now(UTC))
+    plan_id = payments.sign_plan(
+        tenant_id=p.tenant_id,
+        account_id=account_id,
+        down_payment=body.down_payment,
+        installments=body.installments,
+        first_due=body.first_due,
+        created_by=p.subject,
+        now=datetime.now(UTC),
+    )
     return {"plan_id": plan_id}

@@ -75,21 +75,36 @@ class OptOutOut(Out):
 
 
 @router.get("", response_model=Page[PersonOut], summary="List or search persons")
-def list_persons(*, p: Caller, rfc: TextQuery = None, curp: TextQuery = None, email: TextQuery = None,
-                 phone: TextQuery = None, name: TextQuery = None, limit: Limit = 50,
-                 cursor: Cursor = None) -> dict[str, Any]:
-    rows = persons.list_persons(principal=p, rfc=rfc, curp=curp, email=email, phone=phone, name=name,
-                                after=after_id(cursor), limit=limit + 1)
+def list_persons(
+    *,
+    p: Caller,
+    rfc: TextQuery = None,
+    curp: TextQuery = None,
+    email: TextQuery = None,
+    phone: TextQuery = None,
+    name: TextQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = persons.list_persons(
+        principal=p, rfc=rfc, curp=curp, email=email, phone=phone, name=name, after=after_id(cursor), limit=limit + 1
+    )
     return page(rows, limit)
 
 
 @router.post("", response_model=PersonOut, status_code=201, summary="Register a person (RFC/CURP validated)")
-def create_person(*, p: Caller, body: PersonIn, request: Request,
-                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=PersonOut,
-                              action=lambda: persons.create_person(
-                                  principal=p, data=body.model_dump(exclude_none=True, mode="json")))
+def create_person(
+    *, p: Caller, body: PersonIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    return idempotency.create(
+        p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=PersonOut,
+        action=lambda: persons.create_person(principal=p, data=body.model_dump(exclude_none=True, mode="json")),
+    )
 
 
 @router.get("/{person_id}", response_model=PersonOut, summary="A person")
@@ -105,4 +120,3 @@ def list_versions(*, p: Caller, person_id: IdPath) -> list[dict[str, Any]]:
 @router.get("/{person_id}/opt-outs", response_model=list[OptOutOut], summary="Purposes the person opposed")
 def list_opt_outs(*, p: Caller, person_id: IdPath) -> list[dict[str, Any]]:
     return list(persons.list_opt_outs(principal=p, person_id=person_id))
-

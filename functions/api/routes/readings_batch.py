@@ -16,9 +16,17 @@ router = APIRouter(prefix="/api/v1/readings", tags=["readings"], responses=PROBL
 
 
 class BatchIn(BaseModel):
-    reads: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=readings.MAX_BATCH, description=(
-        "Filas {meter_serial, read_at, value, source: handheld|amr|self|operator, source_id, photo_base64?}; "
-        "cada fila se valida por separado"))]
+    reads: Annotated[
+        list[dict[str, Any]],
+        Field(
+            min_length=1,
+            max_length=readings.MAX_BATCH,
+            description=(
+                "Filas {meter_serial, read_at, value, source: handheld|amr|self|operator, source_id, photo_base64?}; "
+                "cada fila se valida por separado"
+            ),
+        ),
+    ]
 
 
 class RowOut(BaseModel):

@@ -31,15 +31,20 @@ class SelfReadOut(ReadingOut):
 
 
 @router.post("/{account_id}/readings", response_model=SelfReadOut, status_code=201, summary="Submit a self-read")
-def submit_self_read(*, p: Caller, account_id: IdPath, body: SelfReadIn, request: Request,
-                     idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def submit_self_read(
+    *, p: Caller, account_id: IdPath, body: SelfReadIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     def action() -> dict[str, Any]:
-        row, created = accounts.submit_self_read(principal=p, account_id=account_id, value=body.value,
-                                                 read_at=body.read_at, photo_blob=body.photo_blob,
-                                                 now=datetime.now(UTC))
+        row, created = accounts.submit_self_read(
+            principal=p,
+            account_id=account_id,
+            value=body.value,
+            read_at=body.read_at,
+            photo_blob=body.photo_blob,
+            now=datetime.now(UTC),
+        )
         return {**row, "duplicate": not created}
 
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=SelfReadOut, action=action)
-
-
+    return idempotency.create(
+        p, key=idempotency_key, method="POST", path=request.url.path, body=body, model=SelfReadOut, action=action
+    )

@@ -19,8 +19,9 @@ from shared.application.customers import tariffs
 from shared.domain.tariffs.schema import TariffSchedule
 
 router = APIRouter(prefix="/api/v1/tariffs", tags=["tariffs"], responses=PROBLEM_RESPONSES)
-TariffClass = Literal["domestico", "domestico_popular", "domestico_residencial", "comercial", "industrial", "publico",
-                      "social"]
+TariffClass = Literal[
+    "domestico", "domestico_popular", "domestico_residencial", "comercial", "industrial", "publico", "social"
+]
 QuoteDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
 M3 = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=3)]
 Uma = Annotated[Decimal, Field(gt=0, le=Decimal("100000"), max_digits=10, decimal_places=4)]
@@ -66,28 +67,46 @@ class QuoteOut(BaseModel):
 
 
 @router.get("", response_model=Page[ScheduleOut], summary="List tariff schedules")
-def list_schedules(*, p: Caller, tariff_class: TariffClass | None = None,
-                   on: Annotated[date | None, Query(description="In force on this local date")] = None,
-                   name: TextQuery = None, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = tariffs.list_schedules(principal=p, tariff_class=tariff_class, on=on, name=name, after=after_id(cursor),
-                                  limit=limit + 1)
+def list_schedules(
+    *,
+    p: Caller,
+    tariff_class: TariffClass | None = None,
+    on: Annotated[date | None, Query(description="In force on this local date")] = None,
+    name: TextQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = tariffs.list_schedules(
+        principal=p, tariff_class=tariff_class, on=on, name=name, after=after_id(cursor), limit=limit + 1
+    )
     return page(rows, limit)
 
 
-@router.post("", response_model=ScheduleOut, status_code=201,
-             summary="Create a tariff schedule version (the previous open-ended one of the class ends at its start)")
-def create_schedule(*, p: Caller, body: TariffSchedule, request: Request,
-                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=ScheduleOut,
-                              action=lambda: tariffs.create_schedule(principal=p,
-                                                                     definition=body.model_dump(mode="json")))
+@router.post(
+    "",
+    response_model=ScheduleOut,
+    status_code=201,
+    summary="Create a tariff schedule version (the previous open-ended one of the class ends at its start)",
+)
+def create_schedule(
+    *, p: Caller, body: TariffSchedule, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    return idempotency.create(
+        p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=ScheduleOut,
+        action=lambda: tariffs.create_schedule(principal=p, definition=body.model_dump(mode="json")),
+    )
 
 
 @router.post("/simulate", response_model=QuoteOut, summary="Price a consumption with the schedule in force")
 def simulate(*, p: Caller, body: SimulateIn) -> dict[str, Any]:
-    return tariffs.simulate(principal=p, tariff_class=body.tariff_class, m3=body.m3, on=body.on,
-                            uma_value=body.uma_value)
+    return tariffs.simulate(
+        principal=p, tariff_class=body.tariff_class, m3=body.m3, on=body.on, uma_value=body.uma_value
+    )
 
 
 @router.get("/{schedule_id}", response_model=ScheduleOut, summary="A tariff schedule")
@@ -97,5 +116,6 @@ def get_schedule(*, p: Caller, schedule_id: IdPath) -> dict[str, Any]:
 
 @router.post("/{schedule_id}/quote", response_model=QuoteOut, summary="Price a consumption with this schedule")
 def quote(*, p: Caller, schedule_id: IdPath, body: QuoteIn) -> dict[str, Any]:
-    return tariffs.quote_schedule(principal=p, schedule_id=schedule_id, m3=body.m3, on=body.on,
-                                  uma_value=body.uma_value)
+    return tariffs.quote_schedule(
+        principal=p, schedule_id=schedule_id, m3=body.m3, on=body.on, uma_value=body.uma_value
+    )

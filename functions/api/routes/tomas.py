@@ -31,10 +31,23 @@ class TomaOut(Out):
 
 
 @router.get("", response_model=Page[TomaOut], summary="List tomas")
-def list_tomas(*, p: Caller, status: TomaStatus | None = None, sector_id: IdQuery = None, toma_number: TextQuery = None,
-               limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = places.list_tomas(principal=p, status=status, sector_id=sector_id, toma_number=toma_number,
-                             after=after_id(cursor), limit=limit + 1)
+def list_tomas(
+    *,
+    p: Caller,
+    status: TomaStatus | None = None,
+    sector_id: IdQuery = None,
+    toma_number: TextQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = places.list_tomas(
+        principal=p,
+        status=status,
+        sector_id=sector_id,
+        toma_number=toma_number,
+        after=after_id(cursor),
+        limit=limit + 1,
+    )
     return page(rows, limit)
 
 

@@ -31,10 +31,11 @@ def payments_enqueue() -> Enqueue:
     return _send_to_payments_queue
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {401: {"description": "Firma o origen no verificados; no se guardó nada",
-                 "content": {PROBLEM_JSON: {}}},
-           400: {"description": "Cuerpo mal formado", "content": {PROBLEM_JSON: {}}},
-           404: {"description": "Tenant desconocido", "content": {PROBLEM_JSON: {}}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Firma o origen no verificados; no se guardó nada", "content": {PROBLEM_JSON: {}}},
+    400: {"description": "Cuerpo mal formado", "content": {PROBLEM_JSON: {}}},
+    404: {"description": "Tenant desconocido", "content": {PROBLEM_JSON: {}}},
+}
 
 
 def _bad_request(exc: payments.MalformedDelivery) -> ProblemError:
@@ -44,26 +45,42 @@ def _bad_request(exc: payments.MalformedDelivery) -> ProblemError:
 
 
 @router.post("/conekta", summary="Eventos de Conekta (pagos con tarjeta, OXXO y SPEI)", responses=_ERRORS)
-async def conekta_webhook(request: Request, enqueue: Annotated[Enqueue, Depends(payments_enqueue)],
-                          tenant: Annotated[str | None, Query(max_length=63)] = None) -> JSONResponse:
+async def conekta_webhook(
+    request: Request,
+    enqueue: Annotated[Enqueue, Depends(payments_enqueue)],
+    tenant: Annotated[str | None, Query(max_length=63)] = None,
+) -> JSONResponse:
     body = await request.body()
     try:
-        result = await run_in_threadpool(payments.receive_conekta, body=body, digest=request.headers.get("digest"),
-                                         tenant_slug=tenant, enqueue=enqueue)
+        result = await run_in_threadpool(
+            payments.receive_conekta,
+            body=body,
+            digest=request.headers.get("digest"),
+            tenant_slug=tenant,
+            enqueue=enqueue,
+        )
     except payments.MalformedDelivery as exc:
         raise _bad_request(exc) from exc
     return JSONResponse({"received": True, "outcome": result.outcome, "event_id": result.event_id})
 
 
 @router.post("/spei", summary="Notificaciones de abonos SPEI (STP)", responses=_ERRORS)
-async def spei_webhook(request: Request, enqueue: Annotated[Enqueue, Depends(payments_enqueue)],
-                       tenant: Annotated[str | None, Query(max_length=63)] = None) -> JSONResponse:
+async def spei_webhook(
+    request: Request,
+    enqueue: Annotated[Enqueue, Depends(payments_enqueue)],
+    tenant: Annotated[str | None, Query(max_length=63)] = None,
+) -> JSONResponse:
     body = await request.body()
     client_ip = request.client.host if request.client else None
     try:
-        result = await run_in_threadpool(payments.receive_spei, body=body,
-                                         signature=request.headers.get(payments.SPEI_SIGNATURE_HEADER),
-                                         client_ip=client_ip, tenant_slug=tenant, enqueue=enqueue)
+        result = await run_in_threadpool(
+            payments.receive_spei,
+            body=body,
+            signature=request.headers.get(payments.SPEI_SIGNATURE_HEADER),
+            client_ip=client_ip,
+            tenant_slug=tenant,
+            enqueue=enqueue,
+        )
     except payments.MalformedDelivery as exc:
         raise _bad_request(exc) from exc
     return JSONResponse(result.answer)

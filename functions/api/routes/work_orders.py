@@ -18,8 +18,9 @@ from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Ou
 from shared.application.operations import work_orders
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"], responses=PROBLEM_RESPONSES)
-Kind = Literal["leak_report", "meter_exchange", "inspection", "restriction", "suspension", "reconnection",
-               "reading_check"]
+Kind = Literal[
+    "leak_report", "meter_exchange", "inspection", "restriction", "suspension", "reconnection", "reading_check"
+]
 Status = Literal["open", "assigned", "in_progress", "done", "cancelled"]
 Priority = Literal["low", "normal", "high", "urgent"]
 OptionalId = Annotated[int, Field(ge=1, le=2**63 - 1)] | None
@@ -54,25 +55,43 @@ class TransitionIn(BaseModel):
 
 
 @router.get("", response_model=Page[WorkOrderOut], summary="List work orders")
-def list_work_orders(*, p: Caller, status: Status | None = None, kind: Kind | None = None, account_id: IdQuery = None,
-                     toma_id: IdQuery = None, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    rows = work_orders.list_work_orders(principal=p, status=status, kind=kind, account_id=account_id, toma_id=toma_id,
-                                        after=after_id(cursor), limit=limit + 1)
+def list_work_orders(
+    *,
+    p: Caller,
+    status: Status | None = None,
+    kind: Kind | None = None,
+    account_id: IdQuery = None,
+    toma_id: IdQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = work_orders.list_work_orders(
+        principal=p,
+        status=status,
+        kind=kind,
+        account_id=account_id,
+        toma_id=toma_id,
+        after=after_id(cursor),
+        limit=limit + 1,
+    )
     return page(rows, limit)
 
 
 @router.post("", response_model=WorkOrderOut, status_code=201, summary="Create a work order (e.g. report a leak)")
-def create_work_order(*, p: Caller, body: WorkOrderIn, request: Request,
-                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def create_work_order(
+    *, p: Caller, body: WorkOrderIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     natural_key = f"api:{p.subject}:{idempotency_key}" if idempotency_key else f"api:{uuid.uuid4().hex}"
 
     def action() -> Any:
-        row, _created = work_orders.create_work_order(principal=p, natural_key=natural_key, now=datetime.now(UTC),
-                                                      **body.model_dump())
+        row, _created = work_orders.create_work_order(
+            principal=p, natural_key=natural_key, now=datetime.now(UTC), **body.model_dump()
+        )
         return row
 
-    return idempotency.create(p, key=idempotency_key, method="POST", path=request.url.path, body=body,
-                              model=WorkOrderOut, action=action)
+    return idempotency.create(
+        p, key=idempotency_key, method="POST", path=request.url.path, body=body, model=WorkOrderOut, action=action
+    )
 
 
 @router.get("/{work_order_id}", response_model=WorkOrderOut, summary="A work order")
@@ -82,5 +101,10 @@ def get_work_order(*, p: Caller, work_order_id: IdPath) -> dict[str, Any]:
 
 @router.post("/{work_order_id}/transitions", response_model=WorkOrderOut, summary="Move a work order")
 def change_status(*, p: Caller, work_order_id: IdPath, body: TransitionIn) -> dict[str, Any]:
-    return work_orders.change_status(principal=p, work_order_id=work_order_id, status=body.status,
-                                     assigned_to=body.assigned_to, now=datetime.now(UTC))
+    return work_orders.change_status(
+        principal=p,
+        work_order_id=work_order_id,
+        status=body.status,
+        assigned_to=body.assigned_to,
+        now=datetime.now(UTC),
+    )

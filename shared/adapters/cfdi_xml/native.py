@@ -32,8 +32,7 @@ def _num(value: Decimal) -> str:
 
 
 def _esc(value: str) -> str:
-    if ("&" in value or "<" in value or ">" in value or '"' in value or "\t" in value or "\n" in value
-            or "\r" in value):
+    if "&" in value or "<" in value or ">" in value or '"' in value or "\t" in value or "\n" in value or "\r" in value:
         return value.translate(_ATTR_ESCAPES)
     return value
 

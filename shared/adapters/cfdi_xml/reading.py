@@ -21,16 +21,28 @@ def fiscal_data(stamped_xml: bytes) -> FiscalData:
     assert emisor is not None and receptor is not None
     uuid, sello = tfd.get("UUID", ""), root.get("Sello", "")
     total = root.get("Total", "")
-    cadena = (f"||{tfd.get('Version')}|{uuid}|{tfd.get('FechaTimbrado')}|{tfd.get('RfcProvCertif')}|"
-              f"{tfd.get('SelloCFD')}|{tfd.get('NoCertificadoSAT')}||")
+    cadena = (
+        f"||{tfd.get('Version')}|{uuid}|{tfd.get('FechaTimbrado')}|{tfd.get('RfcProvCertif')}|"
+        f"{tfd.get('SelloCFD')}|{tfd.get('NoCertificadoSAT')}||"
+    )
     return FiscalData(
-        uuid=uuid, fecha_timbrado=tfd.get("FechaTimbrado", ""), no_certificado=root.get("NoCertificado", ""),
-        no_certificado_sat=tfd.get("NoCertificadoSAT", ""), sello_cfd=sello, sello_sat=tfd.get("SelloSAT", ""),
-        cadena_tfd=cadena, receiver_rfc=receptor.get("Rfc", ""), receiver_name=receptor.get("Nombre", ""),
-        uso_cfdi=receptor.get("UsoCFDI", ""), regimen_receptor=receptor.get("RegimenFiscalReceptor", ""),
-        metodo_pago=root.get("MetodoPago", "—"), forma_pago=root.get("FormaPago", "—"), total=total,
+        uuid=uuid,
+        fecha_timbrado=tfd.get("FechaTimbrado", ""),
+        no_certificado=root.get("NoCertificado", ""),
+        no_certificado_sat=tfd.get("NoCertificadoSAT", ""),
+        sello_cfd=sello,
+        sello_sat=tfd.get("SelloSAT", ""),
+        cadena_tfd=cadena,
+        receiver_rfc=receptor.get("Rfc", ""),
+        receiver_name=receptor.get("Nombre", ""),
+        uso_cfdi=receptor.get("UsoCFDI", ""),
+        regimen_receptor=receptor.get("RegimenFiscalReceptor", ""),
+        metodo_pago=root.get("MetodoPago", "—"),
+        forma_pago=root.get("FormaPago", "—"),
+        total=total,
         qr_url=f"{VERIFY_URL}?id={uuid}&re={emisor.get('Rfc')}&rr={receptor.get('Rfc')}&tt={total}&fe={sello[-8:]}",
-        tipo=TIPOS.get(root.get("TipoDeComprobante", ""), root.get("TipoDeComprobante", "")))
+        tipo=TIPOS.get(root.get("TipoDeComprobante", ""), root.get("TipoDeComprobante", "")),
+    )
 
 
 def receiver_rfc(xml: bytes) -> str:

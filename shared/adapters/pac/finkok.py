@@ -103,7 +103,8 @@ class FinkokClient:
         """One HTTP round trip; raises _Retry for transient failures, PacPermanentError for unusable answers."""
         try:
             status, content = self._http.post(
-                path, body, {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": operation})
+                path, body, {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": operation}
+            )
         except TransportTimeout as exc:
             incident = _transport_incidence("timeout", "El PAC no respondió a tiempo; se reintentará.", str(exc))
             raise _Retry(incident) from exc
@@ -112,8 +113,9 @@ class FinkokClient:
             raise _Retry(incident) from exc
         text = content[:200].decode("utf-8", errors="replace")
         if status == 429 or status >= 500:
-            raise _Retry(_transport_incidence(
-                f"http_{status}", "El PAC no está disponible temporalmente; se reintentará.", text))
+            raise _Retry(
+                _transport_incidence(f"http_{status}", "El PAC no está disponible temporalmente; se reintentará.", text)
+            )
         if status >= 400:
             raise PacPermanentError(PacIncidence(f"http_{status}", "El PAC rechazó la solicitud.", False, text))
         try:

@@ -42,7 +42,7 @@ def parse_envelope(content: bytes) -> etree._Element:
 
 
 def _local(tag: str) -> str:
-    return tag[tag.rfind("}") + 1:]
+    return tag[tag.rfind("}") + 1 :]
 
 
 def find_text(root: etree._Element, local_name: str) -> str | None:

@@ -28,8 +28,20 @@ from reportlab.pdfgen.canvas import Canvas
 BLUE = colors.HexColor("#0B4F8A")
 LIGHT = colors.HexColor("#E8F1FA")
 RED = colors.HexColor("#B00020")
-MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-          "noviembre", "diciembre")
+MONTHS = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
 MONTHS_SHORT = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
 
 
@@ -132,8 +144,17 @@ class _Page:
         self.c = canvas
         self.width, self.height = LETTER
 
-    def text(self, x: float, y: float, value: str, *, size: float = 8, bold: bool = False,
-             color: colors.Color = colors.black, right: bool = False) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        value: str,
+        *,
+        size: float = 8,
+        bold: bool = False,
+        color: colors.Color = colors.black,
+        right: bool = False,
+    ) -> None:
         self.c.setFillColor(color)
         self.c.setFont("Helvetica-Bold" if bold else "Helvetica", size)
         (self.c.drawRightString if right else self.c.drawString)(x, y, value)
@@ -150,8 +171,13 @@ class _Page:
 def _header(p: _Page, bill: BillData) -> None:
     top = p.height - 12 * mm
     p.text(12 * mm, top, bill.issuer_name, size=13, bold=True, color=BLUE)
-    p.text(12 * mm, top - 5 * mm, f"RFC {bill.issuer_rfc}  ·  Régimen fiscal {bill.issuer_regimen}  ·  "
-                                  f"Lugar de expedición {bill.lugar_expedicion}", size=7.5)
+    p.text(
+        12 * mm,
+        top - 5 * mm,
+        f"RFC {bill.issuer_rfc}  ·  Régimen fiscal {bill.issuer_regimen}  ·  "
+        f"Lugar de expedición {bill.lugar_expedicion}",
+        size=7.5,
+    )
     p.text(p.width - 12 * mm, top, "RECIBO DE AGUA", size=13, bold=True, color=BLUE, right=True)
     p.text(p.width - 12 * mm, top - 5 * mm, f"Folio {bill.serie}-{bill.folio}", size=9, bold=True, right=True)
     p.text(p.width - 12 * mm, top - 9 * mm, f"Periodo: {period_label(bill.period)}", size=8, right=True)
@@ -160,9 +186,15 @@ def _header(p: _Page, bill: BillData) -> None:
 def _account(p: _Page, bill: BillData, y: float) -> None:
     x, w, h = 12 * mm, 110 * mm, 34 * mm
     p.box(x, y, w, h, "DATOS DE LA CUENTA")
-    rows = [("Titular", bill.holder_name), ("Cuenta", bill.account_number), ("Toma", bill.toma_number),
-            ("Domicilio", bill.address), ("Sector", bill.sector), ("Tarifa", bill.tariff_class),
-            ("Medidor", bill.meter_serial or "sin medidor")]
+    rows = [
+        ("Titular", bill.holder_name),
+        ("Cuenta", bill.account_number),
+        ("Toma", bill.toma_number),
+        ("Domicilio", bill.address),
+        ("Sector", bill.sector),
+        ("Tarifa", bill.tariff_class),
+        ("Medidor", bill.meter_serial or "sin medidor"),
+    ]
     for i, (label, value) in enumerate(rows):
         yy = y + h - 8.5 * mm - i * 3.6 * mm
         p.text(x + 2 * mm, yy, f"{label}:", bold=True)
@@ -182,10 +214,12 @@ def _readings(p: _Page, bill: BillData, y: float) -> None:
     x, w, h = 12 * mm, 70 * mm, 38 * mm
     p.box(x, y, w, h, "LECTURAS Y CONSUMO")
     prev, cur = bill.previous_read, bill.current_read
-    rows = [("Lectura anterior", f"{prev.value:,.0f} m³  ({_date(prev.on)})" if prev else "—"),
-            ("Lectura actual", f"{cur.value:,.0f} m³  ({_date(cur.on)})" if cur else "—"),
-            ("Consumo del periodo", f"{bill.consumption_m3:,.0f} m³"),
-            ("Tipo de consumo", "Estimado" if bill.estimated else "Medido")]
+    rows = [
+        ("Lectura anterior", f"{prev.value:,.0f} m³  ({_date(prev.on)})" if prev else "—"),
+        ("Lectura actual", f"{cur.value:,.0f} m³  ({_date(cur.on)})" if cur else "—"),
+        ("Consumo del periodo", f"{bill.consumption_m3:,.0f} m³"),
+        ("Tipo de consumo", "Estimado" if bill.estimated else "Medido"),
+    ]
     for i, (label, value) in enumerate(rows):
         yy = y + h - 9 * mm - i * 5 * mm
         p.text(x + 2 * mm, yy, label, bold=True)
@@ -226,9 +260,13 @@ def _charges(p: _Page, bill: BillData, y_top: float) -> float:
     p.box(x, y, w, h, "DESGLOSE DE CARGOS")
     cols = (x + 2 * mm, x + 100 * mm, x + 125 * mm, x + 152 * mm, x + w - 2 * mm)
     head_y = y + h - 9 * mm
-    for label, cx, right in (("Concepto", cols[0], False), ("Cantidad", cols[1], True),
-                             ("Precio unitario", cols[2], True), ("IVA", cols[3], True),
-                             ("Importe", cols[4], True)):
+    for label, cx, right in (
+        ("Concepto", cols[0], False),
+        ("Cantidad", cols[1], True),
+        ("Precio unitario", cols[2], True),
+        ("IVA", cols[3], True),
+        ("Importe", cols[4], True),
+    ):
         p.text(cx, head_y, label, bold=True, right=right)
     for i, line in enumerate(bill.lines):
         yy = head_y - (i + 1) * 4.2 * mm
@@ -240,8 +278,13 @@ def _charges(p: _Page, bill: BillData, y_top: float) -> float:
         p.text(cols[2], yy, f"${line.unit_price:,.4f}", right=True)
         p.text(cols[3], yy, f"{line.tax_rate * 100:.0f}% {money(line.tax_amount)}", right=True)
         p.text(cols[4], yy, money(line.amount), right=True)
-    totals = [("Subtotal", bill.subtotal), ("IVA", bill.tax_total), ("Total del periodo", bill.period_total),
-              ("Saldo anterior", bill.previous_balance), ("Total a pagar", bill.amount_due)]
+    totals = [
+        ("Subtotal", bill.subtotal),
+        ("IVA", bill.tax_total),
+        ("Total del periodo", bill.period_total),
+        ("Saldo anterior", bill.previous_balance),
+        ("Total a pagar", bill.amount_due),
+    ]
     for i, (label, value) in enumerate(totals):
         yy = y + 21 * mm - i * 4.2 * mm
         bold = label == "Total a pagar"
@@ -278,15 +321,19 @@ def _notice(p: _Page, bill: BillData, y_top: float) -> float:
     if bill.domestic:
         title = "AVISO (Art. 74 de la Ley de agua del Estado de Querétaro)"
         liters = 50 * bill.household_size
-        consequence = (f"el suministro doméstico se limitará a 50 litros por persona al día (aprox. {liters} L/día "
-                       f"para {bill.household_size} personas); no se suspende")
+        consequence = (
+            f"el suministro doméstico se limitará a 50 litros por persona al día (aprox. {liters} L/día "
+            f"para {bill.household_size} personas); no se suspende"
+        )
     else:
         title = "AVISO DE SUSPENSIÓN POR ADEUDO"
         consequence = "el servicio no doméstico podrá suspenderse hasta que se liquide el adeudo o se firme un convenio"
     p.text(x + 3 * mm, y + h - 5 * mm, title, bold=True, color=RED)
-    message = (f"Su cuenta tiene un adeudo anterior de {money(bill.previous_balance)}. Si acumula dos periodos sin "
-               f"pago, {consequence}. Pague {money(bill.amount_due)} a más tardar el {_date(bill.due_date)}. "
-               "Los costos de reconexión corren a cargo del usuario.")
+    message = (
+        f"Su cuenta tiene un adeudo anterior de {money(bill.previous_balance)}. Si acumula dos periodos sin "
+        f"pago, {consequence}. Pague {money(bill.amount_due)} a más tardar el {_date(bill.due_date)}. "
+        "Los costos de reconexión corren a cargo del usuario."
+    )
     for i, chunk in enumerate(textwrap.wrap(message, 150)[:3]):
         p.text(x + 3 * mm, y + h - 9 * mm - i * 3.2 * mm, chunk, size=7)
     return y
@@ -314,19 +361,26 @@ def _fiscal(p: _Page, bill: BillData, y_top: float) -> None:
     qr_size = min(30 * mm, h - 7 * mm)
     p.c.drawImage(_qr_image(f.qr_url), x + 2 * mm, y + h - 5 * mm - qr_size, qr_size, qr_size)
     tx = x + qr_size + 5 * mm
-    rows = [("Folio fiscal (UUID)", f.uuid), ("Fecha de certificación", f.fecha_timbrado),
-            ("Tipo de comprobante", f.tipo), ("Receptor", f"{f.receiver_rfc} {f.receiver_name}"[:70]),
-            ("Uso CFDI / Régimen", f"{f.uso_cfdi} / {f.regimen_receptor}"),
-            ("Método / forma de pago", f"{f.metodo_pago} / {f.forma_pago}"),
-            ("No. certificado emisor / SAT", f"{f.no_certificado} / {f.no_certificado_sat}"),
-            ("Total del CFDI", f.total)]
+    rows = [
+        ("Folio fiscal (UUID)", f.uuid),
+        ("Fecha de certificación", f.fecha_timbrado),
+        ("Tipo de comprobante", f.tipo),
+        ("Receptor", f"{f.receiver_rfc} {f.receiver_name}"[:70]),
+        ("Uso CFDI / Régimen", f"{f.uso_cfdi} / {f.regimen_receptor}"),
+        ("Método / forma de pago", f"{f.metodo_pago} / {f.forma_pago}"),
+        ("No. certificado emisor / SAT", f"{f.no_certificado} / {f.no_certificado_sat}"),
+        ("Total del CFDI", f.total),
+    ]
     for i, (label, value) in enumerate(rows):
         yy = y + h - 8.5 * mm - i * 3.3 * mm
         p.text(tx, yy, f"{label}:", size=6.5, bold=True)
         p.text(tx + 40 * mm, yy, value, size=6.5)
     yy = min(y + h - 8.5 * mm - len(rows) * 3.3 * mm, y + h - 5 * mm - qr_size) - 3 * mm
-    for label, value in (("Sello digital del CFDI", f.sello_cfd), ("Sello del SAT", f.sello_sat),
-                         ("Cadena original del complemento de certificación del SAT", f.cadena_tfd)):
+    for label, value in (
+        ("Sello digital del CFDI", f.sello_cfd),
+        ("Sello del SAT", f.sello_sat),
+        ("Cadena original del complemento de certificación del SAT", f.cadena_tfd),
+    ):
         if yy < y + 8 * mm:
             break
         p.text(x + 2 * mm, yy, label, size=6, bold=True)
@@ -334,8 +388,13 @@ def _fiscal(p: _Page, bill: BillData, y_top: float) -> None:
             yy -= 2.6 * mm
             p.text(x + 2 * mm, yy, chunk, size=5)
         yy -= 3 * mm
-    p.text(x + 2 * mm, y + 2.5 * mm, "Este documento es una representación impresa de un CFDI. Verifíquelo en "
-                                     "verificacfdi.facturaelectronica.sat.gob.mx", size=6)
+    p.text(
+        x + 2 * mm,
+        y + 2.5 * mm,
+        "Este documento es una representación impresa de un CFDI. Verifíquelo en "
+        "verificacfdi.facturaelectronica.sat.gob.mx",
+        size=6,
+    )
 
 
 def render_bill_pdf(bill: BillData) -> bytes:

@@ -20,8 +20,14 @@ def create(*, principal: Principal, name: str, scopes: list[str]) -> dict[str, A
         raise Invalid("unknown_scope", f"Alcances desconocidos: {', '.join(unknown)}.")
     key = new_api_key()
     with use_case_transaction(principal.tenant_id) as conn:
-        row = q.insert_api_client(conn, tenant_id=principal.tenant_id, name=name, prefix=key.prefix,
-                                  key_hash=key.key_hash, scopes=sorted(set(scopes)))
+        row = q.insert_api_client(
+            conn,
+            tenant_id=principal.tenant_id,
+            name=name,
+            prefix=key.prefix,
+            key_hash=key.key_hash,
+            scopes=sorted(set(scopes)),
+        )
     return {**row, "key": key.key}
 
 

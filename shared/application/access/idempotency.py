@@ -27,8 +27,15 @@ class Answer:
     replayed: bool
 
 
-def create_once(*, principal: Principal, key: str | None, request_hash: str, status: int, create: Callable[[], T],
-                render: Callable[[T], Any]) -> Answer:
+def create_once(
+    *,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    status: int,
+    create: Callable[[], T],
+    render: Callable[[T], Any],
+) -> Answer:
     """Run `create` (a use case: it joins this transaction) once per (caller, key); its result `render`ed is the
     answer stored with the key."""
     scoped = f"{principal.subject}:{key}" if key else None
@@ -42,6 +49,7 @@ def create_once(*, principal: Principal, key: str | None, request_hash: str, sta
                 return Answer(status=stored.response_status, body=stored.response_body, replayed=True)
         rendered = render(create())
         if scoped:
-            q.save_idempotency_record(conn, tenant_id=principal.tenant_id, key=scoped, request_hash=request_hash,
-                                      status=status, body=rendered)
+            q.save_idempotency_record(
+                conn, tenant_id=principal.tenant_id, key=scoped, request_hash=request_hash, status=status, body=rendered
+            )
     return Answer(status=status, body=rendered, replayed=False)

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from shared.application.access.errors import Forbidden
 
-ALL_DATA = "data:all"            # see every account of the tenant, not only one's own
-PII_FULL = "pii:full"            # RFC and CURP unmasked
+ALL_DATA = "data:all"  # see every account of the tenant, not only one's own
+PII_FULL = "pii:full"  # RFC and CURP unmasked
 PERSONS_WRITE = "persons:write"
 ACCOUNTS_WRITE = "accounts:write"
 PLACES_WRITE = "places:write"
@@ -28,17 +28,49 @@ BACK_BILLING = "billing:adjust"
 ARCO_REQUEST = "arco:request"
 ARCO_MANAGE = "arco:manage"
 API_KEYS_MANAGE = "api_keys:manage"
-BILLING_RUN = "billing:run"      # start, review and issue billing runs
+BILLING_RUN = "billing:run"  # start, review and issue billing runs
 
-PERMISSIONS = frozenset({ALL_DATA, PII_FULL, PERSONS_WRITE, ACCOUNTS_WRITE, PLACES_WRITE, READINGS_WRITE,
-                         TARIFFS_WRITE, WORK_ORDERS_WRITE, WORK_ORDERS_MANAGE, CONTACTS_READ, CONTACTS_WRITE,
-                         FRAUD_READ, FRAUD_WRITE, BACK_BILLING, ARCO_REQUEST, ARCO_MANAGE, API_KEYS_MANAGE,
-                         BILLING_RUN})
+PERMISSIONS = frozenset(
+    {
+        ALL_DATA,
+        PII_FULL,
+        PERSONS_WRITE,
+        ACCOUNTS_WRITE,
+        PLACES_WRITE,
+        READINGS_WRITE,
+        TARIFFS_WRITE,
+        WORK_ORDERS_WRITE,
+        WORK_ORDERS_MANAGE,
+        CONTACTS_READ,
+        CONTACTS_WRITE,
+        FRAUD_READ,
+        FRAUD_WRITE,
+        BACK_BILLING,
+        ARCO_REQUEST,
+        ARCO_MANAGE,
+        API_KEYS_MANAGE,
+        BILLING_RUN,
+    }
+)
 
 _CUSTOMER = frozenset({READINGS_WRITE, WORK_ORDERS_WRITE, CONTACTS_READ, ARCO_REQUEST})
-_OPERATOR = frozenset({ALL_DATA, PERSONS_WRITE, ACCOUNTS_WRITE, PLACES_WRITE, READINGS_WRITE, WORK_ORDERS_WRITE,
-                       WORK_ORDERS_MANAGE, CONTACTS_READ, CONTACTS_WRITE, FRAUD_READ, FRAUD_WRITE, ARCO_REQUEST,
-                       ARCO_MANAGE})
+_OPERATOR = frozenset(
+    {
+        ALL_DATA,
+        PERSONS_WRITE,
+        ACCOUNTS_WRITE,
+        PLACES_WRITE,
+        READINGS_WRITE,
+        WORK_ORDERS_WRITE,
+        WORK_ORDERS_MANAGE,
+        CONTACTS_READ,
+        CONTACTS_WRITE,
+        FRAUD_READ,
+        FRAUD_WRITE,
+        ARCO_REQUEST,
+        ARCO_MANAGE,
+    }
+)
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "customer": _CUSTOMER,
     "operator": _OPERATOR,
@@ -66,7 +98,7 @@ def permissions_for(roles: list[str] | tuple[str, ...] | frozenset[str]) -> froz
 class Principal:
     tenant_id: UUID
     tenant_slug: str
-    subject: str                  # "user:<sub>", "api_client:<id>"
+    subject: str  # "user:<sub>", "api_client:<id>"
     roles: frozenset[str]
     permissions: frozenset[str]
     person_id: int | None = None  # the customer's person

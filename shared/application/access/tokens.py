@@ -35,9 +35,16 @@ class InvalidTokenRequest(ValueError):
     """A token cannot be issued with these arguments (unknown role, customer without person, bad TTL)."""
 
 
-def issue_token(*, tenant: str, roles: list[str], now: datetime, person_id: int | None = None,
-                subject: str | None = None, ttl: timedelta = timedelta(hours=1),
-                scopes: list[str] | None = None) -> str:
+def issue_token(
+    *,
+    tenant: str,
+    roles: list[str],
+    now: datetime,
+    person_id: int | None = None,
+    subject: str | None = None,
+    ttl: timedelta = timedelta(hours=1),
+    scopes: list[str] | None = None,
+) -> str:
     try:
         permissions_for(roles)
     except UnknownRole as error:
@@ -48,9 +55,14 @@ def issue_token(*, tenant: str, roles: list[str], now: datetime, person_id: int 
         raise InvalidTokenRequest(f"ttl must be within (0, {MAX_TTL}]")
     settings = get_settings()
     claims: dict[str, Any] = {
-        "iss": settings.JWT_ISSUER, "aud": settings.JWT_AUDIENCE, "sub": subject or f"user:{uuid.uuid4().hex[:12]}",
-        "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()), "jti": uuid.uuid4().hex,
-        "tenant": tenant, "roles": roles,
+        "iss": settings.JWT_ISSUER,
+        "aud": settings.JWT_AUDIENCE,
+        "sub": subject or f"user:{uuid.uuid4().hex[:12]}",
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "tenant": tenant,
+        "roles": roles,
     }
     if person_id is not None:
         claims["person_id"] = person_id
@@ -66,8 +78,14 @@ def decode_token(*, token: str) -> dict[str, Any]:
     settings = get_settings()
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, get_secret("jwt-signing-key"), algorithms=[ALGORITHM], audience=settings.JWT_AUDIENCE,
-            issuer=settings.JWT_ISSUER, leeway=30, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+            token,
+            get_secret("jwt-signing-key"),
+            algorithms=[ALGORITHM],
+            audience=settings.JWT_AUDIENCE,
+            issuer=settings.JWT_ISSUER,
+            leeway=30,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
     except jwt.PyJWTError as error:
         raise _BAD_TOKEN from error
     if not isinstance(claims.get("tenant"), str) or not isinstance(claims.get("roles"), list):
@@ -109,9 +127,15 @@ def principal_from_token(*, token: str, correlation_id: str | None = None) -> Pr
     if isinstance(scopes, list):  # exchanged from an API key: the key's scopes, nothing more
         permissions = frozenset(s for s in scopes if s in PERMISSIONS)
     person = claims.get("person_id")
-    return Principal(tenant_id=tenant_id_for(claims["tenant"]), tenant_slug=claims["tenant"],
-                     subject=str(claims["sub"]), roles=frozenset(roles), permissions=permissions,
-                     person_id=person if isinstance(person, int) else None, correlation_id=correlation_id)
+    return Principal(
+        tenant_id=tenant_id_for(claims["tenant"]),
+        tenant_slug=claims["tenant"],
+        subject=str(claims["sub"]),
+        roles=frozenset(roles),
+        permissions=permissions,
+        person_id=person if isinstance(person, int) else None,
+        correlation_id=correlation_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -145,6 +169,11 @@ def principal_from_api_key(*, key: str, correlation_id: str | None = None) -> Pr
         raise _BAD_KEY
     with db.tenant_transaction(client.tenant_id) as conn:
         slug = q.tenant_slug(conn)
-    return Principal(tenant_id=client.tenant_id, tenant_slug=slug or "", subject=f"api_client:{client.id}",
-                     roles=frozenset(), permissions=frozenset(s for s in client.scopes if s in PERMISSIONS),
-                     correlation_id=correlation_id)
+    return Principal(
+        tenant_id=client.tenant_id,
+        tenant_slug=slug or "",
+        subject=f"api_client:{client.id}",
+        roles=frozenset(),
+        permissions=frozenset(s for s in client.scopes if s in PERMISSIONS),
+        correlation_id=correlation_id,
+    )

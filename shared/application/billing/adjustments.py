@@ -24,8 +24,9 @@ class InvoiceNotCreditable(Invalid, ValueError):
         self.args = (detail_es,)  # str(error) is the Spanish detail, as before
 
 
-def credit_invoice(*, tenant_id: UUID | str, invoice_id: int, amount: Decimal, reason: str, by: str,
-                   now: datetime, key: str) -> int:
+def credit_invoice(
+    *, tenant_id: UUID | str, invoice_id: int, amount: Decimal, reason: str, by: str, now: datetime, key: str
+) -> int:
     """Record a credit of `amount` (> 0) on an issued invoice; idempotent on `key`. Returns the adjustment id."""
     amount = round_cents(amount)
     if amount <= 0:
@@ -41,16 +42,40 @@ def credit_invoice(*, tenant_id: UUID | str, invoice_id: int, amount: Decimal, r
             raise InvoiceNotCreditable(f"la factura {invoice_id} no existe o no está emitida")
         if invoice.credited + amount > invoice.total:
             raise InvoiceNotCreditable(
-                f"el crédito ({amount}) excede lo que queda de la factura ({invoice.total - invoice.credited})")
+                f"el crédito ({amount}) excede lo que queda de la factura ({invoice.total - invoice.credited})"
+            )
         account_id = invoice.account_id
-        adjustment_id = ledger.post_adjustment(conn, tenant_id=tenant_id, account_id=account_id, amount=-amount,
-                                               reason=reason.strip(), key=key, by=by, at=now, invoice_id=invoice_id)
+        adjustment_id = ledger.post_adjustment(
+            conn,
+            tenant_id=tenant_id,
+            account_id=account_id,
+            amount=-amount,
+            reason=reason.strip(),
+            key=key,
+            by=by,
+            at=now,
+            invoice_id=invoice_id,
+        )
         if adjustment_id is None:  # the same key was posted while this request waited for the invoice lock
             posted = ledger.adjustment_by_key(conn, key=key)
             assert posted is not None
             return posted
-        record(conn, DomainEvent(UUID(str(tenant_id)), "adjustment.credited", f"adjustment.credited:{adjustment_id}",
-                                 "invoice", str(invoice_id), now,
-                                 {"adjustment_id": adjustment_id, "invoice_id": invoice_id, "account_id": account_id,
-                                  "amount": decimal_str(amount), "reason": reason.strip()}))
+        record(
+            conn,
+            DomainEvent(
+                UUID(str(tenant_id)),
+                "adjustment.credited",
+                f"adjustment.credited:{adjustment_id}",
+                "invoice",
+                str(invoice_id),
+                now,
+                {
+                    "adjustment_id": adjustment_id,
+                    "invoice_id": invoice_id,
+                    "account_id": account_id,
+                    "amount": decimal_str(amount),
+                    "reason": reason.strip(),
+                },
+            ),
+        )
     return adjustment_id

@@ -60,22 +60,44 @@ def _peer_rates(accounts: list[ChunkAccount], reads: dict[int, list[Read]], peri
             days = (current[-1].read_on - before[-1].read_on).days
             if days > 0:
                 rates[acc.tariff_class].append((current[-1].value - before[-1].value) / days)
-    return {cls: PeerAverage(sector=sector, tariff_class=cls, m3_per_day=sum(v, Decimal(0)) / len(v),
-                             accounts=len(v)) for cls, v in rates.items() if v}
+    return {
+        cls: PeerAverage(sector=sector, tariff_class=cls, m3_per_day=sum(v, Decimal(0)) / len(v), accounts=len(v))
+        for cls, v in rates.items()
+        if v
+    }
 
 
 def _line_rows(draft: InvoiceDraft) -> list[InvoiceLineRow]:
-    return [InvoiceLineRow(draft.account_id, n, line.code, line.description, line.quantity, line.unit_price,
-                           line.amount, line.tax_rate, line.tax_amount, line.trace)
-            for n, line in enumerate(draft.lines, start=1)]
+    return [
+        InvoiceLineRow(
+            draft.account_id,
+            n,
+            line.code,
+            line.description,
+            line.quantity,
+            line.unit_price,
+            line.amount,
+            line.tax_rate,
+            line.tax_amount,
+            line.trace,
+        )
+        for n, line in enumerate(draft.lines, start=1)
+    ]
 
 
 def _invoice_row(draft: InvoiceDraft) -> InvoiceRow:
-    return InvoiceRow(account_id=draft.account_id, status="held" if draft.held else "draft",
-                        consumption_m3=draft.consumption_m3, estimated=draft.estimated,
-                        exception_codes=list(draft.exception_codes), subtotal=draft.subtotal,
-                        tax_total=draft.tax_total, total=draft.total, previous_balance=draft.previous_balance,
-                        held_reason=", ".join(draft.exception_codes) if draft.held else None)
+    return InvoiceRow(
+        account_id=draft.account_id,
+        status="held" if draft.held else "draft",
+        consumption_m3=draft.consumption_m3,
+        estimated=draft.estimated,
+        exception_codes=list(draft.exception_codes),
+        subtotal=draft.subtotal,
+        tax_total=draft.tax_total,
+        total=draft.total,
+        previous_balance=draft.previous_balance,
+        held_reason=", ".join(draft.exception_codes) if draft.held else None,
+    )
 
 
 @dataclass
@@ -88,38 +110,49 @@ class _Inputs:
 
 def _load(conn: Any, *, sector_id: int, chunk_row: sql.Chunk, period: Period) -> _Inputs:
     """Four set-based queries for the whole chunk: accounts, reads, prior bills, balances."""
-    accounts = sql.chunk_accounts(conn, sector_id=sector_id, first=chunk_row.first_account,
-                                  last=chunk_row.last_account)
+    accounts = sql.chunk_accounts(conn, sector_id=sector_id, first=chunk_row.first_account, last=chunk_row.last_account)
     ids = [a.id for a in accounts]
-    raw_reads = sql.chunk_reads(conn, account_ids=ids,
-                                since=periods.local_midnight_utc(periods.add_months(period.start, -HISTORY_MONTHS)),
-                                until=periods.local_midnight_utc(period.end))
+    raw_reads = sql.chunk_reads(
+        conn,
+        account_ids=ids,
+        since=periods.local_midnight_utc(periods.add_months(period.start, -HISTORY_MONTHS)),
+        until=periods.local_midnight_utc(period.end),
+    )
     meter_of = {a.id: a.meter_id for a in accounts}
     reads: dict[int, list[Read]] = defaultdict(list)
     for account_id, meter_id, read_on, value, status, codes, source in raw_reads:  # ChunkRead fields, in order
         if meter_of.get(account_id) in (None, meter_id):  # reads of the meter installed now
-            reads[account_id].append(Read(read_on=read_on, value=value, status=status,
-                                          exception_codes=tuple(codes or ()), source=source))
+            reads[account_id].append(
+                Read(read_on=read_on, value=value, status=status, exception_codes=tuple(codes or ()), source=source)
+            )
     prior: dict[int, list[PriorBill]] = defaultdict(list)
     for account_id, p, m3, estimated in sql.chunk_prior_bills(  # ChunkPriorBill fields, in order
-            conn, account_ids=ids, since=periods.add_months(period.start, -12), before=period.start):
+        conn, account_ids=ids, since=periods.add_months(period.start, -12), before=period.start
+    ):
         prior[account_id].append(PriorBill(period=p, m3=m3, estimated=estimated))
     return _Inputs(accounts=accounts, reads=reads, prior=prior, balances=sql.chunk_balances(conn, account_ids=ids))
 
 
 def _pricer(schedule: TariffSchedule, on: Any, memo: dict[tuple[str, Decimal], Quote]) -> Callable[[Decimal], Quote]:
     """Quotes memoised per (schedule, m³): most accounts of a chunk share a handful of whole-m³ consumptions."""
+
     def price(m3: Decimal) -> Quote:
         key = (schedule.name, m3)
         found = memo.get(key)
         if found is None:
             found = memo[key] = quote(schedule=schedule, m3=m3, on=on)
         return found
+
     return price
 
 
-def _bill(inputs: _Inputs, *, period: Period, schedules: dict[str, TariffSchedule], conn: Any,
-          ) -> tuple[list[InvoiceRow], list[InvoiceLineRow], dict[str, Any]]:
+def _bill(
+    inputs: _Inputs,
+    *,
+    period: Period,
+    schedules: dict[str, TariffSchedule],
+    conn: Any,
+) -> tuple[list[InvoiceRow], list[InvoiceLineRow], dict[str, Any]]:
     config = tenant_config(conn)  # one read for both policies
     policy, est_policy = billing_policy(config), estimation_policy(config)
     peers = _peer_rates(inputs.accounts, inputs.reads, period)
@@ -134,13 +167,23 @@ def _bill(inputs: _Inputs, *, period: Period, schedules: dict[str, TariffSchedul
             raise NoScheduleForClass(f"no tariff in force for class {acc.tariff_class} on {period.start}")
         draft = bill_account(
             account=AccountToBill(
-                account_id=acc.id, tariff_class=acc.tariff_class, sector=acc.sector,
-                dials=int(acc.dials or 6), installed_on=acc.installed_on or period.start,
+                account_id=acc.id,
+                tariff_class=acc.tariff_class,
+                sector=acc.sector,
+                dials=int(acc.dials or 6),
+                installed_on=acc.installed_on or period.start,
                 initial_read=acc.initial_read if acc.initial_read is not None else Decimal(0),
-                reads=tuple(inputs.reads.get(acc.id, ())), prior_bills=tuple(inputs.prior.get(acc.id, ())),
-                previous_balance=inputs.balances.get(acc.id, Decimal(0))),
-            period=period, schedule=schedule, price=pricers[acc.tariff_class],
-            peers=peers.get(acc.tariff_class), estimation_policy=est_policy, billing_policy=policy)
+                reads=tuple(inputs.reads.get(acc.id, ())),
+                prior_bills=tuple(inputs.prior.get(acc.id, ())),
+                previous_balance=inputs.balances.get(acc.id, Decimal(0)),
+            ),
+            period=period,
+            schedule=schedule,
+            price=pricers[acc.tariff_class],
+            peers=peers.get(acc.tariff_class),
+            estimation_policy=est_policy,
+            billing_policy=policy,
+        )
         counters["estimated"] += draft.estimated
         counters["held"] += draft.held
         counters["credits"] += any(line.amount < 0 for line in draft.lines)
@@ -171,8 +214,9 @@ def bill_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, chunk_no: 
         phases["compute"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        inserted, lines_inserted = sql.write_invoices(conn, tenant_id=UUID(str(tenant_id)), run_id=run_id,
-                                                      period=period.start, invoices=invoices, lines=lines)
+        inserted, lines_inserted = sql.write_invoices(
+            conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, period=period.start, invoices=invoices, lines=lines
+        )
         counters.update(invoices=inserted, lines=lines_inserted, already_billed=len(invoices) - inserted)
         sql.complete_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, counters=counters)
         phases["write"] = time.perf_counter() - t

@@ -23,8 +23,11 @@ def billing_settings(config: dict[str, Any]) -> dict[str, Any]:
 
 def billing_policy(config: dict[str, Any]) -> BillingPolicy:
     billing = billing_settings(config)
-    return BillingPolicy(late_fee_rate=Decimal(str(billing["late_fee_rate"])), due_days=int(billing["due_days"]),
-                         series=str(billing["series"]))
+    return BillingPolicy(
+        late_fee_rate=Decimal(str(billing["late_fee_rate"])),
+        due_days=int(billing["due_days"]),
+        series=str(billing["series"]),
+    )
 
 
 def estimation_policy(config: dict[str, Any]) -> EstimationPolicy:

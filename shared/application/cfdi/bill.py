@@ -67,27 +67,56 @@ def bill_data(*, tenant_id: UUID | str, invoice_id: int) -> tuple[BillData, dict
         since = date(period.year - 1 + (period.month == 12), period.month % 12 + 1, 1)
         from_reads = sources.read_consumption_history(conn, account_id=h["account_id"], since=since, until=period)
         billed = sources.consumption_history(conn, account_id=h["account_id"], since=since, until=period)
-        by_period = {r["period"]: Decimal(r["consumption_m3"]) for r in from_reads
-                     if r["consumption_m3"] is not None and since <= r["period"] <= period}
+        by_period = {
+            r["period"]: Decimal(r["consumption_m3"])
+            for r in from_reads
+            if r["consumption_m3"] is not None and since <= r["period"] <= period
+        }
         by_period.update({r["period"]: Decimal(r["consumption_m3"]) for r in billed})  # billed m³ wins
         doc = live_ingreso(conn, invoice_id)
         xml = data.stamped_xml(conn, int(doc["id"])) if doc is not None and doc["uuid"] else None
     previous, current = _reads(lines)
     bill = BillData(
-        issuer_name=tenant["fiscal_name"], issuer_rfc=tenant["rfc"], issuer_regimen=tenant["regimen_fiscal"],
-        lugar_expedicion=tenant["postal_code"], serie=h["serie"] or "", folio=str(h["folio"] or "—"),
-        account_number=h["account_number"], toma_number=h["toma_number"], holder_name=receiver_name(h),
-        address=_address(h), sector=f"{h['sector_code']} {h['sector_name']}", tariff_class=h["tariff_class"],
-        meter_serial=h["meter_serial"], period=period,
-        issued_on=h["issued_at"].date() if h["issued_at"] else None, due_date=h["due_date"],
-        previous_read=previous, current_read=current, consumption_m3=Decimal(h["consumption_m3"]),
+        issuer_name=tenant["fiscal_name"],
+        issuer_rfc=tenant["rfc"],
+        issuer_regimen=tenant["regimen_fiscal"],
+        lugar_expedicion=tenant["postal_code"],
+        serie=h["serie"] or "",
+        folio=str(h["folio"] or "—"),
+        account_number=h["account_number"],
+        toma_number=h["toma_number"],
+        holder_name=receiver_name(h),
+        address=_address(h),
+        sector=f"{h['sector_code']} {h['sector_name']}",
+        tariff_class=h["tariff_class"],
+        meter_serial=h["meter_serial"],
+        period=period,
+        issued_on=h["issued_at"].date() if h["issued_at"] else None,
+        due_date=h["due_date"],
+        previous_read=previous,
+        current_read=current,
+        consumption_m3=Decimal(h["consumption_m3"]),
         estimated=bool(h["estimated"]),
         history=tuple(sorted(by_period.items())),
-        lines=tuple(ChargeLine(line["description"], Decimal(line["quantity"]), Decimal(line["unit_price"]),
-                               Decimal(line["amount"]), Decimal(line["tax_rate"]), Decimal(line["tax_amount"]))
-                    for line in lines),
-        subtotal=Decimal(h["subtotal"]), tax_total=Decimal(h["tax_total"]), period_total=Decimal(h["total"]),
-        previous_balance=Decimal(h["previous_balance"]), amount_due=Decimal(h["amount_due"]),
-        payment_reference=h["payment_reference"], clabe=h["clabe"], household_size=int(h["household_size"]),
-        fiscal=fiscal_data(xml) if xml else None)
+        lines=tuple(
+            ChargeLine(
+                line["description"],
+                Decimal(line["quantity"]),
+                Decimal(line["unit_price"]),
+                Decimal(line["amount"]),
+                Decimal(line["tax_rate"]),
+                Decimal(line["tax_amount"]),
+            )
+            for line in lines
+        ),
+        subtotal=Decimal(h["subtotal"]),
+        tax_total=Decimal(h["tax_total"]),
+        period_total=Decimal(h["total"]),
+        previous_balance=Decimal(h["previous_balance"]),
+        amount_due=Decimal(h["amount_due"]),
+        payment_reference=h["payment_reference"],
+        clabe=h["clabe"],
+        household_size=int(h["household_size"]),
+        fiscal=fiscal_data(xml) if xml else None,
+    )
     return bill, doc

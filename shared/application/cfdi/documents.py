@@ -51,33 +51,51 @@ class DocumentRace(RuntimeError):
     """Another worker created the same document between the lookup and the insert; retry the call."""
 
 
-def issue(*, tenant_id: UUID | str, key: DocumentKey, services: CfdiServices,
-          build: Callable[[Any, str | None], Built]) -> dict[str, Any]:
+def issue(
+    *, tenant_id: UUID | str, key: DocumentKey, services: CfdiServices, build: Callable[[Any, str | None], Built]
+) -> dict[str, Any]:
     """Returns the document as stored after this call: {"id", "status", "uuid", "incidence_code", ...}.
 
     `build(conn, folio)` runs inside the insert transaction; `folio` is the next folio of `key.serie` (or None).
     """
     with tenant_transaction(tenant_id) as conn:
-        existing = data.document_by_key(conn, invoice_id=key.invoice_id, kind=key.kind, purpose=key.purpose,
-                                        with_xml=True)
+        existing = data.document_by_key(
+            conn, invoice_id=key.invoice_id, kind=key.kind, purpose=key.purpose, with_xml=True
+        )
         if existing is None:
             folio = str(data.next_folio(conn, tenant_id=tenant_id, serie=key.serie)) if key.serie else None
             built = build(conn, folio)
             rejected = built.xml is None
             doc_id = data.insert_document(
-                conn, tenant_id=tenant_id, invoice_id=key.invoice_id, account_id=key.account_id,
-                payment_id=key.payment_id, kind=key.kind, purpose=key.purpose, serie=key.serie, folio=folio,
-                status="rejected" if rejected else "signed", metodo_pago=built.metodo_pago,
-                forma_pago=built.forma_pago, receiver_rfc=built.receiver_rfc, total=built.total, fecha=built.fecha,
-                signed_xml=built.xml, related_uuids=built.related_uuids, billing_run_id=key.billing_run_id,
+                conn,
+                tenant_id=tenant_id,
+                invoice_id=key.invoice_id,
+                account_id=key.account_id,
+                payment_id=key.payment_id,
+                kind=key.kind,
+                purpose=key.purpose,
+                serie=key.serie,
+                folio=folio,
+                status="rejected" if rejected else "signed",
+                metodo_pago=built.metodo_pago,
+                forma_pago=built.forma_pago,
+                receiver_rfc=built.receiver_rfc,
+                total=built.total,
+                fecha=built.fecha,
+                signed_xml=built.xml,
+                related_uuids=built.related_uuids,
+                billing_run_id=key.billing_run_id,
                 rejections=[{"code": r.code, "field": r.field, "message": r.message} for r in built.rejections]
-                if rejected else None)
+                if rejected
+                else None,
+            )
             if doc_id is None:
                 raise DocumentRace(f"document {key} was created concurrently")
             if rejected:
                 first = built.rejections[0]
-                data.set_incidence(conn, doc_id, code=first.code,
-                                   message="; ".join(r.message for r in built.rejections)[:1000])
+                data.set_incidence(
+                    conn, doc_id, code=first.code, message="; ".join(r.message for r in built.rejections)[:1000]
+                )
                 cfdi_stamping_failures_total.add(1, {"kind": key.kind, "outcome": "invalid"})
             elif built.after_insert is not None:
                 built.after_insert(conn, doc_id)

@@ -64,17 +64,33 @@ def receiver_for(row: dict[str, Any], config: TenantCfdiConfig) -> tuple[Receive
     """(receiver, is público en general, rejections found on missing fiscal data)."""
     rfc = _clean(row.get("rfc"))
     if rfc is None or rfc.upper() == RFC_GENERICO_NACIONAL:
-        return Receiver(rfc=RFC_GENERICO_NACIONAL, name=NOMBRE_PUBLICO_EN_GENERAL,
-                        regimen_fiscal=REGIMEN_SIN_OBLIGACIONES, postal_code=config.issuer.postal_code,
-                        uso_cfdi=USO_SIN_EFECTOS_FISCALES), True, []
+        return (
+            Receiver(
+                rfc=RFC_GENERICO_NACIONAL,
+                name=NOMBRE_PUBLICO_EN_GENERAL,
+                regimen_fiscal=REGIMEN_SIN_OBLIGACIONES,
+                postal_code=config.issuer.postal_code,
+                uso_cfdi=USO_SIN_EFECTOS_FISCALES,
+            ),
+            True,
+            [],
+        )
     problems: list[Rejection] = []
     regimen = _clean(row.get("regimen_fiscal"))
     if regimen is None:
         problems.append(Rejection("missing_field", "receiver.regimen_fiscal", "Falta el régimen fiscal del receptor."))
     name = receiver_name(row)
-    return Receiver(rfc=rfc.upper(), name=name, regimen_fiscal=regimen or "",
-                    postal_code=_clean(row.get("fiscal_postal_code")),
-                    uso_cfdi=_clean(row.get("uso_cfdi")) or USO_SIN_EFECTOS_FISCALES), False, problems
+    return (
+        Receiver(
+            rfc=rfc.upper(),
+            name=name,
+            regimen_fiscal=regimen or "",
+            postal_code=_clean(row.get("fiscal_postal_code")),
+            uso_cfdi=_clean(row.get("uso_cfdi")) or USO_SIN_EFECTOS_FISCALES,
+        ),
+        False,
+        problems,
+    )
 
 
 def _lines(row: dict[str, Any]) -> list[list[Any]]:
@@ -102,9 +118,15 @@ def split_concepts(row: dict[str, Any], config: TenantCfdiConfig) -> SplitConcep
             continue
         clave, unidad = config.clave_for(code)
         concept = ConceptInput(
-            clave_prod_serv=clave, clave_unidad=unidad, description=description,
-            quantity=abs(Decimal(qty)), unit_value=abs(Decimal(unit)), iva_rate=rate_d,
-            no_identificacion=account, importe=abs(amount_d))
+            clave_prod_serv=clave,
+            clave_unidad=unidad,
+            description=description,
+            quantity=abs(Decimal(qty)),
+            unit_value=abs(Decimal(unit)),
+            iva_rate=rate_d,
+            no_identificacion=account,
+            importe=abs(amount_d),
+        )
         if amount_d > 0:
             charges.append(concept)
             subtotal += amount_d
@@ -137,21 +159,34 @@ def _prepare(request: CfdiRequest, extra: list[Rejection]) -> Prepared:
     return Prepared(computed, (), request.receiver.rfc, request.metodo_pago, request.forma_pago)
 
 
-def prepare_ingreso(row: dict[str, Any], config: TenantCfdiConfig, *, fecha: dt.datetime,
-                    model: InvoicingModel | None = None, forma_pago: str | None = None,
-                    related: tuple[RelatedCfdis, ...] = (), serie: str | None = None,
-                    folio: str | None = None) -> Prepared:
+def prepare_ingreso(
+    row: dict[str, Any],
+    config: TenantCfdiConfig,
+    *,
+    fecha: dt.datetime,
+    model: InvoicingModel | None = None,
+    forma_pago: str | None = None,
+    related: tuple[RelatedCfdis, ...] = (),
+    serie: str | None = None,
+    folio: str | None = None,
+) -> Prepared:
     """The Ingreso of one invoice (PPD/99 at billing, PUE with the real forma when paid)."""
     receiver, publico, problems = receiver_for(row, config)
     split = split_concepts(row, config)
     if not split.charges:
         problems.append(Rejection("nothing_to_invoice", "concepts", "El recibo no tiene importes a facturar."))
     request = invoice_request(
-        model=model or config.model, issuer=config.issuer, receiver=receiver, fecha=fecha, concepts=split.charges,
-        forma_pago=forma_pago, serie=serie if serie is not None else _clean(row.get("serie")),
+        model=model or config.model,
+        issuer=config.issuer,
+        receiver=receiver,
+        fecha=fecha,
+        concepts=split.charges,
+        forma_pago=forma_pago,
+        serie=serie if serie is not None else _clean(row.get("serie")),
         folio=folio if folio is not None else _clean(row.get("folio")),
         expected_subtotal=split.charges_subtotal if split.charges else None,
-        expected_total=split.charges_total if split.charges else None)
+        expected_total=split.charges_total if split.charges else None,
+    )
     if publico:
         request = _with(request, global_information=global_information(row["period"]))
     if related:
@@ -159,14 +194,28 @@ def prepare_ingreso(row: dict[str, Any], config: TenantCfdiConfig, *, fecha: dt.
     return _prepare(request, problems)
 
 
-def prepare_credit_note(row: dict[str, Any], config: TenantCfdiConfig, *, fecha: dt.datetime,
-                        concepts: tuple[ConceptInput, ...], original_uuids: list[str], serie: str,
-                        folio: str) -> Prepared:
+def prepare_credit_note(
+    row: dict[str, Any],
+    config: TenantCfdiConfig,
+    *,
+    fecha: dt.datetime,
+    concepts: tuple[ConceptInput, ...],
+    original_uuids: list[str],
+    serie: str,
+    folio: str,
+) -> Prepared:
     """Egreso related (TipoRelacion 01) to the original Ingreso UUID(s)."""
     receiver, publico, problems = receiver_for(row, config)
-    request = credit_note_request(issuer=config.issuer, receiver=receiver, fecha=fecha, original_uuids=original_uuids,
-                                  concepts=concepts, forma_pago=config.credit_note_forma_pago, serie=serie,
-                                  folio=folio)
+    request = credit_note_request(
+        issuer=config.issuer,
+        receiver=receiver,
+        fecha=fecha,
+        original_uuids=original_uuids,
+        concepts=concepts,
+        forma_pago=config.credit_note_forma_pago,
+        serie=serie,
+        folio=folio,
+    )
     if publico:
         request = _with(request, global_information=global_information(row["period"]))
     return _prepare(request, problems)
@@ -179,8 +228,9 @@ def _with(request: CfdiRequest, **changes: Any) -> CfdiRequest:
 
 
 def rejections_json(rejections: tuple[Rejection, ...]) -> str:
-    return json.dumps([{"code": r.code, "field": r.field, "message": r.message} for r in rejections],
-                      ensure_ascii=False)
+    return json.dumps(
+        [{"code": r.code, "field": r.field, "message": r.message} for r in rejections], ensure_ascii=False
+    )
 
 
 def rejection_summary(rejections: tuple[Rejection, ...]) -> tuple[str, str]:

@@ -26,8 +26,17 @@ class Outcome:
 
     def row(self) -> PacOutcome:
         attempts = 0 if self.status == "signed" else 1
-        return PacOutcome(self.doc_id, self.status, self.uuid, self.xml, self.fecha_timbrado, self.code,
-                          self.message, attempts, self.sent_xml)
+        return PacOutcome(
+            self.doc_id,
+            self.status,
+            self.uuid,
+            self.xml,
+            self.fecha_timbrado,
+            self.code,
+            self.message,
+            attempts,
+            self.sent_xml,
+        )
 
 
 def fecha_timbrado(value: str | None) -> dt.datetime | None:
@@ -77,8 +86,14 @@ class PacSender:
             return Outcome(doc_id, "failed_retryable", code=exc.incidence.code, message=exc.incidence.message)
         except PacPermanentError as exc:
             return Outcome(doc_id, "rejected", code=exc.incidence.code, message=exc.incidence.message)
-        return Outcome(doc_id, "stamped", uuid=result.uuid, xml=result.xml,
-                       fecha_timbrado=fecha_timbrado(result.fecha_timbrado), sent_xml=xml)
+        return Outcome(
+            doc_id,
+            "stamped",
+            uuid=result.uuid,
+            xml=result.xml,
+            fecha_timbrado=fecha_timbrado(result.fecha_timbrado),
+            sent_xml=xml,
+        )
 
 
 def send_all(services: CfdiServices, jobs: list[tuple[int, bytes]]) -> list[Outcome]:

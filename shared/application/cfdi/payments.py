@@ -40,8 +40,9 @@ def on_payment_applied(conn: Any, envelope: dict[str, Any], now: dt.datetime) ->
     handle_payment(tenant_id=envelope["tenant_id"], payment_id=payment_id, now=now)
 
 
-def handle_payment(*, tenant_id: UUID | str, payment_id: int, now: dt.datetime,
-                   services: CfdiServices | None = None) -> list[dict[str, Any]]:
+def handle_payment(
+    *, tenant_id: UUID | str, payment_id: int, now: dt.datetime, services: CfdiServices | None = None
+) -> list[dict[str, Any]]:
     config = load_config(tenant_id)
     if config.model is InvoicingModel.ON_PAYMENT:
         return invoice_paid_invoices(tenant_id=tenant_id, payment_id=payment_id, services=services, now=now)
@@ -53,8 +54,9 @@ def _fecha_pago(paid_at: dt.datetime) -> dt.datetime:
     return mapping.local_now(paid_at)
 
 
-def issue_payment_complement(*, tenant_id: UUID | str, payment_id: int, now: dt.datetime,
-                             services: CfdiServices | None = None) -> dict[str, Any] | None:
+def issue_payment_complement(
+    *, tenant_id: UUID | str, payment_id: int, now: dt.datetime, services: CfdiServices | None = None
+) -> dict[str, Any] | None:
     """The Pagos 2.0 complement of a payment (None when it paid no stamped PPD invoice)."""
     config = load_config(tenant_id)
     services = services or services_of(config)
@@ -64,8 +66,9 @@ def issue_payment_complement(*, tenant_id: UUID | str, payment_id: int, now: dt.
             raise LookupError(f"payment {payment_id} not found")
         paid: list[tuple[int, dict[str, Any], Decimal]] = []
         for alloc in payment["allocations"]:
-            doc = data.document_by_key(conn, invoice_id=int(alloc["invoice_id"]), kind="I", purpose="invoice",
-                                       with_xml=True)
+            doc = data.document_by_key(
+                conn, invoice_id=int(alloc["invoice_id"]), kind="I", purpose="invoice", with_xml=True
+            )
             if doc and doc["status"] == "stamped" and doc["metodo_pago"] == "PPD" and doc["stamped_xml"]:
                 paid.append((int(alloc["invoice_id"]), doc, Decimal(alloc["amount"])))
     if not paid:
@@ -82,29 +85,57 @@ def issue_payment_complement(*, tenant_id: UUID | str, payment_id: int, now: dt.
             pagado = min(amount, saldo)
             if pagado <= 0:
                 continue
-            documents.append(PaidDocument(stamped_xml=bytes(doc["stamped_xml"]), num_parcialidad=count + 1,
-                                          imp_saldo_ant=saldo, imp_pagado=pagado))
+            documents.append(
+                PaidDocument(
+                    stamped_xml=bytes(doc["stamped_xml"]),
+                    num_parcialidad=count + 1,
+                    imp_saldo_ant=saldo,
+                    imp_pagado=pagado,
+                )
+            )
             lines.append((invoice_id, str(doc["uuid"]), count + 1, saldo, pagado, saldo - pagado))
         if not documents:
-            return Built(xml=None, rejections=(Rejection("nothing_to_pay", "payment",
-                                                         "El pago no cubre saldo de facturas PPD timbradas."),))
-        comprobante = payment_complement(documents=documents, fecha=fecha, fecha_pago=_fecha_pago(payment["paid_at"]),
-                                         forma_pago=forma, serie=config.serie_pago, folio=folio,
-                                         num_operacion=payment.get("reference") or None)
+            return Built(
+                xml=None,
+                rejections=(
+                    Rejection("nothing_to_pay", "payment", "El pago no cubre saldo de facturas PPD timbradas."),
+                ),
+            )
+        comprobante = payment_complement(
+            documents=documents,
+            fecha=fecha,
+            fecha_pago=_fecha_pago(payment["paid_at"]),
+            forma_pago=forma,
+            serie=config.serie_pago,
+            folio=folio,
+            num_operacion=payment.get("reference") or None,
+        )
         signed = services.signer.sign_satcfdi(comprobante)
         rfc = receiver_rfc(signed.xml)
-        return Built(xml=signed.xml, total=Decimal(0), receiver_rfc=rfc, fecha=fecha,
-                     related_uuids=tuple(line[1] for line in lines),
-                     after_insert=lambda c, doc_id: sources.insert_payment_lines(c, str(tenant_id), doc_id, lines))
+        return Built(
+            xml=signed.xml,
+            total=Decimal(0),
+            receiver_rfc=rfc,
+            fecha=fecha,
+            related_uuids=tuple(line[1] for line in lines),
+            after_insert=lambda c, doc_id: sources.insert_payment_lines(c, str(tenant_id), doc_id, lines),
+        )
 
-    key = DocumentKey(invoice_id=None, kind="P", purpose=f"payment:{payment_id}",
-                      account_id=payment["account_id"], payment_id=payment_id, serie=config.serie_pago)
+    key = DocumentKey(
+        invoice_id=None,
+        kind="P",
+        purpose=f"payment:{payment_id}",
+        account_id=payment["account_id"],
+        payment_id=payment_id,
+        serie=config.serie_pago,
+    )
     return issue(tenant_id=tenant_id, key=key, services=services, build=build)
 
 
 # ------------------------------------------------------------------------------------------ on_payment model
-def invoice_paid_invoices(*, tenant_id: UUID | str, payment_id: int, now: dt.datetime,
-                          services: CfdiServices | None = None) -> list[dict[str, Any]]:
+def invoice_paid_invoices(
+    *, tenant_id: UUID | str, payment_id: int, now: dt.datetime, services: CfdiServices | None = None
+) -> list[dict[str, Any]]:
     """on_payment: a PUE Ingreso for each invoice this payment finished paying, if its customer has an RFC."""
     config = load_config(tenant_id)
     services = services or services_of(config)
@@ -123,23 +154,44 @@ def invoice_paid_invoices(*, tenant_id: UUID | str, payment_id: int, now: dt.dat
     forma = config.forma_for(payment["channel"])
     out = []
     for row in rows:
+
         def build(conn: Any, folio: str | None, row: dict[str, Any] = row) -> Built:
-            prepared = mapping.prepare_ingreso(row, config, fecha=fecha, model=InvoicingModel.ON_PAYMENT,
-                                               forma_pago=forma)
+            prepared = mapping.prepare_ingreso(
+                row, config, fecha=fecha, model=InvoicingModel.ON_PAYMENT, forma_pago=forma
+            )
             if prepared.computed is None:
-                return Built(xml=None, rejections=prepared.rejections, receiver_rfc=prepared.receiver_rfc,
-                             metodo_pago=prepared.metodo_pago, forma_pago=prepared.forma_pago, fecha=fecha)
+                return Built(
+                    xml=None,
+                    rejections=prepared.rejections,
+                    receiver_rfc=prepared.receiver_rfc,
+                    metodo_pago=prepared.metodo_pago,
+                    forma_pago=prepared.forma_pago,
+                    fecha=fecha,
+                )
             signed = services.signer.sign_native(prepared.computed)
-            return Built(xml=signed.xml, total=prepared.computed.total, receiver_rfc=prepared.receiver_rfc,
-                         metodo_pago=prepared.metodo_pago, forma_pago=prepared.forma_pago, fecha=fecha)
+            return Built(
+                xml=signed.xml,
+                total=prepared.computed.total,
+                receiver_rfc=prepared.receiver_rfc,
+                metodo_pago=prepared.metodo_pago,
+                forma_pago=prepared.forma_pago,
+                fecha=fecha,
+            )
 
         key = DocumentKey(invoice_id=int(row["id"]), kind="I", purpose="invoice", account_id=row["account_id"])
         out.append(issue(tenant_id=tenant_id, key=key, services=services, build=build))
     return out
 
 
-def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, now: dt.datetime, forma_pago: str = "01",
-                         services: CfdiServices | None = None) -> dict[str, Any] | None:
+def issue_global_invoice(
+    *,
+    tenant_id: UUID | str,
+    year: int,
+    month: int,
+    now: dt.datetime,
+    forma_pago: str = "01",
+    services: CfdiServices | None = None,
+) -> dict[str, Any] | None:
     """on_payment: the monthly factura global to PUBLICO EN GENERAL (XAXX010101000 with InformacionGlobal) for the
     invoices without RFC fully paid in [month start, next month start) and not invoiced individually. One line per
     recibo and IVA rate (ClaveProdServ 01010101, ACT, "Venta"). Run it within 24 h after the month closes."""
@@ -150,8 +202,10 @@ def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, now: d
     fecha = mapping.local_now(now)
     with tenant_transaction(tenant_id) as conn:
         invoices = sources.global_invoice_candidates(
-            conn, paid_from=dt.datetime.combine(start, dt.time(), UTILITY_TZ),
-            paid_before=dt.datetime.combine(end, dt.time(), UTILITY_TZ))
+            conn,
+            paid_from=dt.datetime.combine(start, dt.time(), UTILITY_TZ),
+            paid_before=dt.datetime.combine(end, dt.time(), UTILITY_TZ),
+        )
         rows = [sources.invoice_with_lines(conn, invoice_id) for invoice_id in invoices]
     receipts: list[GlobalReceipt] = []
     for row in rows:
@@ -166,9 +220,17 @@ def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, now: d
         return None
 
     def build(conn: Any, folio: str | None) -> Built:
-        request = global_invoice_request(issuer=config.issuer, fecha=fecha, periodicidad="04", meses=f"{month:02d}",
-                                         year=year, receipts=receipts, forma_pago=forma_pago,
-                                         serie=config.serie_global, folio=folio)
+        request = global_invoice_request(
+            issuer=config.issuer,
+            fecha=fecha,
+            periodicidad="04",
+            meses=f"{month:02d}",
+            year=year,
+            receipts=receipts,
+            forma_pago=forma_pago,
+            serie=config.serie_global,
+            folio=folio,
+        )
         rejections = validate_request(request=request)
         if rejections:
             return Built(xml=None, rejections=rejections, fecha=fecha)
@@ -176,15 +238,20 @@ def issue_global_invoice(*, tenant_id: UUID | str, year: int, month: int, now: d
 
         computed = prepare_cfdi(request=request)
         signed = services.signer.sign_native(computed)
-        return Built(xml=signed.xml, total=computed.total, receiver_rfc=request.receiver.rfc,
-                     metodo_pago=request.metodo_pago, forma_pago=request.forma_pago, fecha=fecha)
+        return Built(
+            xml=signed.xml,
+            total=computed.total,
+            receiver_rfc=request.receiver.rfc,
+            metodo_pago=request.metodo_pago,
+            forma_pago=request.forma_pago,
+            fecha=fecha,
+        )
 
     key = DocumentKey(invoice_id=None, kind="I", purpose=f"global:{year:04d}-{month:02d}", serie=config.serie_global)
     return issue(tenant_id=tenant_id, key=key, services=services, build=build)
 
 
-def issue_due_global_invoices(*, today: dt.date, now: dt.datetime, tenant_ids: Sequence[UUID | str]
-                              ) -> dict[str, Any]:
+def issue_due_global_invoices(*, today: dt.date, now: dt.datetime, tenant_ids: Sequence[UUID | str]) -> dict[str, Any]:
     """Monthly job: for every on_payment tenant, the factura global of the month before `today` (idempotent per
     tenant and month: its document has a natural key). Returns {tenant: document or None}."""
     month_index = today.year * 12 + today.month - 2
@@ -194,4 +261,3 @@ def issue_due_global_invoices(*, today: dt.date, now: dt.datetime, tenant_ids: S
         if load_config(tenant_id).model is InvoicingModel.ON_PAYMENT:
             issued[str(tenant_id)] = issue_global_invoice(tenant_id=tenant_id, year=year, month=month, now=now)
     return issued
-

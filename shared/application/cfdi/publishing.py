@@ -31,8 +31,9 @@ def blob_name(tenant_id: UUID | str, period: date, uuid: str, ext: str) -> str:
     return f"{tenant_id}/{period:%Y-%m}/{str(uuid).upper()}.{ext}"
 
 
-def publish_document(*, tenant_id: UUID | str, doc_id: int, invoice_id: int, period: date, uuid: str
-                     ) -> tuple[str, str]:
+def publish_document(
+    *, tenant_id: UUID | str, doc_id: int, invoice_id: int, period: date, uuid: str
+) -> tuple[str, str]:
     container = get_settings().BLOB_CONTAINER_CFDI
     with tenant_transaction(tenant_id) as conn:
         xml = data.stamped_xml(conn, doc_id)
@@ -40,8 +41,9 @@ def publish_document(*, tenant_id: UUID | str, doc_id: int, invoice_id: int, per
         raise DocumentNotAvailable(f"document {doc_id} has no stamped XML")
     xml_path = storage.put_blob(container, blob_name(tenant_id, period, uuid, "xml"), xml, "application/xml")
     bill, _doc = bill_data(tenant_id=tenant_id, invoice_id=invoice_id)
-    pdf_path = storage.put_blob(container, blob_name(tenant_id, period, uuid, "pdf"), render_bill_pdf(bill),
-                                "application/pdf")
+    pdf_path = storage.put_blob(
+        container, blob_name(tenant_id, period, uuid, "pdf"), render_bill_pdf(bill), "application/pdf"
+    )
     with tenant_transaction(tenant_id) as conn:
         data.set_publication(conn, doc_id, xml_blob=xml_path, pdf_blob=pdf_path)
     return xml_path, pdf_path
@@ -52,8 +54,13 @@ def publish_chunk(*, tenant_id: UUID | str, run_id: int, first_id: int, last_id:
     with tenant_transaction(tenant_id) as conn:
         todo = data.unpublished(conn, run_id=run_id, first_id=first_id, last_id=last_id)
     for row in todo:
-        publish_document(tenant_id=tenant_id, doc_id=int(row["id"]), invoice_id=int(row["invoice_id"]),
-                         period=row["period"], uuid=str(row["uuid"]))
+        publish_document(
+            tenant_id=tenant_id,
+            doc_id=int(row["id"]),
+            invoice_id=int(row["invoice_id"]),
+            period=row["period"],
+            uuid=str(row["uuid"]),
+        )
     return {"published": len(todo)}
 
 
@@ -81,8 +88,9 @@ def _doc_for(tenant_id: UUID | str, invoice_id: int) -> tuple[dict[str, Any], da
 def invoice_xml(*, tenant_id: UUID | str, invoice_id: int) -> Download:
     doc, period = _doc_for(tenant_id, invoice_id)
     if not doc["xml_blob"]:
-        publish_document(tenant_id=tenant_id, doc_id=int(doc["id"]), invoice_id=invoice_id, period=period,
-                         uuid=str(doc["uuid"]))
+        publish_document(
+            tenant_id=tenant_id, doc_id=int(doc["id"]), invoice_id=invoice_id, period=period, uuid=str(doc["uuid"])
+        )
         doc, period = _doc_for(tenant_id, invoice_id)
     content = storage.get_blob(*_split(doc["xml_blob"]))
     return Download(content, f"{str(doc['uuid']).upper()}.xml", "application/xml")
@@ -96,8 +104,9 @@ def invoice_pdf(*, tenant_id: UUID | str, invoice_id: int) -> Download:
         bill, _ = bill_data(tenant_id=tenant_id, invoice_id=invoice_id)
         return Download(render_bill_pdf(bill), f"recibo-{invoice_id}.pdf", "application/pdf")
     if not doc["pdf_blob"]:
-        publish_document(tenant_id=tenant_id, doc_id=int(doc["id"]), invoice_id=invoice_id, period=period,
-                         uuid=str(doc["uuid"]))
+        publish_document(
+            tenant_id=tenant_id, doc_id=int(doc["id"]), invoice_id=invoice_id, period=period, uuid=str(doc["uuid"])
+        )
         doc, period = _doc_for(tenant_id, invoice_id)
     content = storage.get_blob(*_split(doc["pdf_blob"]))
     return Download(content, f"{str(doc['uuid']).upper()}.pdf", "application/pdf")

@@ -82,11 +82,15 @@ def pac_client() -> PacClient:
     with _lock:
         if _pac is None:
             settings = get_settings()
-            url = settings.PAC_URL or (FINKOK_PRODUCTION_URL if settings.ENVIRONMENT == "production"
-                                       else FINKOK_TEST_URL)
-            _pac = FinkokClient(base_url=url, username=get_secret("finkok-username", "demo"),
-                                password=get_secret("finkok-password", "demo"),
-                                timeout=settings.PAC_TIMEOUT_SECONDS)
+            url = settings.PAC_URL or (
+                FINKOK_PRODUCTION_URL if settings.ENVIRONMENT == "production" else FINKOK_TEST_URL
+            )
+            _pac = FinkokClient(
+                base_url=url,
+                username=get_secret("finkok-username", "demo"),
+                password=get_secret("finkok-password", "demo"),
+                timeout=settings.PAC_TIMEOUT_SECONDS,
+            )
         return _pac
 
 

@@ -40,12 +40,19 @@ class CsdSummary:
     legal_name: str
 
 
-def create_test_csd(*, rfc: str, name: str, out_dir: Path, password: str | None, days: int,
-                    now: dt.datetime) -> CsdSummary:
+def create_test_csd(
+    *, rfc: str, name: str, out_dir: Path, password: str | None, days: int, now: dt.datetime
+) -> CsdSummary:
     """A self-signed, SAT-shaped test CSD written to `out_dir` (valid from `now`), read back as a signer would."""
     files = csd.create_test_csd(rfc=rfc, name=name, out_dir=out_dir, password=password, valid_from=now, days=days)
-    signer = csd.load_signer_from_files(certificate_path=files.certificate_path, key_path=files.key_path,
-                                        password=files.password_path.read_text())
-    return CsdSummary(certificate_path=files.certificate_path, key_path=files.key_path,
-                   password_path=files.password_path, certificate_number=signer.certificate_number,
-                   rfc=signer.rfc, legal_name=signer.legal_name)
+    signer = csd.load_signer_from_files(
+        certificate_path=files.certificate_path, key_path=files.key_path, password=files.password_path.read_text()
+    )
+    return CsdSummary(
+        certificate_path=files.certificate_path,
+        key_path=files.key_path,
+        password_path=files.password_path,
+        certificate_number=signer.certificate_number,
+        rfc=signer.rfc,
+        legal_name=signer.legal_name,
+    )

@@ -70,8 +70,7 @@ def plan_run(*, tenant_id: UUID | str, run_id: int, chunk_size: int = CHUNK_SIZE
     plan: dict[int, list[list[int]]] = {}
     with tenant_transaction(tenant_id) as conn:
         for r in data.run_chunks(conn, run_id=run_id, chunk_size=chunk_size):
-            plan.setdefault(int(r["sector_id"]), []).append([int(r["first_id"]), int(r["last_id"]),
-                                                             int(r["invoices"])])
+            plan.setdefault(int(r["sector_id"]), []).append([int(r["first_id"]), int(r["last_id"]), int(r["invoices"])])
     return plan
 
 
@@ -104,9 +103,14 @@ def _too_old_to_stamp(doc_fecha: dt.datetime | None, now_local: dt.datetime) -> 
     return doc_fecha is not None and now_local - doc_fecha > STAMP_WINDOW
 
 
-def _refresh_stale(stale: list[dict[str, Any]], *, config: TenantCfdiConfig, services: CfdiServices,
-                   fecha: dt.datetime, signed_at: dt.datetime,
-                   ) -> tuple[list[Outcome], list[Resigned]]:
+def _refresh_stale(
+    stale: list[dict[str, Any]],
+    *,
+    config: TenantCfdiConfig,
+    services: CfdiServices,
+    fecha: dt.datetime,
+    signed_at: dt.datetime,
+) -> tuple[list[Outcome], list[Resigned]]:
     """Documents signed long ago and never confirmed: first ask the PAC for an existing stamp (`stamped`: a timeout
     may have hidden a success); only when it has none (603) is the invoice signed again with a new Fecha. A second
     valid CFDI can never appear: the old bytes were never stamped, and the new ones replace them before any send."""
@@ -120,8 +124,16 @@ def _refresh_stale(stale: list[dict[str, Any]], *, config: TenantCfdiConfig, ser
             if exc.incidence.code != NOT_STAMPED_YET:
                 raise PacUnavailable(f"cannot confirm document {doc_id}: {exc.incidence.code}") from exc
         else:
-            recovered.append(Outcome(doc_id, "stamped", uuid=found.uuid, xml=found.xml,
-                                     fecha_timbrado=fecha_timbrado(found.fecha_timbrado), sent_xml=xml))
+            recovered.append(
+                Outcome(
+                    doc_id,
+                    "stamped",
+                    uuid=found.uuid,
+                    xml=found.xml,
+                    fecha_timbrado=fecha_timbrado(found.fecha_timbrado),
+                    sent_xml=xml,
+                )
+            )
             continue
         prepared = mapping.prepare_ingreso(row, config, fecha=fecha)
         if prepared.computed is None:  # the receiver's data changed meanwhile: the next round rejects it cleanly
@@ -130,8 +142,11 @@ def _refresh_stale(stale: list[dict[str, Any]], *, config: TenantCfdiConfig, ser
     return recovered, resigned
 
 
-def _sort_existing(rows: list[dict[str, Any]], *, fecha: dt.datetime,
-                   ) -> tuple[list[tuple[int, bytes]], list[dict[str, Any]]]:
+def _sort_existing(
+    rows: list[dict[str, Any]],
+    *,
+    fecha: dt.datetime,
+) -> tuple[list[tuple[int, bytes]], list[dict[str, Any]]]:
     """Documents started in an earlier round: (re-sends of their signed bytes as they are, those too old to stamp)."""
     resend: list[tuple[int, bytes]] = []
     stale: list[dict[str, Any]] = []
@@ -152,8 +167,16 @@ class _Signed:
     invalid: int = 0
 
 
-def _sign_new(rows: list[dict[str, Any]], *, tenant_id: UUID | str, run_id: int, config: TenantCfdiConfig,
-              services: CfdiServices, fecha: dt.datetime, signed_at: dt.datetime) -> _Signed:
+def _sign_new(
+    rows: list[dict[str, Any]],
+    *,
+    tenant_id: UUID | str,
+    run_id: int,
+    config: TenantCfdiConfig,
+    services: CfdiServices,
+    fecha: dt.datetime,
+    signed_at: dt.datetime,
+) -> _Signed:
     """Build and sign new Ingresos; invalid ones become rejected documents with their reasons."""
     out = _Signed()
     tenant = UUID(str(tenant_id))
@@ -163,24 +186,57 @@ def _sign_new(rows: list[dict[str, Any]], *, tenant_id: UUID | str, run_id: int,
         if prepared.computed is None:
             out.invalid += 1
             code, message = mapping.rejection_summary(prepared.rejections)
-            out.rows.append(NewDocument(
-                *base, status="rejected", metodo_pago=prepared.metodo_pago, forma_pago=prepared.forma_pago,
-                receiver_rfc=prepared.receiver_rfc, total=None, fecha=fecha, signed_xml=None, related_uuids=[],
-                rejections=mapping.rejections_json(prepared.rejections), signed_at=None, incidence_code=code,
-                incidence_message=message))
+            out.rows.append(
+                NewDocument(
+                    *base,
+                    status="rejected",
+                    metodo_pago=prepared.metodo_pago,
+                    forma_pago=prepared.forma_pago,
+                    receiver_rfc=prepared.receiver_rfc,
+                    total=None,
+                    fecha=fecha,
+                    signed_xml=None,
+                    related_uuids=[],
+                    rejections=mapping.rejections_json(prepared.rejections),
+                    signed_at=None,
+                    incidence_code=code,
+                    incidence_message=message,
+                )
+            )
             continue
         signed = services.signer.sign_native(prepared.computed)
         out.xml[row["id"]] = signed.xml
-        out.rows.append(NewDocument(
-            *base, status="signed", metodo_pago=prepared.metodo_pago, forma_pago=prepared.forma_pago,
-            receiver_rfc=prepared.receiver_rfc, total=prepared.computed.total, fecha=fecha, signed_xml=signed.xml,
-            related_uuids=[], rejections=None, signed_at=signed_at, incidence_code=None, incidence_message=None))
+        out.rows.append(
+            NewDocument(
+                *base,
+                status="signed",
+                metodo_pago=prepared.metodo_pago,
+                forma_pago=prepared.forma_pago,
+                receiver_rfc=prepared.receiver_rfc,
+                total=prepared.computed.total,
+                fecha=fecha,
+                signed_xml=signed.xml,
+                related_uuids=[],
+                rejections=None,
+                signed_at=signed_at,
+                incidence_code=None,
+                incidence_message=None,
+            )
+        )
     return out
 
 
-def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id: int, last_id: int,
-                now: dt.datetime, services: CfdiServices | None = None,
-                timings: dict[str, float] | None = None) -> dict[str, int]:
+def stamp_chunk(
+    *,
+    tenant_id: UUID | str,
+    run_id: int,
+    sector_id: int,
+    first_id: int,
+    last_id: int,
+    now: dt.datetime,
+    services: CfdiServices | None = None,
+    timings: dict[str, float] | None = None,
+) -> dict[str, int]:
     """Stamp one chunk of a run's issued invoices; returns counts. Raises PacUnavailable after saving everything
     when the PAC had retryable failures (the durable retry re-sends the same signed bytes)."""
     clock = _Clock(timings)
@@ -189,8 +245,16 @@ def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id:
         rows = data.chunk_invoices(conn, run_id=run_id, sector_id=sector_id, first_id=first_id, last_id=last_id)
     clock.lap("load")
     if config.model is not InvoicingModel.AT_BILLING or not rows:
-        return {"invoices": len(rows), "stamped": 0, "failed_retryable": 0, "rejected": 0, "not_sent": 0,
-                "invalid": 0, "resent": 0, "credit_notes": 0}
+        return {
+            "invoices": len(rows),
+            "stamped": 0,
+            "failed_retryable": 0,
+            "rejected": 0,
+            "not_sent": 0,
+            "invalid": 0,
+            "resent": 0,
+            "credit_notes": 0,
+        }
     services = services or services_of(config)
     fecha = mapping.local_now(now)
     signed_at = now if now.tzinfo is not None else now.replace(tzinfo=UTILITY_TZ)
@@ -206,14 +270,26 @@ def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id:
     clock.lap("sign")
     try:
         for start in range(0, len(new), SIGN_BATCH):  # sign batch k+1 while the PAC stamps batch k
-            signed = _sign_new(new[start:start + SIGN_BATCH], tenant_id=tenant_id, run_id=run_id, config=config,
-                               services=services, fecha=fecha, signed_at=signed_at)
+            signed = _sign_new(
+                new[start : start + SIGN_BATCH],
+                tenant_id=tenant_id,
+                run_id=run_id,
+                config=config,
+                services=services,
+                fecha=fecha,
+                signed_at=signed_at,
+            )
             invalid += signed.invalid
             clock.lap("sign")
             with tenant_transaction(tenant_id) as conn:  # committed before the batch's first PAC call
                 inserted = data.insert_documents(conn, signed.rows)
-            sender.submit([(inserted[(invoice_id, "I", "invoice")], xml) for invoice_id, xml in signed.xml.items()
-                           if (invoice_id, "I", "invoice") in inserted])
+            sender.submit(
+                [
+                    (inserted[(invoice_id, "I", "invoice")], xml)
+                    for invoice_id, xml in signed.xml.items()
+                    if (invoice_id, "I", "invoice") in inserted
+                ]
+            )
             clock.lap("persist_signed")
     except BaseException:
         sender.abandon()
@@ -225,8 +301,15 @@ def stamp_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, first_id:
     clock.lap("persist_stamped")
     counts = _count(outcomes)
     counts.update(invoices=len(rows), invalid=invalid, resent=resent)
-    counts["credit_notes"] = _estimate_credits(tenant_id=tenant_id, run_id=run_id, first_id=first_id,
-                                               last_id=last_id, config=config, services=services, now=now)
+    counts["credit_notes"] = _estimate_credits(
+        tenant_id=tenant_id,
+        run_id=run_id,
+        first_id=first_id,
+        last_id=last_id,
+        config=config,
+        services=services,
+        now=now,
+    )
     clock.lap("credit_notes")
     _metrics(counts)
     if counts["failed_retryable"]:
@@ -242,17 +325,25 @@ def _metrics(counts: dict[str, int]) -> None:
             cfdi_stamping_failures_total.add(counts[key], {"kind": "I", "outcome": key})
 
 
-def _estimate_credits(*, tenant_id: UUID | str, run_id: int, first_id: int, last_id: int,
-                      config: TenantCfdiConfig, services: CfdiServices, now: dt.datetime) -> int:
+def _estimate_credits(
+    *,
+    tenant_id: UUID | str,
+    run_id: int,
+    first_id: int,
+    last_id: int,
+    config: TenantCfdiConfig,
+    services: CfdiServices,
+    now: dt.datetime,
+) -> int:
     from shared.application.cfdi.corrections import issue_estimate_credit
 
     with tenant_transaction(tenant_id) as conn:
-        todo = [int(r["id"]) for r in sources.credits_to_issue(conn, run_id=run_id, first_id=first_id,
-                                                                last_id=last_id)]
+        todo = [int(r["id"]) for r in sources.credits_to_issue(conn, run_id=run_id, first_id=first_id, last_id=last_id)]
     issued = 0
     for invoice_id in todo:
-        result = issue_estimate_credit(tenant_id=tenant_id, invoice_id=invoice_id, services=services, now=now,
-                                       config=config)
+        result = issue_estimate_credit(
+            tenant_id=tenant_id, invoice_id=invoice_id, services=services, now=now, config=config
+        )
         issued += result.get("status") == "stamped"
     return issued
 
@@ -271,10 +362,17 @@ class _Clock:
 
 
 # ------------------------------------------------------------------------------------------ inline runner
-def stamp_run_inline(*, tenant_id: UUID | str, run_id: int, now: dt.datetime, services: CfdiServices | None = None,
-                     chunk_size: int = CHUNK_SIZE, publish: bool = False,
-                     timings: dict[str, float] | None = None,
-                     on_chunk: Callable[[dict[str, int]], None] | None = None) -> dict[str, Any]:
+def stamp_run_inline(
+    *,
+    tenant_id: UUID | str,
+    run_id: int,
+    now: dt.datetime,
+    services: CfdiServices | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    publish: bool = False,
+    timings: dict[str, float] | None = None,
+    on_chunk: Callable[[dict[str, int]], None] | None = None,
+) -> dict[str, Any]:
     """The orchestration's work in this process, chunk after chunk (CLI, demo, benchmark). A chunk that meets a
     PAC outage is left for the next round; the others continue."""
     start_stamping(tenant_id=tenant_id, run_id=run_id)
@@ -282,8 +380,16 @@ def stamp_run_inline(*, tenant_id: UUID | str, run_id: int, now: dt.datetime, se
     for sector_id, chunks in plan_run(tenant_id=tenant_id, run_id=run_id, chunk_size=chunk_size).items():
         for first_id, last_id, _n in chunks:
             try:
-                counts = stamp_chunk(tenant_id=tenant_id, run_id=run_id, sector_id=sector_id, first_id=first_id,
-                                     last_id=last_id, services=services, timings=timings, now=now)
+                counts = stamp_chunk(
+                    tenant_id=tenant_id,
+                    run_id=run_id,
+                    sector_id=sector_id,
+                    first_id=first_id,
+                    last_id=last_id,
+                    services=services,
+                    timings=timings,
+                    now=now,
+                )
             except PacUnavailable as exc:
                 log.warning("stamping chunk left pending: %s", exc)
                 unavailable += 1

@@ -73,8 +73,12 @@ def tenant_config(row: dict[str, Any]) -> TenantCfdiConfig:
     return TenantCfdiConfig(
         tenant_id=str(row["id"]),
         slug=str(row["slug"]),
-        issuer=Issuer(rfc=row["rfc"], name=row["fiscal_name"], regimen_fiscal=row["regimen_fiscal"],
-                      postal_code=row["postal_code"]),
+        issuer=Issuer(
+            rfc=row["rfc"],
+            name=row["fiscal_name"],
+            regimen_fiscal=row["regimen_fiscal"],
+            postal_code=row["postal_code"],
+        ),
         model=model,
         serie_egreso=raw.get("serie_egreso", "NC"),
         serie_pago=raw.get("serie_pago", "P"),

@@ -15,11 +15,25 @@ from shared.data.sql import Row
 CENT = Decimal("0.01")
 
 
-def list_invoices(*, principal: Principal, account_id: int | None, period: date | None, status: str | None,
-                  after: tuple[date, int] | None, limit: int) -> list[Row]:
+def list_invoices(
+    *,
+    principal: Principal,
+    account_id: int | None,
+    period: date | None,
+    status: str | None,
+    after: tuple[date, int] | None,
+    limit: int,
+) -> list[Row]:
     with use_case_transaction(principal.tenant_id) as conn:
-        return q.list_invoices(conn, person_scope=principal.person_scope, account_id=account_id, period=period,
-                               status=status, after=after, limit=limit)
+        return q.list_invoices(
+            conn,
+            person_scope=principal.person_scope,
+            account_id=account_id,
+            period=period,
+            status=status,
+            after=after,
+            limit=limit,
+        )
 
 
 def get_invoice(*, principal: Principal, invoice_id: int) -> dict[str, Any]:

@@ -13,12 +13,29 @@ from shared.data.sql import Conn, Row
 from shared.domain.identity.operations import InvalidIdentifier, validate_curp, validate_rfc
 
 
-def list_persons(*, principal: Principal, rfc: str | None, curp: str | None, email: str | None,
-                 phone: str | None, name: str | None, after: int | None, limit: int) -> list[dict[str, Any]]:
+def list_persons(
+    *,
+    principal: Principal,
+    rfc: str | None,
+    curp: str | None,
+    email: str | None,
+    phone: str | None,
+    name: str | None,
+    after: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
     with use_case_transaction(principal.tenant_id) as conn:
-        rows = q.list_persons(conn, person_scope=principal.person_scope, rfc=rfc.upper() if rfc else None,
-                              curp=curp.upper() if curp else None, email=email, phone=phone, name=name, after=after,
-                              limit=limit)
+        rows = q.list_persons(
+            conn,
+            person_scope=principal.person_scope,
+            rfc=rfc.upper() if rfc else None,
+            curp=curp.upper() if curp else None,
+            email=email,
+            phone=phone,
+            name=name,
+            after=after,
+            limit=limit,
+        )
         return persons_for(conn, principal=principal, rows=rows, action="list")
 
 

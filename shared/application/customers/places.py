@@ -11,11 +11,18 @@ from shared.data.records import places as q
 from shared.data.sql import Row
 
 
-def list_addresses(*, principal: Principal, postal_code: str | None, colonia: str | None, after: int | None,
-                   limit: int) -> list[Row]:
+def list_addresses(
+    *, principal: Principal, postal_code: str | None, colonia: str | None, after: int | None, limit: int
+) -> list[Row]:
     with use_case_transaction(principal.tenant_id) as conn:
-        return q.list_addresses(conn, person_scope=principal.person_scope, postal_code=postal_code, colonia=colonia,
-                                after=after, limit=limit)
+        return q.list_addresses(
+            conn,
+            person_scope=principal.person_scope,
+            postal_code=postal_code,
+            colonia=colonia,
+            after=after,
+            limit=limit,
+        )
 
 
 def get_address(*, principal: Principal, address_id: int) -> Row:
@@ -32,11 +39,25 @@ def create_address(*, principal: Principal, data: dict[str, Any]) -> Row:
         return q.insert_address(conn, tenant_id=principal.tenant_id, data=data)
 
 
-def list_tomas(*, principal: Principal, status: str | None, sector_id: int | None, toma_number: str | None,
-               after: int | None, limit: int) -> list[Row]:
+def list_tomas(
+    *,
+    principal: Principal,
+    status: str | None,
+    sector_id: int | None,
+    toma_number: str | None,
+    after: int | None,
+    limit: int,
+) -> list[Row]:
     with use_case_transaction(principal.tenant_id) as conn:
-        return q.list_tomas(conn, person_scope=principal.person_scope, status=status, sector_id=sector_id,
-                            toma_number=toma_number, after=after, limit=limit)
+        return q.list_tomas(
+            conn,
+            person_scope=principal.person_scope,
+            status=status,
+            sector_id=sector_id,
+            toma_number=toma_number,
+            after=after,
+            limit=limit,
+        )
 
 
 def get_toma(*, principal: Principal, toma_id: int) -> Row:
@@ -47,11 +68,13 @@ def get_toma(*, principal: Principal, toma_id: int) -> Row:
     return row
 
 
-def list_meters(*, principal: Principal, serial: str | None, toma_id: int | None, after: int | None,
-                limit: int) -> list[Row]:
+def list_meters(
+    *, principal: Principal, serial: str | None, toma_id: int | None, after: int | None, limit: int
+) -> list[Row]:
     with use_case_transaction(principal.tenant_id) as conn:
-        return q.list_meters(conn, person_scope=principal.person_scope, serial=serial, toma_id=toma_id, after=after,
-                             limit=limit)
+        return q.list_meters(
+            conn, person_scope=principal.person_scope, serial=serial, toma_id=toma_id, after=after, limit=limit
+        )
 
 
 def get_meter(*, principal: Principal, meter_id: int) -> Row:

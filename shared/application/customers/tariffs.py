@@ -17,8 +17,9 @@ from shared.domain.tariffs.operations import InvalidConsumption, TariffNotInForc
 from shared.domain.tariffs.schema import InvalidTariffSchedule, TariffSchedule, parse_schedule
 
 
-def list_schedules(*, principal: Principal, tariff_class: str | None, on: date | None, name: str | None,
-                   after: int | None, limit: int) -> list[Row]:
+def list_schedules(
+    *, principal: Principal, tariff_class: str | None, on: date | None, name: str | None, after: int | None, limit: int
+) -> list[Row]:
     with use_case_transaction(principal.tenant_id) as conn:
         return q.list_schedules(conn, tariff_class=tariff_class, on=on, name=name, after=after, limit=limit)
 
@@ -49,10 +50,16 @@ def create_schedule(*, principal: Principal, definition: dict[str, Any]) -> Row:
         q.close_open_ended(conn, tariff_class=schedule.tariff_class.value, at=schedule.effective_from)
         try:
             with conn.transaction():
-                return q.insert_schedule(conn, tenant_id=principal.tenant_id, name=schedule.name,
-                                         tariff_class=schedule.tariff_class.value,
-                                         effective_from=schedule.effective_from, effective_to=schedule.effective_to,
-                                         definition=schedule.model_dump(mode="json"), created_by=principal.subject)
+                return q.insert_schedule(
+                    conn,
+                    tenant_id=principal.tenant_id,
+                    name=schedule.name,
+                    tariff_class=schedule.tariff_class.value,
+                    effective_from=schedule.effective_from,
+                    effective_to=schedule.effective_to,
+                    definition=schedule.model_dump(mode="json"),
+                    created_by=principal.subject,
+                )
         except (psycopg.errors.ExclusionViolation, psycopg.errors.UniqueViolation) as error:
             raise Conflict("tariff_overlap", "La vigencia se traslapa con otra tarifa de la misma clase.") from error
 
@@ -68,15 +75,17 @@ def _quote(schedule: TariffSchedule, *, m3: Decimal, on: date, uma_value: Decima
         raise Invalid("invalid_consumption", "El consumo debe ser un número mayor o igual a cero.") from error
 
 
-def quote_schedule(*, principal: Principal, schedule_id: int, m3: Decimal, on: date | None,
-                   uma_value: Decimal | None) -> dict[str, Any]:
+def quote_schedule(
+    *, principal: Principal, schedule_id: int, m3: Decimal, on: date | None, uma_value: Decimal | None
+) -> dict[str, Any]:
     row = get_schedule(principal=principal, schedule_id=schedule_id)
     schedule = _parse(row["definition"])
     return _quote(schedule, m3=m3, on=on or row["effective_from"], uma_value=uma_value)
 
 
-def simulate(*, principal: Principal, tariff_class: str, m3: Decimal, on: date,
-             uma_value: Decimal | None) -> dict[str, Any]:
+def simulate(
+    *, principal: Principal, tariff_class: str, m3: Decimal, on: date, uma_value: Decimal | None
+) -> dict[str, Any]:
     """Price a consumption with the schedule in force for the class on a date."""
     with use_case_transaction(principal.tenant_id) as conn:
         row = q.schedule_in_force(conn, tariff_class=tariff_class, on=on)

@@ -43,9 +43,11 @@ def client() -> WhatsAppClient | None:
         return None
     with _lock:
         if _client is None:
-            _client = WhatsAppClient(base_url=settings.WHATSAPP_API_URL,
-                                     phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID,
-                                     api_key=get_secret("whatsapp-api-key"))
+            _client = WhatsAppClient(
+                base_url=settings.WHATSAPP_API_URL,
+                phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID,
+                api_key=get_secret("whatsapp-api-key"),
+            )
         return _client
 
 
@@ -67,13 +69,30 @@ def _notify(conn: Conn, *, key: str, account_id: int, compose: Callable[[Recipie
         return "no_account"
     body = compose(who)
     to = messages.whatsapp_number(phone=who.phone)
-    reason = ("opted_out" if who.opted_out else "no_valid_phone" if to is None
-              else "channel_not_configured" if client() is None else None)
+    reason = (
+        "opted_out"
+        if who.opted_out
+        else "no_valid_phone"
+        if to is None
+        else "channel_not_configured"
+        if client() is None
+        else None
+    )
 
     def record(status: str, *, skip_reason: str | None = None, message_id: str | None = None) -> None:
-        notices.record(conn, key=key, channel="whatsapp", person_id=who.person_id, account_id=who.account_id,
-                       to_phone=to, body=body, status=status, skip_reason=skip_reason,
-                       provider_message_id=message_id, at=now)
+        notices.record(
+            conn,
+            key=key,
+            channel="whatsapp",
+            person_id=who.person_id,
+            account_id=who.account_id,
+            to_phone=to,
+            body=body,
+            status=status,
+            skip_reason=skip_reason,
+            provider_message_id=message_id,
+            at=now,
+        )
 
     if reason is not None:
         record("skipped", skip_reason=reason)
@@ -98,10 +117,19 @@ def on_invoice_issued(conn: Conn, envelope: dict[str, Any], now: datetime) -> No
     if invoice is None:
         log.warning("invoice.issued for a missing invoice", extra={"invoice_id": invoice_id})
         return
-    _notify(conn, key=f"invoice.issued:{invoice_id}", account_id=invoice.account_id, now=now,
-            compose=lambda who: messages.invoice_issued(
-                account_number=who.account_number, period=invoice.period, total=invoice.total,
-                due_date=invoice.due_date, reference=who.payment_reference))
+    _notify(
+        conn,
+        key=f"invoice.issued:{invoice_id}",
+        account_id=invoice.account_id,
+        now=now,
+        compose=lambda who: messages.invoice_issued(
+            account_number=who.account_number,
+            period=invoice.period,
+            total=invoice.total,
+            due_date=invoice.due_date,
+            reference=who.payment_reference,
+        ),
+    )
 
 
 def on_payment_applied(conn: Conn, envelope: dict[str, Any], now: datetime) -> None:
@@ -111,5 +139,10 @@ def on_payment_applied(conn: Conn, envelope: dict[str, Any], now: datetime) -> N
         log.warning("payment.applied for a missing or unplaced payment", extra={"payment_id": payment_id})
         return
     amount = Decimal(payment.amount)
-    _notify(conn, key=f"payment.applied:{payment_id}", account_id=payment.account_id, now=now,
-            compose=lambda who: messages.payment_applied(account_number=who.account_number, amount=amount))
+    _notify(
+        conn,
+        key=f"payment.applied:{payment_id}",
+        account_id=payment.account_id,
+        now=now,
+        compose=lambda who: messages.payment_applied(account_number=who.account_number, amount=amount),
+    )

@@ -16,11 +16,27 @@ from shared.domain.casework.work_orders import AssigneeRequired, InvalidTransiti
 CUSTOMER_KINDS = frozenset({"leak_report", "reading_check"})
 
 
-def list_work_orders(*, principal: Principal, status: str | None, kind: str | None, account_id: int | None,
-                     toma_id: int | None, after: int | None, limit: int) -> list[Row]:
+def list_work_orders(
+    *,
+    principal: Principal,
+    status: str | None,
+    kind: str | None,
+    account_id: int | None,
+    toma_id: int | None,
+    after: int | None,
+    limit: int,
+) -> list[Row]:
     with use_case_transaction(principal.tenant_id) as conn:
-        return q.list_work_orders(conn, person_scope=principal.person_scope, status=status, kind=kind,
-                                  account_id=account_id, toma_id=toma_id, after=after, limit=limit)
+        return q.list_work_orders(
+            conn,
+            person_scope=principal.person_scope,
+            status=status,
+            kind=kind,
+            account_id=account_id,
+            toma_id=toma_id,
+            after=after,
+            limit=limit,
+        )
 
 
 def get_work_order(*, principal: Principal, work_order_id: int) -> Row:
@@ -31,8 +47,17 @@ def get_work_order(*, principal: Principal, work_order_id: int) -> Row:
     return row
 
 
-def create_work_order(*, principal: Principal, kind: str, priority: str, account_id: int | None,
-                      toma_id: int | None, reason: str, natural_key: str, now: datetime) -> tuple[Row, bool]:
+def create_work_order(
+    *,
+    principal: Principal,
+    kind: str,
+    priority: str,
+    account_id: int | None,
+    toma_id: int | None,
+    reason: str,
+    natural_key: str,
+    now: datetime,
+) -> tuple[Row, bool]:
     """The work order for `natural_key`: created now, or the one created before with that key. (row, created)."""
     principal.require(WORK_ORDERS_WRITE)
     if not principal.is_staff and kind not in CUSTOMER_KINDS:
@@ -50,14 +75,25 @@ def create_work_order(*, principal: Principal, kind: str, priority: str, account
             toma_id = account["toma_id"]
         elif places_q.get_toma(conn, toma_id=toma_id or 0, person_scope=scope) is None:
             raise not_found("la toma")
-        return q.insert_work_order(conn, tenant_id=principal.tenant_id, data={
-            "kind": kind, "priority": priority, "account_id": account_id, "toma_id": toma_id, "reason": reason,
-            "natural_key": natural_key, "created_at": now,
-            "due_at": due_at(kind=kind, priority=priority, created_at=now)})
+        return q.insert_work_order(
+            conn,
+            tenant_id=principal.tenant_id,
+            data={
+                "kind": kind,
+                "priority": priority,
+                "account_id": account_id,
+                "toma_id": toma_id,
+                "reason": reason,
+                "natural_key": natural_key,
+                "created_at": now,
+                "due_at": due_at(kind=kind, priority=priority, created_at=now),
+            },
+        )
 
 
-def change_status(*, principal: Principal, work_order_id: int, status: str, assigned_to: str | None,
-                  now: datetime) -> Row:
+def change_status(
+    *, principal: Principal, work_order_id: int, status: str, assigned_to: str | None, now: datetime
+) -> Row:
     principal.require(WORK_ORDERS_MANAGE)
     with use_case_transaction(principal.tenant_id) as conn:
         row = q.get_work_order(conn, work_order_id=work_order_id, person_scope=principal.person_scope, lock=True)
@@ -66,8 +102,9 @@ def change_status(*, principal: Principal, work_order_id: int, status: str, assi
         try:
             changes = transition(current=row["status"], target=status, assigned_to=assigned_to, now=now)
         except InvalidTransition as error:
-            raise Conflict("invalid_transition",
-                           f"La orden está en estado '{error.current}' y no puede pasar a '{error.target}'.") from error
+            raise Conflict(
+                "invalid_transition", f"La orden está en estado '{error.current}' y no puede pasar a '{error.target}'."
+            ) from error
         except AssigneeRequired as error:
             raise Invalid("assignee_required", "Para asignar la orden indique a quién (assigned_to).") from error
         return q.update_work_order(conn, work_order_id=work_order_id, changes=changes)

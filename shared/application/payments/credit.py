@@ -48,8 +48,11 @@ def open_items(conn: Conn, *, account_id: int) -> OpenItems:
         (plan_invoices if plan_id is not None and r.plan_id == plan_id else invoices).append(item)
     installments = []
     if plan_id is not None:
-        installments = [OpenInstallment(int(i.id), i.due_date, int(i.seq), Decimal(i.amount) - Decimal(i.paid_amount))
-                        for i in data.plan_installments(conn, plan_id=plan_id) if i.paid_amount < i.amount]
+        installments = [
+            OpenInstallment(int(i.id), i.due_date, int(i.seq), Decimal(i.amount) - Decimal(i.paid_amount))
+            for i in data.plan_installments(conn, plan_id=plan_id)
+            if i.paid_amount < i.amount
+        ]
     return OpenItems(invoices, installments, plan_invoices)
 
 
@@ -61,13 +64,25 @@ def move_account_credit(conn: Conn, *, tenant_id: UUID | str, account_id: int) -
         return ZERO
     invoices, installments, plan_invoices = open_items(conn, account_id=account_id)
     moved = ZERO
-    for move in move_credit(credits=credits, invoices=invoices, installments=installments,
-                            plan_invoices=plan_invoices):
-        data.insert_allocation(conn, tenant_id=tenant_id, payment_id=move.take.payment_id, target="credit",
-                               amount=-move.take.amount, reversal_of=move.take.reversal_of)
+    for move in move_credit(credits=credits, invoices=invoices, installments=installments, plan_invoices=plan_invoices):
+        data.insert_allocation(
+            conn,
+            tenant_id=tenant_id,
+            payment_id=move.take.payment_id,
+            target="credit",
+            amount=-move.take.amount,
+            reversal_of=move.take.reversal_of,
+        )
         for a in move.allocations:
-            data.insert_allocation(conn, tenant_id=tenant_id, payment_id=move.take.payment_id, target=a.target,
-                                   amount=a.amount, invoice_id=a.invoice_id, installment_id=a.installment_id)
+            data.insert_allocation(
+                conn,
+                tenant_id=tenant_id,
+                payment_id=move.take.payment_id,
+                target=a.target,
+                amount=a.amount,
+                invoice_id=a.invoice_id,
+                installment_id=a.installment_id,
+            )
             if a.installment_id is not None:
                 data.add_installment_paid(conn, installment_id=a.installment_id, delta=a.amount)
         moved += move.take.amount

@@ -101,12 +101,29 @@ def _json(body: bytes) -> Any:
         raise MalformedDelivery(f"body is not UTF-8 JSON: {exc}") from exc
 
 
-def _store(*, tenant_id: UUID, provider: str, event_id: str, event_type: str, payload: Any, status: str,
-           error: str | None, enqueue: Enqueue | None) -> int | None:
+def _store(
+    *,
+    tenant_id: UUID,
+    provider: str,
+    event_id: str,
+    event_type: str,
+    payload: Any,
+    status: str,
+    error: str | None,
+    enqueue: Enqueue | None,
+) -> int | None:
     with db.tenant_transaction(tenant_id) as conn:
-        inbox_id = data.insert_inbox(conn, tenant_id=tenant_id, provider=provider, event_id=event_id,
-                                     event_type=event_type, payload=payload, status=status, error=error,
-                                     correlation_id=context.correlation_id.get())
+        inbox_id = data.insert_inbox(
+            conn,
+            tenant_id=tenant_id,
+            provider=provider,
+            event_id=event_id,
+            event_type=event_type,
+            payload=payload,
+            status=status,
+            error=error,
+            correlation_id=context.correlation_id.get(),
+        )
     if inbox_id is not None and status == "pending" and enqueue is not None:
         try:
             enqueue({"tenant_id": str(tenant_id), "inbox_id": inbox_id, "provider": provider, "event_id": event_id})
@@ -115,8 +132,15 @@ def _store(*, tenant_id: UUID, provider: str, event_id: str, event_type: str, pa
     return inbox_id
 
 
-def receive_conekta(*, body: bytes, digest: str | None, tenant_slug: str | None, enqueue: Enqueue | None,
-                    public_key_pem: str | None = None, tenant_id: UUID | None = None) -> IntakeResult:
+def receive_conekta(
+    *,
+    body: bytes,
+    digest: str | None,
+    tenant_slug: str | None,
+    enqueue: Enqueue | None,
+    public_key_pem: str | None = None,
+    tenant_id: UUID | None = None,
+) -> IntakeResult:
     """`public_key_pem` defaults to the `conekta-webhook-public-key` secret; `tenant_id` skips slug resolution."""
     try:
         pem = public_key_pem or get_secret("conekta-webhook-public-key")
@@ -135,8 +159,16 @@ def receive_conekta(*, body: bytes, digest: str | None, tenant_slug: str | None,
     ignored = all(isinstance(f, IgnoredFact) for f in facts)
     status = "ignored" if ignored else "pending"
     error = "; ".join(f.reason for f in facts if isinstance(f, IgnoredFact)) or None
-    inbox_id = _store(tenant_id=tenant_id, provider=conekta.PROVIDER, event_id=event_id, event_type=event_type,
-                      payload=payload, status=status, error=error, enqueue=enqueue)
+    inbox_id = _store(
+        tenant_id=tenant_id,
+        provider=conekta.PROVIDER,
+        event_id=event_id,
+        event_type=event_type,
+        payload=payload,
+        status=status,
+        error=error,
+        enqueue=enqueue,
+    )
     outcome = "duplicate" if inbox_id is None else ("ignored" if ignored else "stored")
     return IntakeResult(outcome, conekta.PROVIDER, event_id, tenant_id, inbox_id, {"received": True})
 
@@ -183,8 +215,9 @@ def verify_spei(*, body: bytes, signature: str | None, client_ip: str | None) ->
         raise DeliveryNotVerified(f"source {client_ip} not allowed")
 
 
-def receive_spei(*, body: bytes, signature: str | None, client_ip: str | None, tenant_slug: str | None,
-                 enqueue: Enqueue | None) -> IntakeResult:
+def receive_spei(
+    *, body: bytes, signature: str | None, client_ip: str | None, tenant_slug: str | None, enqueue: Enqueue | None
+) -> IntakeResult:
     verify_spei(body=body, signature=signature, client_ip=client_ip)
     payload = _json(body)
     try:
@@ -195,9 +228,16 @@ def receive_spei(*, body: bytes, signature: str | None, client_ip: str | None, t
     tenant_id = resolve_tenant(slug=tenant_slug)
     answer = spei.answer_for(payload=payload)
     returned = answer["mensaje"] == "devolver"
-    inbox_id = _store(tenant_id=tenant_id, provider=spei.PROVIDER, event_id=event_id, event_type="abono",
-                      payload=payload, status="ignored" if returned else "pending",
-                      error="devuelta: CLABE con dígito verificador inválido" if returned else None, enqueue=enqueue)
+    inbox_id = _store(
+        tenant_id=tenant_id,
+        provider=spei.PROVIDER,
+        event_id=event_id,
+        event_type="abono",
+        payload=payload,
+        status="ignored" if returned else "pending",
+        error="devuelta: CLABE con dígito verificador inválido" if returned else None,
+        enqueue=enqueue,
+    )
     if inbox_id is None:
         with db.tenant_transaction(tenant_id) as conn:
             earlier = data.inbox_by_event(conn, provider=spei.PROVIDER, event_id=event_id)
@@ -207,26 +247,42 @@ def receive_spei(*, body: bytes, signature: str | None, client_ip: str | None, t
     return IntakeResult(outcome, spei.PROVIDER, event_id, tenant_id, inbox_id, answer)
 
 
-def store_fetched_event(*, tenant_id: UUID, provider: str, payload: dict[str, Any],
-                        enqueue: Enqueue | None) -> int | None:
+def store_fetched_event(
+    *, tenant_id: UUID, provider: str, payload: dict[str, Any], enqueue: Enqueue | None
+) -> int | None:
     """An event re-fetched from the provider's authenticated API (reconciliation): same inbox, same idempotency."""
     if provider != conekta.PROVIDER:
         raise RefetchNotSupported(f"re-fetch is not supported for {provider}")
     event_id, event_type = conekta.event_identity(payload)
     facts = conekta.parse_event(payload)
     ignored = all(isinstance(f, IgnoredFact) for f in facts)
-    return _store(tenant_id=tenant_id, provider=provider, event_id=event_id, event_type=event_type, payload=payload,
-                  status="ignored" if ignored else "pending", error=None, enqueue=enqueue)
+    return _store(
+        tenant_id=tenant_id,
+        provider=provider,
+        event_id=event_id,
+        event_type=event_type,
+        payload=payload,
+        status="ignored" if ignored else "pending",
+        error=None,
+        enqueue=enqueue,
+    )
 
 
-def redrive_stale_inbox(*, enqueue: Enqueue, older_than_seconds: float = REDRIVE_AFTER_SECONDS,
-                        limit: int = 500) -> int:
+def redrive_stale_inbox(
+    *, enqueue: Enqueue, older_than_seconds: float = REDRIVE_AFTER_SECONDS, limit: int = 500
+) -> int:
     """Timer: re-send inbox rows still pending (the send after commit never happened, or the message is stuck)."""
     with db.connection() as conn, conn.transaction():
         rows = data.claim_stale_inbox(conn, older_than_seconds=older_than_seconds, limit=limit)
         for row in rows:
-            enqueue({"tenant_id": str(row.tenant_id), "inbox_id": row.id, "provider": row.provider,
-                     "event_id": row.event_id})
+            enqueue(
+                {
+                    "tenant_id": str(row.tenant_id),
+                    "inbox_id": row.id,
+                    "provider": row.provider,
+                    "event_id": row.event_id,
+                }
+            )
     if rows:
         log.warning("re-sent %d pending webhook inbox rows", len(rows))
     return len(rows)

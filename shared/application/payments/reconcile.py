@@ -51,9 +51,18 @@ class ChannelReconciliation:
         return not self.missing and self.expected_amount == self.applied_amount + self.unmatched_amount
 
     def figures(self, day: date) -> ops.Reconciliation:
-        return ops.Reconciliation(day, self.provider, self.channel, self.expected_count, self.expected_amount,
-                                  self.applied_count, self.applied_amount, self.unmatched_count,
-                                  self.unmatched_amount, self.missing)
+        return ops.Reconciliation(
+            day,
+            self.provider,
+            self.channel,
+            self.expected_count,
+            self.expected_amount,
+            self.applied_count,
+            self.applied_amount,
+            self.unmatched_count,
+            self.unmatched_amount,
+            self.missing,
+        )
 
 
 def day_window(day: date) -> tuple[datetime, datetime]:
@@ -80,8 +89,10 @@ def reconcile_day(*, tenant_id: UUID | str, day: date) -> list[ChannelReconcilia
     with db.tenant_transaction(tenant_id) as conn:
         for provider in PROVIDERS:
             expected = _expected_payments(conn, provider, since, until)
-            stored = {r.provider_payment_id: r for r in data.payments_between(conn, provider=provider,
-                                                                              since=since, until=until)}
+            stored = {
+                r.provider_payment_id: r
+                for r in data.payments_between(conn, provider=provider, since=since, until=until)
+            }
             for ppid, fact in expected.items():
                 rec = report.setdefault((provider, fact.channel), ChannelReconciliation(provider, fact.channel))
                 rec.expected_count += 1
@@ -97,8 +108,9 @@ def reconcile_day(*, tenant_id: UUID | str, day: date) -> list[ChannelReconcilia
                     rec.applied_amount += Decimal(payment.amount)
             for ppid, payment in stored.items():  # stored without a provider event (should not happen)
                 if ppid not in expected:
-                    rec = report.setdefault((provider, payment.channel),
-                                            ChannelReconciliation(provider, payment.channel))
+                    rec = report.setdefault(
+                        (provider, payment.channel), ChannelReconciliation(provider, payment.channel)
+                    )
                     rec.missing.append(f"sin evento:{ppid}")
         for rec in report.values():
             ops.upsert_reconciliation(conn, tenant_id=tenant_id, figures=rec.figures(day))
@@ -116,9 +128,16 @@ class RefetchResult:
     applied: int = 0
 
 
-def refetch_day(*, tenant_id: UUID, provider: str, day: date, now: datetime, base_url: str = conekta.API_URL,
-                enqueue: Enqueue | None = None,
-                client_factory: Callable[..., conekta.ConektaClient] | None = None) -> RefetchResult:
+def refetch_day(
+    *,
+    tenant_id: UUID,
+    provider: str,
+    day: date,
+    now: datetime,
+    base_url: str = conekta.API_URL,
+    enqueue: Enqueue | None = None,
+    client_factory: Callable[..., conekta.ConektaClient] | None = None,
+) -> RefetchResult:
     """Fetch the provider's events of `day` and store the ones we never received; with no `enqueue` they are
     applied in-process. Only Conekta offers an events API here (SPEI has none in this integration)."""
     if provider != conekta.PROVIDER:
@@ -136,6 +155,8 @@ def refetch_day(*, tenant_id: UUID, provider: str, day: date, now: datetime, bas
         result.stored += 1
         if enqueue is None and process_inbox(tenant_id=tenant_id, inbox_id=inbox_id, now=now).outcome == "processed":
             result.applied += 1
-    log.info("refetched provider events", extra={"provider": provider, "day": day.isoformat(),
-                                                 "fetched": result.fetched, "stored": result.stored})
+    log.info(
+        "refetched provider events",
+        extra={"provider": provider, "day": day.isoformat(), "fetched": result.fetched, "stored": result.stored},
+    )
     return result

@@ -38,8 +38,9 @@ def unmatched_payments(*, tenant_id: UUID | str, limit: int = 100) -> list[Unmat
         return data.unmatched_payments(conn, limit=limit)
 
 
-def assign_suspense_payment(*, tenant_id: UUID | str, payment_id: int, account_id: int, operator: str,
-                            now: datetime) -> None:
+def assign_suspense_payment(
+    *, tenant_id: UUID | str, payment_id: int, account_id: int, operator: str, now: datetime
+) -> None:
     """An operator places an unmatched payment on an account; what is left of it (after refunds) is allocated."""
     with db.tenant_transaction(tenant_id) as conn:
         payment = data.get_payment_by_id(conn, payment_id=payment_id)
@@ -55,8 +56,22 @@ def assign_suspense_payment(*, tenant_id: UUID | str, payment_id: int, account_i
             data.update_payment(conn, payment_id=payment_id, status="reversed", resolved_by=operator, resolved_at=now)
             return
         lock_account(conn, account_id=account_id, detail_es=_NOT_FOUND_ES)
-        data.update_payment(conn, payment_id=payment_id, account_id=account_id, match_method="operator",
-                            resolved_by=operator, resolved_at=now)
-        allocate_payment(conn, tenant_id=tenant_id, payment_id=payment_id, account_id=account_id, amount=net,
-                         occurred_at=payment.paid_at, fault=None, now=now)
+        data.update_payment(
+            conn,
+            payment_id=payment_id,
+            account_id=account_id,
+            match_method="operator",
+            resolved_by=operator,
+            resolved_at=now,
+        )
+        allocate_payment(
+            conn,
+            tenant_id=tenant_id,
+            payment_id=payment_id,
+            account_id=account_id,
+            amount=net,
+            occurred_at=payment.paid_at,
+            fault=None,
+            now=now,
+        )
         collections.reevaluate_account(conn, tenant_id=tenant_id, account_id=account_id, today=now.date(), now=now)

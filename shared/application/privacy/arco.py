@@ -45,15 +45,32 @@ def _extra_holidays(conn: Conn) -> list[date]:
     return out
 
 
-def list_requests(*, principal: Principal, person_id: int | None, status: str | None, arco_right: str | None,
-                  overdue: bool, after: int | None, limit: int, now: datetime) -> list[Row]:
+def list_requests(
+    *,
+    principal: Principal,
+    person_id: int | None,
+    status: str | None,
+    arco_right: str | None,
+    overdue: bool,
+    after: int | None,
+    limit: int,
+    now: datetime,
+) -> list[Row]:
     """`overdue`: only open requests whose answer was due before today (local date of `now`)."""
     if not principal.is_staff:
         principal.require(ARCO_REQUEST)
     today = now.astimezone(UTILITY_TZ).date() if overdue else None
     with use_case_transaction(principal.tenant_id) as conn:
-        return q.list_requests(conn, person_scope=principal.person_scope, person_id=person_id, status=status,
-                               arco_right=arco_right, overdue_on=today, after=after, limit=limit)
+        return q.list_requests(
+            conn,
+            person_scope=principal.person_scope,
+            person_id=person_id,
+            status=status,
+            arco_right=arco_right,
+            overdue_on=today,
+            after=after,
+            limit=limit,
+        )
 
 
 def _visible_request(conn: Conn, p: Principal, *, request_id: int, lock: bool = False) -> Row:
@@ -94,19 +111,34 @@ def _create(conn: Conn, p: Principal, *, person_id: int, data: dict[str, Any], n
     elif purposes:
         raise Invalid("purposes_only_for_opposition", "Solo una oposición lleva finalidades (purposes).")
     due = answer_due(received_on=now.astimezone(UTILITY_TZ).date(), extra_holidays=_extra_holidays(conn))
-    return q.insert_request(conn, tenant_id=p.tenant_id, data={
-        "person_id": person_id, "arco_right": right, "channel": data["channel"], "description": data["description"],
-        "requester_name": data["requester_name"], "representative": data.get("representative"),
-        "delivery_mode": data.get("delivery_mode", "electronic"), "changes": changes, "purposes": purposes,
-        "evidence": data.get("evidence") or [], "received_at": now, "due_on": due, "created_by": p.subject})
+    return q.insert_request(
+        conn,
+        tenant_id=p.tenant_id,
+        data={
+            "person_id": person_id,
+            "arco_right": right,
+            "channel": data["channel"],
+            "description": data["description"],
+            "requester_name": data["requester_name"],
+            "representative": data.get("representative"),
+            "delivery_mode": data.get("delivery_mode", "electronic"),
+            "changes": changes,
+            "purposes": purposes,
+            "evidence": data.get("evidence") or [],
+            "received_at": now,
+            "due_on": due,
+            "created_by": p.subject,
+        },
+    )
 
 
 def _step(row: Row, target: str) -> None:
     try:
         check_step(current=row["status"], target=target)
     except InvalidArcoStep as error:
-        raise Conflict("invalid_transition",
-                       f"La solicitud está en estado '{error.current}' y no puede pasar a '{error.target}'.") from error
+        raise Conflict(
+            "invalid_transition", f"La solicitud está en estado '{error.current}' y no puede pasar a '{error.target}'."
+        ) from error
 
 
 def verify_identity(*, principal: Principal, request_id: int, now: datetime) -> Row:
@@ -114,8 +146,15 @@ def verify_identity(*, principal: Principal, request_id: int, now: datetime) -> 
     with use_case_transaction(principal.tenant_id) as conn:
         row = _visible_request(conn, principal, request_id=request_id, lock=True)
         _step(row, "identity_verified")
-        return q.update_request(conn, request_id=request_id, changes={
-            "status": "identity_verified", "identity_verified_at": now, "identity_verified_by": principal.subject})
+        return q.update_request(
+            conn,
+            request_id=request_id,
+            changes={
+                "status": "identity_verified",
+                "identity_verified_at": now,
+                "identity_verified_by": principal.subject,
+            },
+        )
 
 
 _EXTENSION_REFUSALS = {
@@ -132,13 +171,20 @@ def extend(*, principal: Principal, request_id: int, reason: str, now: datetime)
     with use_case_transaction(principal.tenant_id) as conn:
         row = _visible_request(conn, principal, request_id=request_id, lock=True)
         try:
-            due = extended_due(status=row["status"], due_on=row["due_on"],
-                               already_extended=row["extended_at"] is not None,
-                               today=now.astimezone(UTILITY_TZ).date(), extra_holidays=_extra_holidays(conn))
+            due = extended_due(
+                status=row["status"],
+                due_on=row["due_on"],
+                already_extended=row["extended_at"] is not None,
+                today=now.astimezone(UTILITY_TZ).date(),
+                extra_holidays=_extra_holidays(conn),
+            )
         except ExtensionRefused as refused:
             raise Conflict(f"extension_{refused.reason}", _EXTENSION_REFUSALS[refused.reason]) from refused
-        return q.update_request(conn, request_id=request_id, changes={
-            "due_on": due, "extended_at": now, "extended_by": principal.subject, "extension_reason": reason})
+        return q.update_request(
+            conn,
+            request_id=request_id,
+            changes={"due_on": due, "extended_at": now, "extended_by": principal.subject, "extension_reason": reason},
+        )
 
 
 def resolve(*, principal: Principal, request_id: int, decision: str, resolution: str, now: datetime) -> Row:
@@ -152,13 +198,24 @@ def _resolve(conn: Conn, p: Principal, *, request_id: int, decision: str, resolu
     row = _visible_request(conn, p, request_id=request_id, lock=True)
     if decision == "denied":
         _step(row, "denied")
-        return q.update_request(conn, request_id=request_id, changes={
-            "status": "denied", "resolved_at": now, "resolved_by": p.subject, "resolution": resolution})
+        return q.update_request(
+            conn,
+            request_id=request_id,
+            changes={"status": "denied", "resolved_at": now, "resolved_by": p.subject, "resolution": resolution},
+        )
     _step(row, "granted")
     result = _execute(conn, p, row, now)
-    return q.update_request(conn, request_id=request_id, changes={
-        "status": "completed", "resolved_at": now, "resolved_by": p.subject, "resolution": resolution,
-        "result": result})
+    return q.update_request(
+        conn,
+        request_id=request_id,
+        changes={
+            "status": "completed",
+            "resolved_at": now,
+            "resolved_by": p.subject,
+            "resolution": resolution,
+            "result": result,
+        },
+    )
 
 
 def _execute(conn: Conn, p: Principal, row: Row, now: datetime) -> dict[str, Any]:
@@ -178,18 +235,28 @@ def _execute(conn: Conn, p: Principal, row: Row, now: datetime) -> dict[str, Any
         normalized = persons.validate_identity(data={**person, **changed})
         changed = {k: normalized[k] for k in changed}
         before = {k: person.get(k) for k in changed}
-        persons_q.insert_version(conn, tenant_id=p.tenant_id, person_id=person_id, data=before,
-                                 changed_fields=sorted(changed), evidence=row["evidence"], arco_request_id=row["id"],
-                                 changed_by=p.subject)
+        persons_q.insert_version(
+            conn,
+            tenant_id=p.tenant_id,
+            person_id=person_id,
+            data=before,
+            changed_fields=sorted(changed),
+            evidence=row["evidence"],
+            arco_request_id=row["id"],
+            changed_by=p.subject,
+        )
         persons_q.update_person(conn, person_id=person_id, changes={**changed, "updated_at": now})
         return {"changed_fields": sorted(changed)}
     if right == "cancellation":
-        until = retain_until(blocked_on=now.astimezone(UTILITY_TZ).date(),
-                             last_fiscal_record=persons_q.last_fiscal_record(conn, person_id=person_id))
+        until = retain_until(
+            blocked_on=now.astimezone(UTILITY_TZ).date(),
+            last_fiscal_record=persons_q.last_fiscal_record(conn, person_id=person_id),
+        )
         persons_q.block_person(conn, person_id=person_id, at=now, retain_until=until)
         return {"blocked": True, "retain_until": until.isoformat()}
-    persons_q.add_opt_outs(conn, tenant_id=p.tenant_id, person_id=person_id, purposes=list(row["purposes"]),
-                           arco_request_id=row["id"])
+    persons_q.add_opt_outs(
+        conn, tenant_id=p.tenant_id, person_id=person_id, purposes=list(row["purposes"]), arco_request_id=row["id"]
+    )
     return {"opted_out": list(row["purposes"])}
 
 
@@ -207,6 +274,11 @@ def _export(conn: Conn, p: Principal, *, request_id: int) -> dict[str, Any]:
     if person is None:
         raise not_found("la persona")
     sections = q.export_person(conn, person_id=row["person_id"])
-    audit_read(conn, principal=p, entity="person", rows=[(row["person_id"], ["rfc", "curp", "email", "phone"])],
-               action="arco_export")
+    audit_read(
+        conn,
+        principal=p,
+        entity="person",
+        rows=[(row["person_id"], ["rfc", "curp", "email", "phone"])],
+        action="arco_export",
+    )
     return {"request_id": row["id"], "person": person, "sections": sections}

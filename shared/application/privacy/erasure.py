@@ -20,9 +20,16 @@ def erase_due(*, today: date, now: datetime) -> int:
                 due = q.due_erasures(conn, today=today, limit=BATCH)
                 for person_id in due:
                     q.erase_person(conn, person_id=person_id, at=now)
-                audit_q.write_audit(conn, tenant_id=tenant_id, actor="system:privacy-timer", action="erase",
-                                    entity="person", entity_ids=[str(i) for i in due],
-                                    fields=["names", "rfc", "curp", "email", "phone"], correlation_id=None)
+                audit_q.write_audit(
+                    conn,
+                    tenant_id=tenant_id,
+                    actor="system:privacy-timer",
+                    action="erase",
+                    entity="person",
+                    entity_ids=[str(i) for i in due],
+                    fields=["names", "rfc", "curp", "email", "phone"],
+                    correlation_id=None,
+                )
             erased += len(due)
             if len(due) < BATCH:
                 break

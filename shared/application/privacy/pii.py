@@ -33,8 +33,9 @@ def person_view(*, row: Row, principal: Principal) -> tuple[dict[str, Any], list
     return out, shown
 
 
-def audit_read(conn: Conn, *, principal: Principal, entity: str, rows: list[tuple[int, list[str]]],
-               action: str = "read") -> None:
+def audit_read(
+    conn: Conn, *, principal: Principal, entity: str, rows: list[tuple[int, list[str]]], action: str = "read"
+) -> None:
     """One audit row per entity whose personal data a staff caller (not the titular) received (in the caller's
     transaction)."""
     if not principal.is_staff:
@@ -44,8 +45,16 @@ def audit_read(conn: Conn, *, principal: Principal, entity: str, rows: list[tupl
         if fields:
             by_fields.setdefault(tuple(fields), []).append(str(entity_id))
     for field_names, ids in by_fields.items():
-        q.write_audit(conn, tenant_id=principal.tenant_id, actor=principal.subject, action=action, entity=entity,
-                      entity_ids=ids, fields=list(field_names), correlation_id=principal.correlation_id)
+        q.write_audit(
+            conn,
+            tenant_id=principal.tenant_id,
+            actor=principal.subject,
+            action=action,
+            entity=entity,
+            entity_ids=ids,
+            fields=list(field_names),
+            correlation_id=principal.correlation_id,
+        )
 
 
 def persons_for(conn: Conn, *, principal: Principal, rows: list[Row], action: str = "read") -> list[dict[str, Any]]:

@@ -90,9 +90,14 @@ class IngestReport:
     rows: list[RowResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"received": self.received, "accepted": self.accepted, "exceptions": self.exceptions,
-                "duplicates": self.duplicates, "rejected": self.rejected,
-                "rows": [r.__dict__ for r in self.rows if r.status != "accepted"]}
+        return {
+            "received": self.received,
+            "accepted": self.accepted,
+            "exceptions": self.exceptions,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rows": [r.__dict__ for r in self.rows if r.status != "accepted"],
+        }
 
 
 class BatchTooLarge(ValueError):
@@ -137,13 +142,15 @@ def _photo_blob(tenant: UUID, read: ReadIn) -> tuple[str, bytes] | None:
     return name, data
 
 
-def _resolve(meters: dict[str, MeterInstallation], parsed: list[tuple[int, ReadIn]],
-             results: dict[int, RowResult]) -> list[tuple[int, ReadIn]]:
+def _resolve(
+    meters: dict[str, MeterInstallation], parsed: list[tuple[int, ReadIn]], results: dict[int, RowResult]
+) -> list[tuple[int, ReadIn]]:
     known = []
     for i, read in parsed:
         if read.meter_serial not in meters:
-            results[i] = RowResult(row=i, status="rejected",
-                                   errors=[f"meter_serial: medidor desconocido {read.meter_serial!r}"])
+            results[i] = RowResult(
+                row=i, status="rejected", errors=[f"meter_serial: medidor desconocido {read.meter_serial!r}"]
+            )
         elif meters[read.meter_serial].account_id is None:
             results[i] = RowResult(row=i, status="rejected", errors=["el medidor no está instalado en una toma"])
         else:
@@ -160,31 +167,53 @@ def _store_photos(tenant: UUID, known: list[tuple[int, ReadIn]], results: dict[i
             results[i] = RowResult(row=i, status="rejected", errors=["photo_base64: no es base64 válido"])
             continue
         if photo is not None:
-            photos[i] = storage.put_blob(get_settings().BLOB_CONTAINER_READING_PHOTOS, photo[0], photo[1],
-                                         "image/jpeg")
+            photos[i] = storage.put_blob(get_settings().BLOB_CONTAINER_READING_PHOTOS, photo[0], photo[1], "image/jpeg")
     return photos
 
 
 def meter_from_row(*, meter: MeterInstallation, day: date) -> Meter:
     """The domain meter from a meter with its latest installation (a read's own day when never installed)."""
-    return Meter(serial=meter.serial, dials=int(meter.dials),
-                 installed_on=local_date(meter.installed_at) if meter.installed_at else day,
-                 removed_on=local_date(meter.removed_at) if meter.removed_at else None,
-                 initial_read=meter.initial_read if meter.initial_read is not None else Decimal(0))
+    return Meter(
+        serial=meter.serial,
+        dials=int(meter.dials),
+        installed_on=local_date(meter.installed_at) if meter.installed_at else day,
+        removed_on=local_date(meter.removed_at) if meter.removed_at else None,
+        initial_read=meter.initial_read if meter.initial_read is not None else Decimal(0),
+    )
 
 
-def read_exception_codes(*, value: Decimal, day: date, before: list[tuple[date, Decimal]], meter: Meter,
-                         policy: ValidationPolicy, now: datetime) -> list[str]:
+def read_exception_codes(
+    *,
+    value: Decimal,
+    day: date,
+    before: list[tuple[date, Decimal]],
+    meter: Meter,
+    policy: ValidationPolicy,
+    now: datetime,
+) -> list[str]:
     """VEE codes of a read on `day` given the meter's earlier actual reads (oldest first)."""
-    return [c.value for c in validate_read(
-        read=MeterRead(value=value, read_on=day),
-        previous=MeterRead(value=before[-1][1], read_on=before[-1][0]) if before else None,
-        history=consumption_history(before[-13:], meter.dials), meter=meter, policy=policy, now=local_date(now))]
+    return [
+        c.value
+        for c in validate_read(
+            read=MeterRead(value=value, read_on=day),
+            previous=MeterRead(value=before[-1][1], read_on=before[-1][0]) if before else None,
+            history=consumption_history(before[-13:], meter.dials),
+            meter=meter,
+            policy=policy,
+            now=local_date(now),
+        )
+    ]
 
 
-def _validate(known: list[tuple[int, ReadIn]], meters: dict[str, MeterInstallation],
-              history: dict[int, list[tuple[date, Decimal]]], photos: dict[int, str], *, policy: ValidationPolicy,
-              now: datetime) -> tuple[list[NewRead], list[tuple[int, list[str]]]]:
+def _validate(
+    known: list[tuple[int, ReadIn]],
+    meters: dict[str, MeterInstallation],
+    history: dict[int, list[tuple[date, Decimal]]],
+    photos: dict[int, str],
+    *,
+    policy: ValidationPolicy,
+    now: datetime,
+) -> tuple[list[NewRead], list[tuple[int, list[str]]]]:
     """VEE in time order per meter; a valid read becomes history for the next one in the batch."""
     rows_out: list[NewRead] = []
     verdicts: list[tuple[int, list[str]]] = []
@@ -193,16 +222,26 @@ def _validate(known: list[tuple[int, ReadIn]], meters: dict[str, MeterInstallati
         day = local_date(read.read_at)
         series = history.setdefault(m.meter_id, [])
         before = [(d, v) for d, v in series if d < day]
-        codes = read_exception_codes(value=read.value, day=day, before=before,
-                                     meter=meter_from_row(meter=m, day=day), policy=policy, now=now)
+        codes = read_exception_codes(
+            value=read.value, day=day, before=before, meter=meter_from_row(meter=m, day=day), policy=policy, now=now
+        )
         if not codes:
             series.append((day, read.value))
             series.sort()
         assert m.account_id is not None  # _resolve rejected meters without an account
-        rows_out.append(NewRead(meter_id=m.meter_id, account_id=m.account_id, read_at=read.read_at, value=read.value,
-                                source=read.source, source_id=read.source_id,
-                                status="exception" if codes else "valid", exception_codes=codes,
-                                photo_blob=photos.get(i)))
+        rows_out.append(
+            NewRead(
+                meter_id=m.meter_id,
+                account_id=m.account_id,
+                read_at=read.read_at,
+                value=read.value,
+                source=read.source,
+                source_id=read.source_id,
+                status="exception" if codes else "valid",
+                exception_codes=codes,
+                photo_blob=photos.get(i),
+            )
+        )
         verdicts.append((i, codes))
     return rows_out, verdicts
 
@@ -217,8 +256,9 @@ def _tally(report: IngestReport, results: dict[int, RowResult]) -> IngestReport:
     return report
 
 
-def ingest_reads(*, tenant_id: UUID | str, rows: list[Any], now: datetime,
-                 policy: ValidationPolicy | None = None) -> IngestReport:
+def ingest_reads(
+    *, tenant_id: UUID | str, rows: list[Any], now: datetime, policy: ValidationPolicy | None = None
+) -> IngestReport:
     if len(rows) > MAX_BATCH:
         raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} reads, got {len(rows)}")
     tenant = UUID(str(tenant_id))
@@ -238,8 +278,9 @@ def ingest_reads(*, tenant_id: UUID | str, rows: list[Any], now: datetime,
         if known:
             first, last = min(r.read_at for _, r in known), max(r.read_at for _, r in known)
             sql.ensure_partitions(conn, first=local_date(first).replace(day=1), last=add_months(local_date(last), 1))
-            history = sql.recent_actual_reads(conn, meter_ids=[meters[r.meter_serial].meter_id for _, r in known],
-                                              since=first - timedelta(days=400))
+            history = sql.recent_actual_reads(
+                conn, meter_ids=[meters[r.meter_serial].meter_id for _, r in known], since=first - timedelta(days=400)
+            )
             rows_out, verdicts = _validate(known, meters, history, photos, policy=policy or ValidationPolicy(), now=now)
             for (i, codes), new in zip(verdicts, sql.insert_reads(conn, rows=rows_out), strict=True):
                 status: RowStatus = "duplicate" if not new else ("exception" if codes else "accepted")

@@ -87,10 +87,16 @@ def _consumption(
             trace = {
                 "method": "actual",
                 "reads_used": {
-                    "previous": {"on": base.read_on.isoformat(), "value": decimal_str(base.value),
-                                 "source": base.source},
-                    "current": {"on": current.read_on.isoformat(), "value": decimal_str(current.value),
-                                "source": current.source},
+                    "previous": {
+                        "on": base.read_on.isoformat(),
+                        "value": decimal_str(base.value),
+                        "source": base.source,
+                    },
+                    "current": {
+                        "on": current.read_on.isoformat(),
+                        "value": decimal_str(current.value),
+                        "source": current.source,
+                    },
                 },
                 "rollover": used.rollover,
                 "m3_since_previous_actual": decimal_str(used.m3),
@@ -103,8 +109,12 @@ def _consumption(
     except CannotEstimate as exc:
         codes.append(BillException.CANNOT_ESTIMATE.value)
         return ZERO, ZERO, True, codes, {"method": "none", "reason": str(exc)}
-    trace = {"method": "estimated", "estimation_method": found.method.value, "estimation_inputs": found.inputs,
-             "last_actual_read": {"on": base.read_on.isoformat(), "value": decimal_str(base.value)}}
+    trace = {
+        "method": "estimated",
+        "estimation_method": found.method.value,
+        "estimation_inputs": found.inputs,
+        "last_actual_read": {"on": base.read_on.isoformat(), "value": decimal_str(base.value)},
+    }
     return found.m3, ZERO, True, codes, trace
 
 
@@ -127,10 +137,15 @@ def bill_account(
     billing_policy: BillingPolicy,
 ) -> InvoiceDraft:
     bill_m3, credit_m3, estimated, codes, consumption_trace = _consumption(
-        account=account, period=period, peers=peers, policy=estimation_policy)
+        account=account, period=period, peers=peers, policy=estimation_policy
+    )
     quoted = price(bill_m3)
-    tariff_ref = {"name": schedule.name, "version": schedule.version, "class": schedule.tariff_class.value,
-                  "method": quoted.method}
+    tariff_ref = {
+        "name": schedule.name,
+        "version": schedule.version,
+        "class": schedule.tariff_class.value,
+        "method": quoted.method,
+    }
     splits = {s.block: s.to_dict() for s in quoted.block_split}
     lines: list[DraftLine] = []
     for q in quoted.lines:
@@ -140,30 +155,69 @@ def bill_account(
             trace["billed_m3"] = decimal_str(quoted.billed_m3)
             if q.block is not None:
                 trace["block"] = splits.get(q.block)
-        lines.append(DraftLine(code=q.code, description=q.description_es, quantity=q.quantity,
-                               unit_price=q.unit_price, amount=q.amount, tax_rate=q.tax_rate,
-                               tax_amount=q.tax_amount, trace=trace))
+        lines.append(
+            DraftLine(
+                code=q.code,
+                description=q.description_es,
+                quantity=q.quantity,
+                unit_price=q.unit_price,
+                amount=q.amount,
+                tax_rate=q.tax_rate,
+                tax_amount=q.tax_amount,
+                trace=trace,
+            )
+        )
     if credit_m3 > 0:
         estimated_bills = [b.m3 for b in account.prior_bills if b.estimated and b.m3 > 0]
         average = round_cents(sum(estimated_bills, ZERO) / len(estimated_bills)) if estimated_bills else credit_m3
         unit = _water_unit_price(price, average)
         amount = -round_cents(credit_m3 * unit)
         rate = schedule.taxes.iva_rates.get(WATER_CODE, ZERO)
-        lines.append(DraftLine(
-            code="credito_estimacion", description="Crédito por consumo estimado facturado de más",
-            quantity=credit_m3, unit_price=-unit, amount=amount, tax_rate=rate, tax_amount=round_cents(amount * rate),
-            trace={"tariff": tariff_ref, "consumption": consumption_trace, "credit_m3": decimal_str(credit_m3),
-                   "valued_at": "average water price of the estimated bills being corrected"}))
+        lines.append(
+            DraftLine(
+                code="credito_estimacion",
+                description="Crédito por consumo estimado facturado de más",
+                quantity=credit_m3,
+                unit_price=-unit,
+                amount=amount,
+                tax_rate=rate,
+                tax_amount=round_cents(amount * rate),
+                trace={
+                    "tariff": tariff_ref,
+                    "consumption": consumption_trace,
+                    "credit_m3": decimal_str(credit_m3),
+                    "valued_at": "average water price of the estimated bills being corrected",
+                },
+            )
+        )
     if billing_policy.late_fee_rate > 0 and account.previous_balance > 0:
         fee = round_cents(account.previous_balance * billing_policy.late_fee_rate)
         if fee > 0:
-            lines.append(DraftLine(
-                code="recargo", description="Recargo por adeudo anterior", quantity=Decimal(1), unit_price=fee,
-                amount=fee, tax_rate=ZERO, tax_amount=ZERO,
-                trace={"previous_balance": decimal_str(account.previous_balance),
-                       "late_fee_rate": decimal_str(billing_policy.late_fee_rate)}))
+            lines.append(
+                DraftLine(
+                    code="recargo",
+                    description="Recargo por adeudo anterior",
+                    quantity=Decimal(1),
+                    unit_price=fee,
+                    amount=fee,
+                    tax_rate=ZERO,
+                    tax_amount=ZERO,
+                    trace={
+                        "previous_balance": decimal_str(account.previous_balance),
+                        "late_fee_rate": decimal_str(billing_policy.late_fee_rate),
+                    },
+                )
+            )
     subtotal = sum_amounts([line.amount for line in lines])
     tax_total = sum_amounts([line.tax_amount for line in lines])
-    return InvoiceDraft(account_id=account.account_id, consumption_m3=bill_m3, estimated=estimated,
-                        exception_codes=tuple(dict.fromkeys(codes)), lines=tuple(lines), subtotal=subtotal,
-                        tax_total=tax_total, total=subtotal + tax_total, previous_balance=account.previous_balance)
+    return InvoiceDraft(
+        account_id=account.account_id,
+        consumption_m3=bill_m3,
+        estimated=estimated,
+        exception_codes=tuple(dict.fromkeys(codes)),
+        lines=tuple(lines),
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=subtotal + tax_total,
+        previous_balance=account.previous_balance,
+    )

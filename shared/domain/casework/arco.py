@@ -19,8 +19,19 @@ EXTENSION_BUSINESS_DAYS = 10
 FISCAL_RETENTION_YEARS = 5
 PURPOSES = ("whatsapp_notices", "email_notices", "sms_notices", "surveys", "marketing")
 # Fields a rectification may change (identity and contact data; never keys or fiscal history).
-RECTIFIABLE = ("first_name", "paternal_surname", "maternal_surname", "legal_name", "rfc", "curp", "email", "phone",
-               "regimen_fiscal", "uso_cfdi", "fiscal_postal_code")
+RECTIFIABLE = (
+    "first_name",
+    "paternal_surname",
+    "maternal_surname",
+    "legal_name",
+    "rfc",
+    "curp",
+    "email",
+    "phone",
+    "regimen_fiscal",
+    "uso_cfdi",
+    "fiscal_postal_code",
+)
 
 
 class InvalidArcoStep(ValueError):
@@ -29,9 +40,13 @@ class InvalidArcoStep(ValueError):
         self.current, self.target = current, target
 
 
-_NEXT = {"received": frozenset({"identity_verified", "denied"}),
-         "identity_verified": frozenset({"granted", "denied"}),
-         "granted": frozenset({"completed"}), "denied": frozenset(), "completed": frozenset()}
+_NEXT = {
+    "received": frozenset({"identity_verified", "denied"}),
+    "identity_verified": frozenset({"granted", "denied"}),
+    "granted": frozenset({"completed"}),
+    "denied": frozenset(),
+    "completed": frozenset(),
+}
 
 
 def check_step(*, current: str, target: str) -> None:
@@ -47,8 +62,15 @@ def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
 def mexican_rest_days(*, year: int) -> frozenset[date]:
     """LFT art. 74: Jan 1, 1st Monday of Feb, 3rd Monday of Mar, May 1, Sep 16, 3rd Monday of Nov, Dec 25, and
     Oct 1 of the years a federal executive takes office (2024, 2030, ...)."""
-    days = {date(year, 1, 1), _nth_weekday(year, 2, 0, 1), _nth_weekday(year, 3, 0, 3), date(year, 5, 1),
-            date(year, 9, 16), _nth_weekday(year, 11, 0, 3), date(year, 12, 25)}
+    days = {
+        date(year, 1, 1),
+        _nth_weekday(year, 2, 0, 1),
+        _nth_weekday(year, 3, 0, 3),
+        date(year, 5, 1),
+        date(year, 9, 16),
+        _nth_weekday(year, 11, 0, 3),
+        date(year, 12, 25),
+    }
     if year >= 2024 and (year - 2024) % 6 == 0:
         days.add(date(year, 10, 1))
     return frozenset(days)
@@ -81,8 +103,9 @@ class ExtensionRefused(ValueError):
         self.reason = reason
 
 
-def extended_due(*, status: str, due_on: date, already_extended: bool, today: date,
-                 extra_holidays: Iterable[date] = ()) -> date:
+def extended_due(
+    *, status: str, due_on: date, already_extended: bool, today: date, extra_holidays: Iterable[date] = ()
+) -> date:
     """The new answer date of a request whose term is extended today; raises ExtensionRefused when the request was
     extended before, is already answered, or its term has ended (the extension must be notified within it)."""
     if already_extended:

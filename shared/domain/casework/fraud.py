@@ -31,8 +31,9 @@ class BackBillingNotAllowed(ValueError):
     """Back-billing applies only to a confirmed case and must not be negative."""
 
 
-def transition(*, current: str, target: str, outcome: str | None, back_billing_amount: Decimal | None,
-               now: datetime) -> dict[str, object]:
+def transition(
+    *, current: str, target: str, outcome: str | None, back_billing_amount: Decimal | None, now: datetime
+) -> dict[str, object]:
     """Column changes for the move; back-billing is rounded to centavos (ROUND_HALF_UP)."""
     if target not in TRANSITIONS.get(current, frozenset()):
         raise InvalidFraudTransition(current=current, target=target)

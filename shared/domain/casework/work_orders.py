@@ -9,8 +9,15 @@ STATUSES = ("open", "assigned", "in_progress", "done", "cancelled")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 # Hours to complete, by kind, at normal priority. Reconnection within 24 h of payment; a leak is fixed within 2 days.
-_SLA_HOURS = {"leak_report": 48, "meter_exchange": 240, "inspection": 120, "restriction": 72, "suspension": 72,
-              "reconnection": 24, "reading_check": 120}
+_SLA_HOURS = {
+    "leak_report": 48,
+    "meter_exchange": 240,
+    "inspection": 120,
+    "restriction": 72,
+    "suspension": 72,
+    "reconnection": 24,
+    "reading_check": 120,
+}
 _PRIORITY_FACTOR = {"low": 2.0, "normal": 1.0, "high": 0.5, "urgent": 0.125}
 
 TRANSITIONS: dict[str, frozenset[str]] = {

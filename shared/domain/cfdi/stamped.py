@@ -11,11 +11,11 @@ def stamp_insertion(signed: bytes, stamped: bytes) -> tuple[int, bytes] | None:
     if growth <= 0:
         return None
     at = stamped.rfind(b"</cfdi:Comprobante>") - growth  # where a PAC puts the Complemento: tried first
-    if at < 0 or stamped[:at] != signed[:at] or stamped[at + growth:] != signed[at:]:
+    if at < 0 or stamped[:at] != signed[:at] or stamped[at + growth :] != signed[at:]:
         at = _common_prefix(signed, stamped)
-        if stamped[at + growth:] != signed[at:]:
+        if stamped[at + growth :] != signed[at:]:
             return None
-    return at, stamped[at:at + growth]
+    return at, stamped[at : at + growth]
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:

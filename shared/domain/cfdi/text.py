@@ -12,7 +12,6 @@ def normalize_space(value: str) -> str:
     collapsed to one space (other Unicode spaces such as U+00A0 are kept). Most values need nothing: a few substring
     tests (C speed) say so before the regular expression runs (a cadena has ~50 fields and a billing run hundreds of
     thousands of cadenas)."""
-    if ("\t" in value or "\n" in value or "\r" in value or "  " in value or value[:1] == " "
-            or value[-1:] == " "):
+    if "\t" in value or "\n" in value or "\r" in value or "  " in value or value[:1] == " " or value[-1:] == " ":
         return _XML_SPACE_RE.sub(" ", value).strip(" ")
     return value

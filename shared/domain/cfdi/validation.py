@@ -339,8 +339,11 @@ def validate_request(*, request: CfdiRequest, now: dt.datetime | None = None) ->
     return check_request(request=request, now=now)[0]
 
 
-def check_request(*, request: CfdiRequest, now: dt.datetime | None = None,
-                  ) -> tuple[tuple[Rejection, ...], ComputedCfdi | None]:
+def check_request(
+    *,
+    request: CfdiRequest,
+    now: dt.datetime | None = None,
+) -> tuple[tuple[Rejection, ...], ComputedCfdi | None]:
     """`validate_request`, plus the computed comprobante when there is nothing to reject (computed once: the
     totals check needs it too)."""
     rejections = [

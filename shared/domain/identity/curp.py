@@ -14,12 +14,47 @@ from enum import StrEnum
 
 _CHARS = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
 _VALUES = {c: i for i, c in enumerate(_CHARS)}
-STATES = frozenset({
-    "AS", "BC", "BS", "CC", "CL", "CM", "CS", "CH", "DF", "DG", "GT", "GR", "HG", "JC", "MC", "MN", "MS", "NT", "NL",
-    "OC", "PL", "QT", "QR", "SP", "SL", "SR", "TC", "TS", "TL", "VZ", "YN", "ZS", "NE",
-})
-_CURP_RE = re.compile(r"^([A-Z][AEIOUX][A-Z]{2})([0-9]{2})([0-9]{2})([0-9]{2})([HMX])([A-Z]{2})"
-                      r"([B-DF-HJ-NP-TV-ZÑ]{3})([0-9A-Z])([0-9])$")
+STATES = frozenset(
+    {
+        "AS",
+        "BC",
+        "BS",
+        "CC",
+        "CL",
+        "CM",
+        "CS",
+        "CH",
+        "DF",
+        "DG",
+        "GT",
+        "GR",
+        "HG",
+        "JC",
+        "MC",
+        "MN",
+        "MS",
+        "NT",
+        "NL",
+        "OC",
+        "PL",
+        "QT",
+        "QR",
+        "SP",
+        "SL",
+        "SR",
+        "TC",
+        "TS",
+        "TL",
+        "VZ",
+        "YN",
+        "ZS",
+        "NE",
+    }
+)
+_CURP_RE = re.compile(
+    r"^([A-Z][AEIOUX][A-Z]{2})([0-9]{2})([0-9]{2})([0-9]{2})([HMX])([A-Z]{2})"
+    r"([B-DF-HJ-NP-TV-ZÑ]{3})([0-9A-Z])([0-9])$"
+)
 
 
 class CurpProblem(StrEnum):

@@ -38,8 +38,10 @@ def validate_rfc(*, rfc: str, kind: str | None = None) -> str:
         raise InvalidIdentifier(field="rfc", code=f"invalid_rfc_{problem.value}", message_es=_RFC_MESSAGES_ES[problem])
     if kind is not None and not is_generic(rfc=value) and person_type(rfc=value) != PersonType(kind):
         raise InvalidIdentifier(
-            field="rfc", code="rfc_person_type_mismatch",
-            message_es="El RFC no corresponde al tipo de persona (física: 13, moral: 12 caracteres).")
+            field="rfc",
+            code="rfc_person_type_mismatch",
+            message_es="El RFC no corresponde al tipo de persona (física: 13, moral: 12 caracteres).",
+        )
     return value
 
 
@@ -47,8 +49,9 @@ def validate_curp(*, curp: str) -> str:
     value = normalize(curp)
     problem = curp_problem(curp=value)
     if problem is not None:
-        raise InvalidIdentifier(field="curp", code=f"invalid_curp_{problem.value}",
-                                message_es=_CURP_MESSAGES_ES[problem])
+        raise InvalidIdentifier(
+            field="curp", code=f"invalid_curp_{problem.value}", message_es=_CURP_MESSAGES_ES[problem]
+        )
     return value
 
 

@@ -44,5 +44,8 @@ def account_identifiers(*, account_id: int, bank: str = "646", plaza: str = "180
     number = f"{ACCOUNT_RANGE}{account_id:08d}"
     body = f"{REFERENCE_PREFIX}{number}"
     clabe17 = f"{bank}{plaza}{CLABE_RANGE}{account_id:010d}"
-    return {"account_number": number, "payment_reference": body + luhn_check_digit(digits=body),
-            "clabe": clabe17 + clabe_check_digit(clabe17=clabe17)}
+    return {
+        "account_number": number,
+        "payment_reference": body + luhn_check_digit(digits=body),
+        "clabe": clabe17 + clabe_check_digit(clabe17=clabe17),
+    }

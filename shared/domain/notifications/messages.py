@@ -6,8 +6,20 @@ import re
 from datetime import date
 from decimal import Decimal
 
-_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-           "noviembre", "diciembre")
+_MONTHS = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
 _DIGITS = re.compile(r"\D+")
 
 
@@ -28,14 +40,20 @@ def _money(value: Decimal) -> str:
     return f"${value:,.2f}"
 
 
-def invoice_issued(*, account_number: str, period: date, total: Decimal, due_date: date | None,
-                   reference: str) -> str:
-    due = f" Fecha límite de pago: {due_date.day} de {_MONTHS[due_date.month - 1]} de {due_date.year}." \
-        if due_date else ""
-    return (f"CEA Querétaro: su recibo de agua de {_MONTHS[period.month - 1]} {period.year} de la cuenta "
-            f"{account_number} es de {_money(total)}.{due} Pague en OXXO con la referencia {reference} o por SPEI.")
+def invoice_issued(*, account_number: str, period: date, total: Decimal, due_date: date | None, reference: str) -> str:
+    due = (
+        f" Fecha límite de pago: {due_date.day} de {_MONTHS[due_date.month - 1]} de {due_date.year}."
+        if due_date
+        else ""
+    )
+    return (
+        f"CEA Querétaro: su recibo de agua de {_MONTHS[period.month - 1]} {period.year} de la cuenta "
+        f"{account_number} es de {_money(total)}.{due} Pague en OXXO con la referencia {reference} o por SPEI."
+    )
 
 
 def payment_applied(*, account_number: str, amount: Decimal) -> str:
-    return (f"CEA Querétaro: recibimos su pago de {_money(amount)} para la cuenta {account_number}. "
-            "¡Gracias por pagar a tiempo!")
+    return (
+        f"CEA Querétaro: recibimos su pago de {_money(amount)} para la cuenta {account_number}. "
+        "¡Gracias por pagar a tiempo!"
+    )

@@ -37,10 +37,12 @@ def policy_from_config(config: dict[str, object] | None) -> DunningPolicy:
     return DunningPolicy(
         reminder_days=tuple(int(str(d)) for d in values.get("reminder_days", base.reminder_days)),  # type: ignore[attr-defined]
         domestic_classes=frozenset(str(c) for c in values.get("domestic_classes", base.domestic_classes)),  # type: ignore[attr-defined]
-        restrict_after_unpaid_periods=int(str(values.get("restrict_after_unpaid_periods",
-                                                         base.restrict_after_unpaid_periods))),
-        suspend_after_unpaid_periods=int(str(values.get("suspend_after_unpaid_periods",
-                                                        base.suspend_after_unpaid_periods))),
+        restrict_after_unpaid_periods=int(
+            str(values.get("restrict_after_unpaid_periods", base.restrict_after_unpaid_periods))
+        ),
+        suspend_after_unpaid_periods=int(
+            str(values.get("suspend_after_unpaid_periods", base.suspend_after_unpaid_periods))
+        ),
         min_overdue_amount=Decimal(str(values.get("min_overdue_amount", base.min_overdue_amount))),
     )
 
@@ -84,21 +86,27 @@ class DunningDecision:
 
 def restriction_notice(*, household_size: int, unpaid_periods: int) -> str:
     litres = LITRES_PER_PERSON_PER_DAY * max(household_size, 1)
-    return (f"AVISO DE RESTRICCIÓN: esta cuenta tiene {unpaid_periods} periodos vencidos sin pagar. Conforme al "
-            f"artículo 74 de la ley de agua del Estado de Querétaro, el suministro se limitará a aproximadamente "
-            f"{LITRES_PER_PERSON_PER_DAY} litros por persona al día ({litres} litros diarios para "
-            f"{max(household_size, 1)} personas); el servicio no se suspende. Pague el adeudo o firme un convenio "
-            f"para restablecer el suministro normal.")
+    return (
+        f"AVISO DE RESTRICCIÓN: esta cuenta tiene {unpaid_periods} periodos vencidos sin pagar. Conforme al "
+        f"artículo 74 de la ley de agua del Estado de Querétaro, el suministro se limitará a aproximadamente "
+        f"{LITRES_PER_PERSON_PER_DAY} litros por persona al día ({litres} litros diarios para "
+        f"{max(household_size, 1)} personas); el servicio no se suspende. Pague el adeudo o firme un convenio "
+        f"para restablecer el suministro normal."
+    )
 
 
 def decide(*, standing: AccountStanding, policy: DunningPolicy, today: date) -> DunningDecision:
-    overdue = tuple(sorted((i for i in standing.open_invoices
-                            if i.due_date < today and i.open_amount >= policy.min_overdue_amount),
-                           key=lambda i: (i.period, i.invoice_id)))
+    overdue = tuple(
+        sorted(
+            (i for i in standing.open_invoices if i.due_date < today and i.open_amount >= policy.min_overdue_amount),
+            key=lambda i: (i.period, i.invoice_id),
+        )
+    )
     overdue_total = sum((i.open_amount for i in overdue), start=ZERO)
     if not overdue or overdue_total <= ZERO:
-        return DunningDecision(reconnect=standing.cut_state == "executed",
-                               cancel_pending_cut=standing.cut_state == "pending")
+        return DunningDecision(
+            reconnect=standing.cut_state == "executed", cancel_pending_cut=standing.cut_state == "pending"
+        )
     reminders = tuple(
         Reminder(invoice_id=i.invoice_id, period=i.period, level=level)
         for i in overdue
@@ -111,12 +119,21 @@ def decide(*, standing: AccountStanding, policy: DunningPolicy, today: date) -> 
     if standing.has_active_plan or periods < threshold:
         # Debt under a signed convenio (or below the cut threshold): remind, never cut; undo earlier cuts
         # only when a plan was signed.
-        return DunningDecision(reminders=reminders, unpaid_periods=periods, overdue=overdue,
-                               reconnect=standing.has_active_plan and standing.cut_state == "executed",
-                               cancel_pending_cut=standing.has_active_plan and standing.cut_state == "pending")
+        return DunningDecision(
+            reminders=reminders,
+            unpaid_periods=periods,
+            overdue=overdue,
+            reconnect=standing.has_active_plan and standing.cut_state == "executed",
+            cancel_pending_cut=standing.has_active_plan and standing.cut_state == "pending",
+        )
     if standing.vulnerable:
         return DunningDecision(reminders=reminders, protected=True, unpaid_periods=periods, overdue=overdue)
     kind: CutKind = "restriction" if domestic else "suspension"
     notice = restriction_notice(household_size=standing.household_size, unpaid_periods=periods) if domestic else None
-    return DunningDecision(reminders=reminders, cut=kind if standing.cut_state == "none" else None,
-                           unpaid_periods=periods, notice_es=notice, overdue=overdue)
+    return DunningDecision(
+        reminders=reminders,
+        cut=kind if standing.cut_state == "none" else None,
+        unpaid_periods=periods,
+        notice_es=notice,
+        overdue=overdue,
+    )

@@ -51,10 +51,14 @@ class AmountCandidate:
     last_due_date: date
 
 
-def pick_by_amount(*, amount: Decimal, paid_on: date, candidates: Sequence[AmountCandidate],
-                   window_days: int = 45) -> int | None:
+def pick_by_amount(
+    *, amount: Decimal, paid_on: date, candidates: Sequence[AmountCandidate], window_days: int = 45
+) -> int | None:
     """The one account whose open amount equals the payment and whose last bill fell due within `window_days`
     around the payment; None when zero or several accounts fit (ambiguous money goes to suspense)."""
-    fits = {c.account_id for c in candidates
-            if c.open_amount == amount and abs((paid_on - c.last_due_date).days) <= window_days}
+    fits = {
+        c.account_id
+        for c in candidates
+        if c.open_amount == amount and abs((paid_on - c.last_due_date).days) <= window_days
+    }
     return next(iter(fits)) if len(fits) == 1 else None

@@ -57,16 +57,24 @@ class _Open:
 class _Spreader:
     """Mutable working copy of open items while one or more amounts are spread over them."""
 
-    def __init__(self, invoices: Sequence[OpenInvoice], installments: Sequence[OpenInstallment],
-                 plan_invoices: Sequence[OpenInvoice]) -> None:
-        self.invoices = [_Open(i.invoice_id, _cents(i.open_amount, name="invoice open amount", positive=False))
-                         for i in sorted(invoices, key=lambda i: (i.period, i.invoice_id))]
-        self.installments = [_Open(i.installment_id, _cents(i.open_amount, name="installment open amount",
-                                                            positive=False))
-                             for i in sorted(installments, key=lambda i: (i.due_date, i.seq, i.installment_id))]
-        self.plan_invoices = [_Open(i.invoice_id, _cents(i.open_amount, name="plan invoice open amount",
-                                                         positive=False))
-                              for i in sorted(plan_invoices, key=lambda i: (i.period, i.invoice_id))]
+    def __init__(
+        self,
+        invoices: Sequence[OpenInvoice],
+        installments: Sequence[OpenInstallment],
+        plan_invoices: Sequence[OpenInvoice],
+    ) -> None:
+        self.invoices = [
+            _Open(i.invoice_id, _cents(i.open_amount, name="invoice open amount", positive=False))
+            for i in sorted(invoices, key=lambda i: (i.period, i.invoice_id))
+        ]
+        self.installments = [
+            _Open(i.installment_id, _cents(i.open_amount, name="installment open amount", positive=False))
+            for i in sorted(installments, key=lambda i: (i.due_date, i.seq, i.installment_id))
+        ]
+        self.plan_invoices = [
+            _Open(i.invoice_id, _cents(i.open_amount, name="plan invoice open amount", positive=False))
+            for i in sorted(plan_invoices, key=lambda i: (i.period, i.invoice_id))
+        ]
 
     def spread(self, amount: Decimal) -> tuple[list[Allocation], Decimal]:
         out: list[Allocation] = []
@@ -98,8 +106,9 @@ class _Spreader:
                 break
             take = min(left, inv.left)
             if take > ZERO:
-                shares.append(Allocation(target="installment", amount=take, invoice_id=inv.item_id,
-                                         installment_id=installment_id))
+                shares.append(
+                    Allocation(target="installment", amount=take, invoice_id=inv.item_id, installment_id=installment_id)
+                )
                 inv.left -= take
                 left -= take
         if left > ZERO:  # plan larger than its invoices' open amounts (e.g. an adjustment credited them)
@@ -107,8 +116,13 @@ class _Spreader:
         return shares
 
 
-def allocate(*, amount: Decimal, invoices: Sequence[OpenInvoice], installments: Sequence[OpenInstallment] = (),
-             plan_invoices: Sequence[OpenInvoice] = ()) -> list[Allocation]:
+def allocate(
+    *,
+    amount: Decimal,
+    invoices: Sequence[OpenInvoice],
+    installments: Sequence[OpenInstallment] = (),
+    plan_invoices: Sequence[OpenInvoice] = (),
+) -> list[Allocation]:
     """Split a payment into allocations; they always add up to `amount` exactly (the rest is account credit)."""
     amount = _cents(amount, name="amount", positive=True)
     allocations, remaining = _Spreader(invoices, installments, plan_invoices).spread(amount)
@@ -134,15 +148,27 @@ def reverse_allocations(*, amount: Decimal, standing: Sequence[StandingAllocatio
             break
         take = min(left, _cents(s.amount, name="standing amount", positive=False))
         if take > ZERO:
-            out.append(AllocationReversal(reversal_of=s.allocation_id, payment_id=s.payment_id, target=s.target,
-                                          amount=take, invoice_id=s.invoice_id, installment_id=s.installment_id))
+            out.append(
+                AllocationReversal(
+                    reversal_of=s.allocation_id,
+                    payment_id=s.payment_id,
+                    target=s.target,
+                    amount=take,
+                    invoice_id=s.invoice_id,
+                    installment_id=s.installment_id,
+                )
+            )
             left -= take
     return out
 
 
-def move_credit(*, credits: Sequence[StandingAllocation], invoices: Sequence[OpenInvoice],
-                installments: Sequence[OpenInstallment] = (),
-                plan_invoices: Sequence[OpenInvoice] = ()) -> list[CreditMove]:
+def move_credit(
+    *,
+    credits: Sequence[StandingAllocation],
+    invoices: Sequence[OpenInvoice],
+    installments: Sequence[OpenInstallment] = (),
+    plan_invoices: Sequence[OpenInvoice] = (),
+) -> list[CreditMove]:
     """Use standing account credit (oldest first) to pay open items, in the same order as `allocate`."""
     spreader = _Spreader(invoices, installments, plan_invoices)
     moves: list[CreditMove] = []
@@ -152,10 +178,14 @@ def move_credit(*, credits: Sequence[StandingAllocation], invoices: Sequence[Ope
         allocations, remaining = spreader.spread(_cents(credit.amount, name="credit", positive=False))
         used = credit.amount - remaining
         if used > ZERO:
-            moves.append(CreditMove(
-                take=AllocationReversal(reversal_of=credit.allocation_id, payment_id=credit.payment_id,
-                                        target="credit", amount=used),
-                allocations=tuple(allocations)))
+            moves.append(
+                CreditMove(
+                    take=AllocationReversal(
+                        reversal_of=credit.allocation_id, payment_id=credit.payment_id, target="credit", amount=used
+                    ),
+                    allocations=tuple(allocations),
+                )
+            )
         if remaining > ZERO:
             break
     return moves

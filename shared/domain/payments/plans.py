@@ -42,9 +42,17 @@ def policy_from_config(config: dict[str, object] | None) -> PlanPolicy:
     return PlanPolicy(**kwargs)  # type: ignore[arg-type]
 
 
-def eligibility_problems(*, debt: Decimal, down_payment: Decimal, installments: int, vulnerable: bool,
-                         has_active_plan: bool, last_broken_on: date | None, today: date,
-                         policy: PlanPolicy) -> list[str]:
+def eligibility_problems(
+    *,
+    debt: Decimal,
+    down_payment: Decimal,
+    installments: int,
+    vulnerable: bool,
+    has_active_plan: bool,
+    last_broken_on: date | None,
+    today: date,
+    policy: PlanPolicy,
+) -> list[str]:
     """Reasons (Spanish, for the operator) why the plan cannot be signed; empty when it can."""
     debt = require_decimal(debt, name="debt")
     down_payment = require_decimal(down_payment, name="down_payment")
@@ -72,8 +80,9 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def schedule(*, debt: Decimal, down_payment: Decimal, installments: int, signed_on: date,
-             first_due: date) -> list[ScheduledInstallment]:
+def schedule(
+    *, debt: Decimal, down_payment: Decimal, installments: int, signed_on: date, first_due: date
+) -> list[ScheduledInstallment]:
     """Down payment as seq 0 due on signing (when > 0), then `installments` monthly parts from `first_due`.
     Parts are equal, rounded down to centavos; the last absorbs the remainder (so it is never smaller than the others
     and never negative) and the schedule adds up to `debt` exactly."""

@@ -55,9 +55,18 @@ def parse_abono(*, payload: dict[str, Any]) -> PaymentFact:
     paid_at = _paid_at(payload)
     numeric = _text(payload, "referenciaNumerica")
     return PaymentFact(
-        provider=PROVIDER, provider_payment_id=ident, channel="spei", amount=amount, paid_at=paid_at,
-        hints=PaymentHints(clabe=_text(payload, "cuentaBeneficiario"), numeric_reference=numeric,
-                           concept=_text(payload, "conceptoPago"), payer_name=_text(payload, "nombreOrdenante")))
+        provider=PROVIDER,
+        provider_payment_id=ident,
+        channel="spei",
+        amount=amount,
+        paid_at=paid_at,
+        hints=PaymentHints(
+            clabe=_text(payload, "cuentaBeneficiario"),
+            numeric_reference=numeric,
+            concept=_text(payload, "conceptoPago"),
+            payer_name=_text(payload, "nombreOrdenante"),
+        ),
+    )
 
 
 def _paid_at(payload: dict[str, Any]) -> datetime:
