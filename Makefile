@@ -30,12 +30,15 @@ demo: install
 serve: install
 	$(PY) manage.py serve
 
+# The same checks, in the same form, as the lint job of .github/workflows/ci.yml (tests/iac/test_workflows.py
+# fails when the workflow runs one that `make test` does not).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy function_app.py manage.py functions shared cli devtools
+	$(VENV)/bin/mypy .
 
 test: install lint typecheck
 	$(PY) -m pytest

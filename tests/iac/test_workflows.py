@@ -71,3 +71,58 @@ def test_no_stored_azure_credentials() -> None:
         text = path.read_text()
         assert "AZURE_CREDENTIALS" not in text and "client-secret" not in text, path.name
         assert "publish-profile" not in text, path.name
+
+
+# Workflow commands `make test` cannot run on a machine without the internet, each with why; everything else the
+# workflow runs must be run by `make test` too.
+NEEDS_NETWORK = {
+    "pip-audit -r requirements.txt --strict": "reads the PyPI advisory database",
+    "terraform init -backend=false -input=false": "downloads the azurerm provider",
+    "terraform validate": "needs the providers terraform init downloads",
+    "az bicep install": "downloads the bicep CLI",
+    "az bicep build --file bicep/main.bicep --stdout > /dev/null": "needs the bicep CLI",
+}
+SETUP = (
+    "pip install",
+    "npm ci",
+    "sudo apt-get",
+    "make test",
+    "mkdir",
+    "zip",
+    "unzip",
+    "python3 scripts/package_zip.py",
+)
+
+
+def _commands(job: dict[str, Any]) -> list[str]:
+    found = []
+    for line in _runs(job).splitlines():
+        for part in line.split("&&"):
+            command = part.strip()
+            if command and not command.startswith(SETUP) and command not in NEEDS_NETWORK:
+                found.append(command)
+    return found
+
+
+def test_make_test_runs_every_check_the_workflow_runs() -> None:
+    import subprocess
+
+    dry = subprocess.run(
+        ["make", "-n", "-B", "lint", "typecheck", "test"],
+        cwd=_iac.REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    made = {
+        line.strip().replace(".venv/bin/python -m ", "python -m ").replace(".venv/bin/", "")
+        for line in dry.splitlines()
+    }
+    jobs = _load("ci.yml")["jobs"]
+    for name, job in jobs.items():
+        for command in _commands(job):
+            if command.startswith("python -m pytest "):  # a subset of the whole suite make test runs
+                assert "python -m pytest" in made, (name, command)
+                continue
+            assert command in made, f"ci.yml job {name!r} runs {command!r}, which make test does not"
