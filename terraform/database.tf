@@ -60,7 +60,7 @@ resource "azurerm_postgresql_flexible_server_database" "app" {
 
 locals {
   postgres_configurations = {
-    "azure.extensions"           = "PGCRYPTO,BTREE_GIST,PG_TRGM,PG_STAT_STATEMENTS"
+    "azure.extensions"           = "PGCRYPTO,BTREE_GIST,PG_TRGM,PG_STAT_STATEMENTS,UNACCENT"
     "shared_preload_libraries"   = "pg_stat_statements"
     "require_secure_transport"   = "on"
     "ssl_min_protocol_version"   = "TLSv1.2"

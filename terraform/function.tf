@@ -57,6 +57,14 @@ locals {
     WHATSAPP_PHONE_NUMBER_ID = var.whatsapp_phone_number_id
     ANTHROPIC_MODEL          = var.anthropic_model
 
+    ANTHROPIC_BASE_URL            = ""
+    AGENT_TIMEOUT_SECONDS         = "20"
+    AGENT_MAX_RETRIES             = "2"
+    AGENT_PRICES_USD_PER_MTOK     = "input=2.00,output=10.00,cache_write=2.50,cache_read=0.10"
+    AGENT_MAX_TURNS               = "30"
+    AGENT_MAX_CONVERSATION_TOKENS = "400000"
+    AGENT_MAX_MESSAGE_CHARS       = "2000"
+
     KEY_VAULT_URL                               = azurerm_key_vault.main.vault_uri
     APPLICATIONINSIGHTS_CONNECTION_STRING       = azurerm_application_insights.main.connection_string
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING   = "Authorization=AAD"

@@ -78,7 +78,7 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
 var configurations = [
   {
     name: 'azure.extensions'
-    value: 'PGCRYPTO,BTREE_GIST,PG_TRGM,PG_STAT_STATEMENTS'
+    value: 'PGCRYPTO,BTREE_GIST,PG_TRGM,PG_STAT_STATEMENTS,UNACCENT'
   }
   {
     name: 'shared_preload_libraries'

@@ -151,6 +151,34 @@ var appSettings = [
     value: anthropicModel
   }
   {
+    name: 'ANTHROPIC_BASE_URL'
+    value: ''
+  }
+  {
+    name: 'AGENT_TIMEOUT_SECONDS'
+    value: '20'
+  }
+  {
+    name: 'AGENT_MAX_RETRIES'
+    value: '2'
+  }
+  {
+    name: 'AGENT_PRICES_USD_PER_MTOK'
+    value: 'input=2.00,output=10.00,cache_write=2.50,cache_read=0.10'
+  }
+  {
+    name: 'AGENT_MAX_TURNS'
+    value: '30'
+  }
+  {
+    name: 'AGENT_MAX_CONVERSATION_TOKENS'
+    value: '400000'
+  }
+  {
+    name: 'AGENT_MAX_MESSAGE_CHARS'
+    value: '2000'
+  }
+  {
     name: 'KEY_VAULT_URL'
     value: keyVaultUri
   }

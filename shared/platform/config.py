@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     WHATSAPP_API_URL: str = ""
     WHATSAPP_PHONE_NUMBER_ID: str = ""
     ANTHROPIC_MODEL: str = "claude-sonnet-4-5"
+    # Claude agents (docs/agents.md). Empty base URL: the SDK's default endpoint; the key is the secret
+    # anthropic-api-key. Prices are US$ per million tokens: input, output, cache write, cache read.
+    ANTHROPIC_BASE_URL: str = ""
+    AGENT_TIMEOUT_SECONDS: float = Field(default=20.0, gt=0, le=120)
+    AGENT_MAX_RETRIES: int = Field(default=2, ge=0, le=5)
+    AGENT_PRICES_USD_PER_MTOK: str = "input=2.00,output=10.00,cache_write=2.50,cache_read=0.10"
+    AGENT_MAX_TURNS: int = Field(default=30, ge=1, le=200)
+    AGENT_MAX_CONVERSATION_TOKENS: int = Field(default=400_000, ge=1000)
+    AGENT_MAX_MESSAGE_CHARS: int = Field(default=2000, ge=100, le=20000)
 
     # Secrets and telemetry.
     KEY_VAULT_URL: str = ""
