@@ -6,6 +6,7 @@ Every function runs in the caller's tenant transaction (row-level security scope
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -181,7 +182,7 @@ _DOC_TYPES = (
     "text",
     "text",
 )
-_OUTCOME_TYPES = ("int8", "text", "uuid", "bytea", "timestamp", "text", "text", "int4", "bytea", "int4", "int4")
+_OUTCOME_TYPES = ("int8", "text", "uuid", "bytea", "timestamp", "text", "text", "int4", "bytea", "int4", "bytea")
 
 
 def _uuid(value: Any) -> UUID | None:
@@ -292,22 +293,22 @@ def insert_documents(conn: psycopg.Connection[Any], rows: Sequence[NewDocument])
 def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[PacOutcome]) -> int:
     """Apply PAC outcomes in one statement.
 
-    A stamped answer that is the sent XML plus one insertion is stored as that insertion (migration 0015); the
-    guard on the signed XML's length leaves the row for the next round (which recovers it with `stamped`) should
-    the stored signed XML not be the one that was sent. Any other answer replaces signed_xml with the whole
-    stamped XML.
+    A stamped answer that is the sent XML plus one insertion is stored as that insertion (migration 0015). The
+    insertion is only spliced into the stored signed XML when its SHA-256 equals the digest of the bytes that were
+    sent: a document re-signed meanwhile (same length or not) is left for the next round, which recovers its own
+    stamp with `stamped`. Any other answer replaces signed_xml with the whole stamped XML.
     """
     if not rows:
         return 0
     conn.execute(
-        """CREATE TEMP TABLE IF NOT EXISTS tmp_cfdi_outcomes (
+        """CREATE TEMP TABLE IF NOT EXISTS tmp_cfdi_pac_outcomes (
                id bigint, status text, uuid uuid, stamped_xml bytea, fecha_timbrado timestamp, incidence_code text,
                incidence_message text, attempts integer, stamp_insert bytea, stamp_insert_at integer,
-               signed_length integer
+               signed_digest bytea
            ) ON COMMIT DELETE ROWS"""
     )
-    conn.execute("TRUNCATE tmp_cfdi_outcomes")
-    _copy_binary(conn, "tmp_cfdi_outcomes", _OUTCOME_TYPES, (_outcome_row(r) for r in rows))
+    conn.execute("TRUNCATE tmp_cfdi_pac_outcomes")
+    _copy_binary(conn, "tmp_cfdi_pac_outcomes", _OUTCOME_TYPES, (_outcome_row(r) for r in rows))
     cur = conn.execute(
         """UPDATE cfdi_documents d SET
                status = o.status,
@@ -322,9 +323,9 @@ def record_outcomes(conn: psycopg.Connection[Any], rows: Sequence[PacOutcome]) -
                incidence_message = o.incidence_message,
                attempts = d.attempts + o.attempts,
                updated_at = now()
-           FROM tmp_cfdi_outcomes o
+           FROM tmp_cfdi_pac_outcomes o
            WHERE d.id = o.id AND d.status IN ('pending', 'signed', 'failed_retryable')
-             AND (o.stamp_insert IS NULL OR octet_length(d.signed_xml) = o.signed_length)"""
+             AND (o.stamp_insert IS NULL OR sha256(d.signed_xml) = o.signed_digest)"""
     )
     return cur.rowcount
 
@@ -336,7 +337,8 @@ def _outcome_row(r: PacOutcome) -> tuple[Any, ...]:
         return (doc_id, status, _uuid(uuid), stamped, fecha_timbrado, code, message, attempts, None, None, None)
     at, inserted = insertion
     assert sent is not None
-    return (doc_id, status, _uuid(uuid), None, fecha_timbrado, code, message, attempts, inserted, at, len(sent))
+    digest = hashlib.sha256(sent).digest()
+    return (doc_id, status, _uuid(uuid), None, fecha_timbrado, code, message, attempts, inserted, at, digest)
 
 
 # ---------------------------------------------------------------- single documents
