@@ -12,6 +12,7 @@ from uuid import UUID
 
 import typer
 
+from cli.runtime import database
 from shared.application import payments
 from shared.application.payments import ledger, overview
 from shared.domain.errors import SupraError
@@ -62,7 +63,8 @@ TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant slug (de
 
 
 def _ledger_check(tenant: str | None) -> None:
-    reports = [ledger.check_tenant(tenant_id=t) for t in _tenants(tenant)]
+    with database():
+        reports = [ledger.check_tenant(tenant_id=t) for t in _tenants(tenant)]
     _echo(
         [
             {

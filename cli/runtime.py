@@ -46,6 +46,17 @@ def stack(*, throwaway: bool = False, root: Path | None = None) -> Iterator[Stac
 
 
 @contextlib.contextmanager
+def database() -> Iterator[None]:
+    """For commands that only need the database (ledger check, token): DATABASE_URL when set, else the local
+    stack's PostgreSQL under .local/ (found running, or started and stopped again), as `seed` and `bill` do."""
+    if os.environ.get("DATABASE_URL"):
+        yield
+        return
+    with local_stack(storage=False):
+        yield
+
+
+@contextlib.contextmanager
 def function_host(
     s: Stack, *, workers: int = 2, http_port: int | None = None, extra_env: dict[str, str] | None = None
 ) -> Iterator[LocalHost]:

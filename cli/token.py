@@ -1,6 +1,7 @@
 """`python manage.py token --tenant T --role R [--person P]`: print a bearer token for local use.
 
-Signed with `jwt-signing-key` (env JWT_SIGNING_KEY locally, Key Vault in Azure). Register in manage.py with
+Signed with `jwt-signing-key` (env JWT_SIGNING_KEY locally, Key Vault in Azure); the tenant must exist (the
+database is DATABASE_URL, or the local stack found or started as `seed` does). Register in manage.py with
 `app.command("token")(cli.token.token_command)`.
 """
 
@@ -11,8 +12,9 @@ from typing import Annotated
 
 import typer
 
+from cli.runtime import database
 from shared.application.access.principal import ROLES
-from shared.application.access.tokens import InvalidTokenRequest, issue_token
+from shared.application.access.tokens import InvalidTokenRequest, issue_token, require_tenant
 from shared.platform.secrets import SecretNotFound
 
 USAGE_ERROR = 2
@@ -27,6 +29,8 @@ def token_command(
 ) -> None:
     """Print a signed bearer token (JWT) for the API."""
     try:
+        with database():
+            require_tenant(slug=tenant)
         token = issue_token(
             tenant=tenant,
             roles=role,

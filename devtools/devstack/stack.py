@@ -29,11 +29,10 @@ class Stack:
     azurite: Azurite | None
 
     def env(self) -> dict[str, str]:
-        return {
-            "DATABASE_URL": self.database_url,
-            "MIGRATIONS_DATABASE_URL": self.migrations_url,
-            "AzureWebJobsStorage": self.storage,
-        }
+        env = {"DATABASE_URL": self.database_url, "MIGRATIONS_DATABASE_URL": self.migrations_url}
+        if self.storage:
+            env["AzureWebJobsStorage"] = self.storage
+        return env
 
 
 def _export(env: dict[str, str]) -> None:
@@ -44,8 +43,11 @@ def _export(env: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def local_stack(*, throwaway: bool = False, root: Path | None = None, persist_storage: bool = False) -> Iterator[Stack]:
-    """Start (or reuse through DATABASE_URL) PostgreSQL, migrate it, start Azurite; stop what we started."""
+def local_stack(
+    *, throwaway: bool = False, root: Path | None = None, persist_storage: bool = False, storage: bool = True
+) -> Iterator[Stack]:
+    """Start (or reuse through DATABASE_URL) PostgreSQL, migrate it, start Azurite (unless `storage` is False);
+    stop what we started."""
     root = root or (LOCAL / "bench" if throwaway else LOCAL)
     cluster: Cluster | None = None
     azurite: Azurite | None = None
@@ -56,11 +58,15 @@ def local_stack(*, throwaway: bool = False, root: Path | None = None, persist_st
             cluster = start_cluster(root / "pg", throwaway=throwaway)
             app_url, owner_url = cluster.app_url, cluster.owner_url
         migrate(owner_url)
-        azurite = start_azurite(location=root / "azurite" if persist_storage else None, log_path=root / "azurite.log")
+        if storage:
+            root.mkdir(parents=True, exist_ok=True)
+            azurite = start_azurite(
+                location=root / "azurite" if persist_storage else None, log_path=root / "azurite.log"
+            )
         stack = Stack(
             database_url=app_url,
             migrations_url=owner_url,
-            storage=azurite.connection_string,
+            storage=azurite.connection_string if azurite is not None else os.environ.get("AzureWebJobsStorage", ""),  # noqa: SIM112 - the host setting name
             cluster=cluster,
             azurite=azurite,
         )

@@ -1,8 +1,14 @@
-"""Authentication: a Bearer JWT or an `X-API-Key` header becomes a Principal. Failed attempts are rate limited
-per client IP; when FRONT_DOOR_ID is set, requests must carry Front Door's X-Azure-FDID."""
+"""Authentication: a Bearer JWT or an `X-API-Key` header becomes a Principal. When FRONT_DOOR_ID is set, requests
+must carry Front Door's X-Azure-FDID.
+
+Failed attempts are throttled without ever blocking a valid credential: the credential is verified first, and
+only a failure is counted, per (credential, client IP) and, with a higher bound, per client IP. A client past
+either bound gets 429 instead of 401 for its bad credentials; a valid token from the same IP (an office NAT behind
+which someone keeps sending a stale token) is always accepted."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from fastapi import Request
@@ -31,30 +37,43 @@ def check_front_door(request: Request) -> None:
         raise ProblemError(403, "front_door_required", "La solicitud debe llegar a través de Front Door.")
 
 
-def too_many(ip: str) -> ProblemError:
-    retry = ratelimit.failed_auth.retry_after(ip)
+def credential_key(*, credential: str, ip: str) -> str:
+    """The throttling key of one credential from one IP (a digest: the credential itself is never kept)."""
+    return hashlib.sha256(credential.encode("utf-8", "surrogatepass")).hexdigest()[:32] + "@" + ip
+
+
+def too_many(*, retry_after: int) -> ProblemError:
     return ProblemError(
         429,
         "too_many_attempts",
         "Demasiados intentos de autenticación fallidos; espere un momento.",
-        headers={"Retry-After": str(retry)},
+        headers={"Retry-After": str(max(1, retry_after))},
     )
+
+
+def _refuse(*, error: Unauthenticated, credential: str, ip: str) -> ProblemError:
+    """Count one failure; the answer is 429 once the credential (from this IP) or the IP is past its bound."""
+    key = credential_key(credential=credential, ip=ip)
+    per_credential = ratelimit.failed_auth.hit(key)
+    per_ip = ratelimit.failed_auth_ip.hit(ip)
+    if not per_credential or not per_ip:
+        return too_many(
+            retry_after=max(ratelimit.failed_auth.retry_after(key), ratelimit.failed_auth_ip.retry_after(ip))
+        )
+    return ProblemError(401, error.code, error.detail_es, headers=WWW_AUTHENTICATE)
 
 
 def authenticate(request: Request, *, bearer: str | None, api_key: str | None) -> Principal:
     check_front_door(request)
-    ip = client_ip(request)
-    if ratelimit.failed_auth.exceeded(ip):
-        raise too_many(ip)
     cid = context.correlation_id.get()
+    credential = bearer or api_key
+    if not credential:
+        raise ProblemError(
+            401, "authentication_required", "Se requiere un token Bearer o una clave de API.", headers=WWW_AUTHENTICATE
+        )
     try:
         if bearer:
             return principal_from_token(token=bearer, correlation_id=cid)
-        if api_key:
-            return principal_from_api_key(key=api_key, correlation_id=cid)
+        return principal_from_api_key(key=credential, correlation_id=cid)
     except Unauthenticated as error:
-        ratelimit.failed_auth.hit(ip)
-        raise ProblemError(401, error.code, error.detail_es, headers=WWW_AUTHENTICATE) from error
-    raise ProblemError(
-        401, "authentication_required", "Se requiere un token Bearer o una clave de API.", headers=WWW_AUTHENTICATE
-    )
+        raise _refuse(error=error, credential=credential, ip=client_ip(request)) from error

@@ -1,4 +1,5 @@
-"""In-process rate limits (per instance): token exchange and failed authentication attempts, keyed by client IP.
+"""In-process rate limits (per instance): token exchange (per client IP) and failed authentication attempts (per
+credential and client IP, and per client IP with a higher bound; only failures are counted, see `auth`).
 
 Front Door's WAF applies the global per-IP limit; these limits stop credential guessing at the application.
 """
@@ -53,4 +54,10 @@ class SlidingWindowLimiter:
 
 
 token_exchange = SlidingWindowLimiter(limit=10, window=60)
-failed_auth = SlidingWindowLimiter(limit=30, window=60)
+failed_auth = SlidingWindowLimiter(limit=30, window=60)  # failures per (credential digest, client IP)
+failed_auth_ip = SlidingWindowLimiter(limit=300, window=60)  # failures per client IP, any credential
+
+
+def reset_all() -> None:
+    for limiter in (token_exchange, failed_auth, failed_auth_ip):
+        limiter.reset()

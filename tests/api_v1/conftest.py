@@ -34,8 +34,7 @@ def signing_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     reset_secret_cache()
     reset_settings_cache()
     reset_tenant_cache()
-    ratelimit.failed_auth.reset()
-    ratelimit.token_exchange.reset()
+    ratelimit.reset_all()
     yield SIGNING_KEY
     reset_secret_cache()
     reset_tenant_cache()
@@ -49,8 +48,7 @@ def _reset_caches() -> None:
     reset_settings_cache()
     reset_tenant_cache()
     app_db.close_pool()
-    ratelimit.failed_auth.reset()
-    ratelimit.token_exchange.reset()
+    ratelimit.reset_all()
 
 
 def _new_world(database: TestDatabase) -> World:
@@ -76,8 +74,7 @@ def world(pg_cluster: Cluster) -> Iterator[World]:
 
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient]:
-    ratelimit.failed_auth.reset()
-    ratelimit.token_exchange.reset()
+    ratelimit.reset_all()
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         yield c
 

@@ -9,7 +9,8 @@ import psycopg
 from typer.testing import CliRunner
 
 from cli.token import build_app
-from shared.application.access.tokens import decode_token
+from functions.api import ratelimit
+from shared.application.access.tokens import MAX_TTL, decode_token
 from tests.api_v1.conftest import SIGNING_KEY, Token, problem
 from tests.api_v1.world import World
 
@@ -57,6 +58,27 @@ def test_unknown_tenant_in_token_is_401(client, world: World, auth: Token):
 def test_repeated_failed_authentication_is_rate_limited(client, world: World):
     codes = [client.get("/api/v1/accounts", headers={"Authorization": "Bearer bad"}).status_code for _ in range(35)]
     assert codes[:30] == [401] * 30 and set(codes[30:]) == {429}
+
+
+def test_failed_attempts_never_block_a_valid_credential_from_the_same_ip(client, world: World, auth: Token):
+    """An office NAT: one client keeps sending a stale token; everyone else's valid token from that IP works."""
+    stale = {"Authorization": "Bearer stale-token"}
+    codes = [client.get("/api/v1/accounts", headers=stale).status_code for _ in range(31)]
+    assert codes[-1] == 429
+    assert client.get("/api/v1/accounts", headers=auth("admin")).status_code == 200
+    assert client.get("/api/v1/accounts", headers={"X-API-Key": "sw_000000000000_x"}).status_code == 401
+    assert client.get("/api/v1/accounts", headers=stale).status_code == 429
+
+
+def test_guessing_many_credentials_from_one_ip_is_throttled_but_valid_ones_pass(client, world: World, auth: Token):
+    codes = [
+        client.get("/api/v1/accounts", headers={"Authorization": f"Bearer guess-{i}"}).status_code
+        for i in range(ratelimit.failed_auth_ip.limit + 3)
+    ]
+    assert set(codes[: ratelimit.failed_auth_ip.limit]) == {401} and set(codes[-3:]) == {429}
+    r = client.get("/api/v1/accounts", headers={"Authorization": "Bearer guess-new"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert client.get("/api/v1/accounts", headers=auth("admin")).status_code == 200
 
 
 def test_api_keys_are_scoped_hashed_and_revocable(fresh_client, fresh_world: World, fresh_db, auth: Token):
@@ -107,7 +129,7 @@ def test_front_door_header_is_enforced_when_configured(client, world: World, as_
         reset_settings_cache()
 
 
-def test_cli_token_issues_a_verifiable_customer_token(signing_key):
+def test_cli_token_issues_a_verifiable_customer_token(fresh_world: World):
     result = CliRunner().invoke(build_app(), ["--tenant", "cea", "--role", "customer", "--person", "7"])
     assert result.exit_code == 0, result.output
     claims = decode_token(token=result.output.strip())
@@ -116,3 +138,23 @@ def test_cli_token_issues_a_verifiable_customer_token(signing_key):
     assert missing.exit_code == 2 and "--person" in missing.output
     bad_role = CliRunner().invoke(build_app(), ["--tenant", "cea", "--role", "root"])
     assert bad_role.exit_code == 2
+
+    unknown = CliRunner().invoke(build_app(), ["--tenant", "nope", "--role", "admin"])
+    assert unknown.exit_code == 2 and "unknown tenant 'nope'" in unknown.output and "eyJ" not in unknown.output
+
+
+def _signed(*, iat: int, exp: int | float) -> str:
+    claims = {"iss": "supra-water", "aud": "supra-water-api", "sub": "u", "tenant": "cea", "roles": ["admin"]}
+    return jwt.encode({**claims, "iat": iat, "exp": exp}, SIGNING_KEY, algorithm="HS256")
+
+
+def test_tokens_living_longer_than_the_maximum_are_refused_at_decode(client, world: World):
+    now = int(datetime.now(UTC).timestamp())
+    longest = int(MAX_TTL.total_seconds())
+    ok = client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {_signed(iat=now, exp=now + longest)}"})
+    assert ok.status_code == 200
+    for exp in (now + longest + 1, now + 10 * 365 * 86400, 2**62):
+        r = client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {_signed(iat=now, exp=exp)}"})
+        assert r.status_code == 401 and problem(r)["code"] == "invalid_token", exp
+    future_iat = _signed(iat=now + 3600, exp=now + 3600 + 60)  # iat ahead of now: refused too (no long life)
+    assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {future_iat}"}).status_code == 401

@@ -90,14 +90,26 @@ def decode_token(*, token: str) -> dict[str, Any]:
         raise _BAD_TOKEN from error
     if not isinstance(claims.get("tenant"), str) or not isinstance(claims.get("roles"), list):
         raise _BAD_TOKEN
+    if not _lifetime_allowed(claims):
+        raise _BAD_TOKEN
     return claims
+
+
+def _lifetime_allowed(claims: dict[str, Any]) -> bool:
+    """A token lives at most MAX_TTL: exp - iat within it (and the decoder refuses an iat in the future, so exp is
+    never more than MAX_TTL plus the leeway ahead). A token someone signed with a longer life is refused."""
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (iat, exp)):
+        return False
+    assert isinstance(iat, int | float) and isinstance(exp, int | float)
+    return 0 < exp - iat <= MAX_TTL.total_seconds()
 
 
 _tenants: dict[str, UUID] = {}
 _tenants_lock = threading.Lock()
 
 
-def tenant_id_for(slug: str) -> UUID:
+def tenant_id_for(*, slug: str) -> UUID:
     """Tenant ids never change, so a resolved slug is cached for the life of the process."""
     with _tenants_lock:
         cached = _tenants.get(slug)
@@ -109,6 +121,14 @@ def tenant_id_for(slug: str) -> UUID:
     with _tenants_lock:
         _tenants[slug] = found
     return found
+
+
+def require_tenant(*, slug: str) -> UUID:
+    """The id of an existing tenant, for issuing a token (a token for a tenant that does not exist is refused)."""
+    try:
+        return tenant_id_for(slug=slug)
+    except Unauthenticated as error:
+        raise InvalidTokenRequest(f"unknown tenant {slug!r}") from error
 
 
 def reset_tenant_cache() -> None:
@@ -128,7 +148,7 @@ def principal_from_token(*, token: str, correlation_id: str | None = None) -> Pr
         permissions = frozenset(s for s in scopes if s in PERMISSIONS)
     person = claims.get("person_id")
     return Principal(
-        tenant_id=tenant_id_for(claims["tenant"]),
+        tenant_id=tenant_id_for(slug=claims["tenant"]),
         tenant_slug=claims["tenant"],
         subject=str(claims["sub"]),
         roles=frozenset(roles),
