@@ -65,6 +65,18 @@ locals {
     AGENT_MAX_CONVERSATION_TOKENS = "400000"
     AGENT_MAX_MESSAGE_CHARS       = "2000"
 
+    # Customer channels (docs/channels.md): operators set the Chatwoot/Twilio values per environment.
+    WHATSAPP_PROVIDER               = "meta"
+    PUBLIC_BASE_URL                 = ""
+    BOT_RESPONDER                   = "menu"
+    NOTIFICATIONS_RELEASE_SCHEDULE  = "0 */5 * * * *"
+    NOTIFICATIONS_REMINDER_SCHEDULE = "0 0 15 * * *"
+    CHATWOOT_URL                    = ""
+    CHATWOOT_ACCOUNT_ID             = ""
+    CHATWOOT_INBOX_ID               = ""
+    TWILIO_PHONE_NUMBER             = ""
+    CALL_CENTER_NUMBER              = ""
+
     KEY_VAULT_URL                               = azurerm_key_vault.main.vault_uri
     APPLICATIONINSIGHTS_CONNECTION_STRING       = azurerm_application_insights.main.connection_string
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING   = "Authorization=AAD"
@@ -113,7 +125,15 @@ resource "azurerm_function_app_flex_consumption" "main" {
     http2_enabled                     = true
     ip_restriction_default_action     = "Deny"
     scm_use_main_ip_restriction       = false
-    scm_ip_restriction_default_action = "Allow" # deploys use Entra-authenticated SCM calls; basic auth is disabled.
+    scm_ip_restriction_default_action = "Deny"
+
+    # Kudu/one-deploy is not public: only the self-hosted deploy runner's subnet reaches it (deploy.yml).
+    scm_ip_restriction {
+      name                      = "allow-deploy-runner"
+      priority                  = 100
+      action                    = "Allow"
+      virtual_network_subnet_id = azurerm_subnet.runner.id
+    }
 
     # Only Front Door (this profile) may call the app: service tag + X-Azure-FDID header.
     ip_restriction {

@@ -61,6 +61,12 @@ locals {
     "spei-webhook-secret",
     "jwt-signing-key",
     "whatsapp-api-key",
+    "whatsapp-app-secret",
+    "whatsapp-verify-token",
+    "chatwoot-api-token",
+    "chatwoot-webhook-secret",
+    "twilio-account-sid",
+    "twilio-auth-token",
     "anthropic-api-key",
   ]
 

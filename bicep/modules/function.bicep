@@ -8,6 +8,8 @@ param tags object
 param environment string
 param workload string
 param subnetId string
+@description('snet-runner: the only source admitted to the SCM (Kudu) endpoint, used by deploys.')
+param deploySubnetId string
 param storageAccountName string
 param blobEndpoint string
 param keyVaultName string
@@ -179,6 +181,46 @@ var appSettings = [
     value: '2000'
   }
   {
+    name: 'WHATSAPP_PROVIDER'
+    value: 'meta'
+  }
+  {
+    name: 'PUBLIC_BASE_URL'
+    value: ''
+  }
+  {
+    name: 'BOT_RESPONDER'
+    value: 'menu'
+  }
+  {
+    name: 'NOTIFICATIONS_RELEASE_SCHEDULE'
+    value: '0 */5 * * * *'
+  }
+  {
+    name: 'NOTIFICATIONS_REMINDER_SCHEDULE'
+    value: '0 0 15 * * *'
+  }
+  {
+    name: 'CHATWOOT_URL'
+    value: ''
+  }
+  {
+    name: 'CHATWOOT_ACCOUNT_ID'
+    value: ''
+  }
+  {
+    name: 'CHATWOOT_INBOX_ID'
+    value: ''
+  }
+  {
+    name: 'TWILIO_PHONE_NUMBER'
+    value: ''
+  }
+  {
+    name: 'CALL_CENTER_NUMBER'
+    value: ''
+  }
+  {
     name: 'KEY_VAULT_URL'
     value: keyVaultUri
   }
@@ -264,7 +306,16 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       appSettings: appSettings
       ipSecurityRestrictionsDefaultAction: 'Deny'
       scmIpSecurityRestrictionsUseMain: false
-      scmIpSecurityRestrictionsDefaultAction: 'Allow'
+      scmIpSecurityRestrictionsDefaultAction: 'Deny'
+      // Kudu/one-deploy is not public: only the self-hosted deploy runner's subnet reaches it (deploy.yml).
+      scmIpSecurityRestrictions: [
+        {
+          name: 'allow-deploy-runner'
+          priority: 100
+          action: 'Allow'
+          vnetSubnetResourceId: deploySubnetId
+        }
+      ]
       ipSecurityRestrictions: [
         {
           name: 'allow-front-door'

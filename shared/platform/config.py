@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     AGENT_MAX_CONVERSATION_TOKENS: int = Field(default=400_000, ge=1000)
     AGENT_MAX_MESSAGE_CHARS: int = Field(default=2000, ge=100, le=20000)
 
+    # Customer channels (docs/channels.md). WhatsApp through Meta's Cloud API or 360dialog (same body, different
+    # URL and key header); secrets whatsapp-api-key, whatsapp-app-secret (webhook signature), whatsapp-verify-token.
+    WHATSAPP_PROVIDER: Literal["meta", "360dialog"] = "meta"
+    PUBLIC_BASE_URL: str = ""  # links in notices (the bill's PDF): https://<front door host>
+    BOT_RESPONDER: Literal["menu", "claude"] = "menu"
+    NOTIFICATIONS_RELEASE_SCHEDULE: str = "0 */5 * * * *"  # re-enqueue notices whose quiet hours / rate wait ended
+    NOTIFICATIONS_REMINDER_SCHEDULE: str = "0 0 15 * * *"  # 09:00 Querétaro: due-date and installment reminders
+    CHATWOOT_URL: str = ""  # AGORA (Chatwoot); token chatwoot-api-token, webhook secret chatwoot-webhook-secret
+    CHATWOOT_ACCOUNT_ID: str = ""
+    CHATWOOT_INBOX_ID: str = ""
+    TWILIO_PHONE_NUMBER: str = ""  # the voice line; secrets twilio-account-sid, twilio-auth-token
+    CALL_CENTER_NUMBER: str = ""  # "hablar con un asesor" on a call dials this number
+
     # Secrets and telemetry.
     KEY_VAULT_URL: str = ""
     AZURE_CLIENT_ID: str = ""

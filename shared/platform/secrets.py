@@ -25,6 +25,12 @@ SECRET_INVENTORY: dict[str, str] = {
     "spei-webhook-secret": "Shared secret for SPEI (STP-style) abono notifications",
     "jwt-signing-key": "HMAC key that signs API bearer tokens",
     "whatsapp-api-key": "WhatsApp Business API key",
+    "whatsapp-app-secret": "Meta app secret that signs WhatsApp webhooks (X-Hub-Signature-256)",
+    "whatsapp-verify-token": "Token Meta echoes in the WhatsApp webhook verification GET",
+    "chatwoot-api-token": "Chatwoot (AGORA) agent-bot api_access_token",
+    "chatwoot-webhook-secret": "Chatwoot (AGORA) webhook signing secret",
+    "twilio-account-sid": "Twilio account SID (voice)",
+    "twilio-auth-token": "Twilio auth token (X-Twilio-Signature)",
     "anthropic-api-key": "Claude API key",
 }
 
