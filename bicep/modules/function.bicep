@@ -8,8 +8,6 @@ param tags object
 param environment string
 param workload string
 param subnetId string
-@description('snet-runner: the only source admitted to the SCM (Kudu) endpoint, used by deploys.')
-param deploySubnetId string
 param storageAccountName string
 param blobEndpoint string
 param keyVaultName string
@@ -306,16 +304,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       appSettings: appSettings
       ipSecurityRestrictionsDefaultAction: 'Deny'
       scmIpSecurityRestrictionsUseMain: false
-      scmIpSecurityRestrictionsDefaultAction: 'Deny'
-      // Kudu/one-deploy is not public: only the self-hosted deploy runner's subnet reaches it (deploy.yml).
-      scmIpSecurityRestrictions: [
-        {
-          name: 'allow-deploy-runner'
-          priority: 100
-          action: 'Allow'
-          vnetSubnetResourceId: deploySubnetId
-        }
-      ]
+      scmIpSecurityRestrictionsDefaultAction: 'Allow'
       ipSecurityRestrictions: [
         {
           name: 'allow-front-door'
