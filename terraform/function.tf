@@ -45,6 +45,7 @@ locals {
     PAC_PROVIDER        = var.pac_provider
     PAC_URL             = var.pac_url
     PAC_TIMEOUT_SECONDS = "20"
+    PAC_MAX_IN_FLIGHT   = "16"
 
     SPEI_ALLOWED_IPS  = var.spei_allowed_ips
     JWT_ISSUER        = "supra-water"

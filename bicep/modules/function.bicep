@@ -115,6 +115,10 @@ var appSettings = [
     value: '20'
   }
   {
+    name: 'PAC_MAX_IN_FLIGHT'
+    value: '16'
+  }
+  {
     name: 'SPEI_ALLOWED_IPS'
     value: speiAllowedIps
   }

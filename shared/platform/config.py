@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,9 +43,10 @@ class Settings(BaseSettings):
     BILLING_CHUNK_SIZE: int = Field(default=2000, ge=500, le=5000)
 
     # CFDI / PAC.
-    PAC_PROVIDER: Literal["finkok", "simulator"] = "simulator"
+    PAC_PROVIDER: Literal["finkok", "simulator"] = "simulator"  # simulator is refused with ENVIRONMENT=production
     PAC_URL: str = ""
     PAC_TIMEOUT_SECONDS: float = 20.0
+    PAC_MAX_IN_FLIGHT: int = Field(default=16, ge=1, le=256)  # concurrent PAC calls per worker process
 
     # Payments webhooks.
     SPEI_ALLOWED_IPS: str = ""
@@ -88,6 +89,15 @@ class Settings(BaseSettings):
     KEY_VAULT_URL: str = ""
     AZURE_CLIENT_ID: str = ""
     APPLICATIONINSIGHTS_CONNECTION_STRING: str = ""
+
+    @model_validator(mode="after")
+    def _no_simulator_in_production(self) -> Settings:
+        if self.ENVIRONMENT == "production" and self.PAC_PROVIDER == "simulator":
+            raise ValueError(
+                "PAC_PROVIDER=simulator is refused with ENVIRONMENT=production: the simulator's stamps are not "
+                "registered with SAT. Set PAC_PROVIDER=finkok (and the finkok-username/finkok-password secrets)."
+            )
+        return self
 
     @property
     def cors_origins(self) -> list[str]:
