@@ -273,7 +273,10 @@ def run_payments_demo(
                 r = client.post(
                     f"{url}/api/v1/webhooks/spei?tenant={tenant_slug}",
                     content=body,
-                    headers={"X-Spei-Signature": payments.spei_signature(body=body, secret=spei_secret)},
+                    headers={
+                        "X-Spei-Signature": payments.spei_signature(body=body, secret=spei_secret),
+                        "Content-Type": "application/json",
+                    },
                 )
                 sent.append((f"spei {ident} -> {r.json().get('mensaje')}", str(amount)))
     deadline = time.monotonic() + wait_seconds

@@ -140,9 +140,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            500,
-            "internal_error",
-            "Ocurrió un error interno. Intente de nuevo; si persiste, reporte el correlation_id.",
-            instance=request.url.path,
-        )
+        return internal_error(instance=request.url.path)
+
+
+INTERNAL_ERROR_DETAIL = "Ocurrió un error interno. Intente de nuevo; si persiste, reporte el correlation_id."
+
+
+def internal_error(*, instance: str | None) -> JSONResponse:
+    """The one 500 answer: problem+json with the request's correlation id (RequestContextMiddleware answers it for
+    every unhandled exception inside the app, functions.api.middleware.ProblemBoundary for anything outside)."""
+    return problem_response(500, "internal_error", INTERNAL_ERROR_DETAIL, instance=instance)

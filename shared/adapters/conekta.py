@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from shared.domain.payments import bounds
 from shared.domain.payments.model import (
     Channel,
     IgnoredFact,
@@ -35,6 +37,7 @@ from shared.domain.payments.model import (
 )
 
 PROVIDER = "conekta"
+_CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
 API_URL = "https://api.conekta.io"
 ACCEPT = "application/vnd.conekta-v2.2.0+json"
 PAYMENT_EVENTS = frozenset({"order.paid", "charge.paid"})
@@ -103,16 +106,37 @@ def event_identity(payload: Any) -> tuple[str, str]:
     return event_id.strip(), event_type.strip()
 
 
-def _epoch(value: Any, fallback: datetime) -> datetime:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, tz=UTC)
-    return fallback
+def _epoch(value: Any, fallback: datetime, field: str) -> datetime:
+    """An optional epoch-seconds field: absent (None) falls back; anything else must be a sane moment."""
+    if value is None:
+        return fallback
+    try:
+        return bounds.epoch_seconds(value=value, field=field)
+    except MalformedProviderEvent as exc:
+        raise MalformedConektaEvent(str(exc)) from exc
 
 
 def _cents(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedConektaEvent(f"'{field}' must be integer centavos")
-    return (Decimal(abs(value)) / 100).quantize(Decimal("0.01"))
+    """Integer centavos, strictly positive and within NUMERIC(14,2) (a negative amount is refused, never flipped)."""
+    try:
+        return bounds.centavos(value=value, field=field)
+    except MalformedProviderEvent as exc:
+        raise MalformedConektaEvent(str(exc)) from exc
+
+
+def _refund_cents(value: Any, field: str) -> Decimal:
+    """A refund's amount: Conekta lists refunds with negative centavos (-2000 = $20.00 back); the magnitude is the
+    amount returned. Zero, non-integers and magnitudes beyond NUMERIC(14,2) are refused."""
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        value = -value
+    return _cents(value, field)
+
+
+def _currency(value: Any) -> str:
+    text = "MXN" if value is None else value
+    if not isinstance(text, str) or not _CURRENCY.fullmatch(text.strip().upper()):
+        raise MalformedConektaEvent("'currency' must be a 3-letter ISO 4217 code")
+    return text.strip().upper()
 
 
 def _channel(method: dict[str, Any]) -> Channel:
@@ -160,9 +184,9 @@ def _payment(charge: dict[str, Any], metadata: dict[str, Any], created: datetime
         provider_payment_id=charge_id,
         channel=_channel(method),
         amount=_cents(charge.get("amount"), "amount"),
-        paid_at=_epoch(charge.get("paid_at"), created),
+        paid_at=_epoch(charge.get("paid_at"), created, "paid_at"),
         hints=hints,
-        currency=str(charge.get("currency") or "MXN").upper(),
+        currency=_currency(charge.get("currency")),
     )
 
 
@@ -184,8 +208,8 @@ def _refund_facts(obj: dict[str, Any], created: datetime) -> list[ProviderFact]:
                     charge_id,
                     str(refund["id"]),
                     "refund",
-                    _cents(refund.get("amount"), "refunds.amount"),
-                    _epoch(refund.get("created_at"), created),
+                    _refund_cents(refund.get("amount"), "refunds.amount"),
+                    _epoch(refund.get("created_at"), created, "refunds.created_at"),
                 )
             )
     return facts
@@ -208,7 +232,7 @@ def _chargeback_facts(obj: dict[str, Any], created: datetime) -> list[ProviderFa
 def parse_event(payload: dict[str, Any]) -> list[ProviderFact]:
     """Payment, reversal or ignored facts of one Conekta event (an order may carry several charges)."""
     _, event_type = event_identity(payload)
-    created = _epoch(payload.get("created_at"), datetime(1970, 1, 1, tzinfo=UTC))
+    created = _epoch(payload.get("created_at"), datetime(1970, 1, 1, tzinfo=UTC), "created_at")
     if event_type in NO_MONEY_EVENTS:
         return [IgnoredFact(reason=f"{event_type}: no money moved")]
     obj: dict[str, Any] = payload["data"]["object"]

@@ -53,7 +53,10 @@ def test_webhooks_through_the_local_runner(fresh_db, tenant_factory, payment_sec
         r = client.post(
             "/api/v1/webhooks/spei",
             content=abono,
-            headers={"X-Spei-Signature": intake.spei_signature(body=abono, secret=SPEI_SECRET)},
+            headers={
+                "X-Spei-Signature": intake.spei_signature(body=abono, secret=SPEI_SECRET),
+                "Content-Type": "application/json",
+            },
         )
         assert r.json() == {"mensaje": "confirmar"}
     stats = host.run_queues_until_idle(timeout=30)

@@ -25,11 +25,15 @@ from shared.application.payments.intake import (
     MalformedDelivery,
     RefetchNotSupported,
     TenantNotResolved,
+    UnroutedEventElsewhere,
+    UnroutedNotFound,
     receive_conekta,
     receive_spei,
     redrive_stale_inbox,
+    redrive_unrouted,
     resolve_tenant,
     spei_signature,
+    unrouted_deliveries,
 )
 from shared.application.payments.poison import (
     ReplayOutcome,
@@ -65,6 +69,8 @@ __all__ = [
     "ReplayOutcome",
     "TenantNotResolved",
     "UnroutablePoison",
+    "UnroutedEventElsewhere",
+    "UnroutedNotFound",
     "apply",
     "apply_account_credit",
     "assign_suspense_payment",
@@ -83,6 +89,7 @@ __all__ = [
     "reconcile_day",
     "record_poison",
     "redrive_stale_inbox",
+    "redrive_unrouted",
     "refetch_day",
     "replay_poison",
     "resolve_tenant",
@@ -90,4 +97,5 @@ __all__ = [
     "spei_signature",
     "suspense",
     "unmatched_payments",
+    "unrouted_deliveries",
 ]

@@ -5,6 +5,13 @@ Handoff choice (documented in the issue): the inbox row commits first; then the 
 'pending' and `redrive_stale_inbox` (a timer) re-sends it after `REDRIVE_AFTER_SECONDS`. A duplicate delivery hits
 the UNIQUE (provider, event_id) key, stores nothing and sends nothing. Applying is idempotent, so a message sent
 twice (timer + original) is harmless.
+
+Before anything is stored the body's nesting depth is bounded and its strings must be storable (no NUL, no lone
+surrogate): otherwise 400, nothing stored. A verified event whose data is unusable (amount zero, negative or beyond
+NUMERIC(14,2), a date out of range) is stored with status 'rejected' and its reason, answered 400 (Conekta) or
+'devolver' (SPEI), and never queued. A verified delivery whose tenant cannot be found (no tenant in the URL with
+several tenants, unknown slug) is held in `webhook_unrouted` and answered 202; `redrive_unrouted` moves it into a
+tenant's inbox later.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,8 +31,9 @@ from uuid import UUID
 from shared.adapters import conekta
 from shared.data import db
 from shared.data import payments as data
-from shared.domain.errors import Invalid, NotFound, Unauthenticated
-from shared.domain.payments import spei
+from shared.data import payments_unrouted as unrouted
+from shared.domain.errors import Conflict, Invalid, NotFound, Unauthenticated
+from shared.domain.payments import bounds, spei
 from shared.domain.payments.errors import PaymentsError
 from shared.domain.payments.model import IgnoredFact, MalformedProviderEvent
 from shared.platform import context
@@ -35,6 +44,7 @@ log = logging.getLogger(__name__)
 Enqueue = Callable[[dict[str, Any]], None]
 REDRIVE_AFTER_SECONDS = 60.0
 SPEI_SIGNATURE_HEADER = "x-spei-signature"
+TENANT_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}", re.ASCII)
 
 
 class DeliveryNotVerified(PaymentsError, Unauthenticated):
@@ -66,26 +76,82 @@ class RefetchNotSupported(PaymentsError, Invalid, ValueError):
     default_code = "refetch_not_supported"
 
 
+class UnroutedNotFound(PaymentsError, NotFound, LookupError):
+    """No held unrouted delivery with that id (it does not exist or was already redriven)."""
+
+    default_code = "unrouted_not_found"
+    detail = "No hay una notificación retenida con ese id (no existe o ya se reenvió)."
+
+
+class UnroutedEventElsewhere(PaymentsError, Conflict, ValueError):
+    """The held event is already in another tenant's inbox; redriving it here would pay twice."""
+
+    default_code = "unrouted_event_elsewhere"
+    detail = "La notificación ya está registrada en otro organismo operador."
+
+
 @dataclass
 class IntakeResult:
-    outcome: str  # stored | duplicate | ignored | returned
+    outcome: str  # stored | duplicate | ignored | returned | rejected | held
     provider: str
     event_id: str
-    tenant_id: UUID
+    tenant_id: UUID | None
     inbox_id: int | None = None
     answer: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None  # why it was rejected, held or returned
+    held_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What to store for a verified event and what to answer: status pending | ignored | rejected."""
+
+    status: str
+    error: str | None
+    answer: dict[str, Any]
+
+
+def _conekta_verdict(payload: Any) -> _Verdict:
+    try:
+        facts = conekta.parse_event(payload)
+    except MalformedProviderEvent as exc:
+        return _Verdict("rejected", str(exc), {"received": True})
+    ignored = all(isinstance(f, IgnoredFact) for f in facts)
+    error = "; ".join(f.reason for f in facts if isinstance(f, IgnoredFact)) or None
+    return _Verdict("ignored" if ignored else "pending", error, {"received": True})
+
+
+def _spei_verdict(payload: Any) -> _Verdict:
+    try:
+        spei.parse_abono(payload=payload)
+    except MalformedProviderEvent as exc:
+        return _Verdict("rejected", str(exc), spei.answer_for_rejected())
+    answer = spei.answer_for(payload=payload)
+    if answer["mensaje"] == "devolver":
+        return _Verdict("ignored", "devuelta: CLABE con dígito verificador inválido", answer)
+    return _Verdict("pending", None, answer)
+
+
+_VERDICTS = {conekta.PROVIDER: _conekta_verdict, spei.PROVIDER: _spei_verdict}
 
 
 def resolve_tenant(*, slug: str | None) -> UUID:
-    """The tenant a slug names; with no slug, the only tenant of the deployment."""
-    if slug:
+    """The tenant a slug names; with no slug, the only tenant of the deployment. A slug that cannot be one
+    (not lowercase ASCII letters, digits and dashes) is refused without a query."""
+    if slug is not None:
+        if not TENANT_SLUG.fullmatch(slug):
+            raise TenantNotResolved(f"invalid tenant slug {ascii(slug)[:80]}")
         tenant = db.resolve_tenant(slug)
         if tenant is None:
             raise TenantNotResolved(f"unknown tenant {slug!r}")
         return UUID(str(tenant))
     ids = db.tenant_ids()
     if len(ids) != 1:
-        raise TenantNotResolved("add ?tenant=<slug> to the webhook URL (several tenants)")
+        raise TenantNotResolved(
+            "the webhook URL names no tenant and the deployment has "
+            + ("no tenant" if not ids else f"{len(ids)} tenants")
+            + ": use /api/v1/webhooks/<tenant>/<provider>"
+        )
     return UUID(str(ids[0]))
 
 
@@ -94,11 +160,56 @@ def _conekta_key(pem: str) -> Any:
     return conekta.load_public_key(pem)
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json(body: bytes) -> Any:
+    """The body as JSON: depth bounded before parsing, NaN/Infinity refused, every string storable."""
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        bounds.check_depth(body=body)
+        payload = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+        bounds.check_text(payload)
+    except MalformedProviderEvent as exc:
+        raise MalformedDelivery(str(exc)) from exc
+    except (UnicodeDecodeError, RecursionError, ValueError) as exc:  # JSONDecodeError, huge ints, NaN
         raise MalformedDelivery(f"body is not UTF-8 JSON: {exc}") from exc
+    return payload
+
+
+def _hold(*, provider: str, event_id: str, event_type: str, payload: Any, slug: str | None, reason: str) -> int:
+    """Keep a verified delivery no tenant could be found for (answered 202; redriven by an operator)."""
+    hint = slug if slug is None or TENANT_SLUG.fullmatch(slug) else ascii(slug)[:80]
+    with db.connection() as conn, conn.transaction():
+        held = unrouted.hold(
+            conn,
+            provider=provider,
+            event_id=event_id,
+            event_type=event_type,
+            payload=payload,
+            route_hint=hint,
+            reason=reason,
+            correlation_id=context.correlation_id.get(),
+        )
+    log.error("webhook delivery held as unrouted (no tenant): %s/%s, held row %s: %s", provider, event_id, held, reason)
+    return held
+
+
+def _route(slug: str | None) -> tuple[UUID | None, str | None]:
+    """(tenant, None) or (None, why no tenant could be found)."""
+    try:
+        return resolve_tenant(slug=slug), None
+    except TenantNotResolved as exc:
+        return None, str(exc)
+
+
+def _handoff(*, tenant_id: UUID, inbox_id: int, provider: str, event_id: str, enqueue: Enqueue | None) -> None:
+    if enqueue is None:
+        return
+    try:
+        enqueue({"tenant_id": str(tenant_id), "inbox_id": inbox_id, "provider": provider, "event_id": event_id})
+    except Exception:  # the row is durable; the redrive timer sends it later
+        log.exception("payments queue send failed; inbox row %s left for the redrive timer", inbox_id)
 
 
 def _store(
@@ -124,12 +235,76 @@ def _store(
             error=error,
             correlation_id=context.correlation_id.get(),
         )
-    if inbox_id is not None and status == "pending" and enqueue is not None:
-        try:
-            enqueue({"tenant_id": str(tenant_id), "inbox_id": inbox_id, "provider": provider, "event_id": event_id})
-        except Exception:  # the row is durable; the redrive timer sends it later
-            log.exception("payments queue send failed; inbox row %s left for the redrive timer", inbox_id)
+    if inbox_id is not None and status == "pending":
+        _handoff(tenant_id=tenant_id, inbox_id=inbox_id, provider=provider, event_id=event_id, enqueue=enqueue)
     return inbox_id
+
+
+def _outcome(verdict: _Verdict) -> str:
+    if verdict.status == "rejected":
+        return "rejected"
+    if verdict.status == "ignored":
+        return "returned" if verdict.answer.get("mensaje") == "devolver" else "ignored"
+    return "stored"
+
+
+def _redelivery(*, provider: str, event_id: str, tenant_id: UUID, earlier: data.InboxRow | None) -> IntakeResult:
+    """The answer to a delivery already in the inbox is the first one's: rejected stays rejected (400 / devolver);
+    otherwise a duplicate, with SPEI's confirmar/devolver recomputed from the stored payload."""
+    if earlier is not None and earlier.status == "rejected":
+        refused = spei.answer_for_rejected() if provider == spei.PROVIDER else {"received": True}
+        return IntakeResult("rejected", provider, event_id, tenant_id, None, refused, earlier.error)
+    answer: dict[str, Any] = {"received": True}
+    if provider == spei.PROVIDER:
+        answer = spei.answer_for(payload=earlier.payload) if earlier is not None else {"mensaje": "confirmar"}
+    return IntakeResult("duplicate", provider, event_id, tenant_id, None, answer)
+
+
+def _receive(
+    *,
+    provider: str,
+    event_id: str,
+    event_type: str,
+    payload: Any,
+    tenant_slug: str | None,
+    tenant_id: UUID | None,
+    enqueue: Enqueue | None,
+) -> IntakeResult:
+    """Store a verified, parsed delivery: in its tenant's inbox (pending, ignored or rejected), or held unrouted."""
+    verdict = _VERDICTS[provider](payload)
+    if tenant_id is None:
+        tenant_id, why = _route(tenant_slug)
+        if tenant_id is None:
+            why = why or "no tenant"
+            if verdict.status == "rejected":
+                why += f"; rejected: {verdict.error}"
+            held = _hold(
+                provider=provider,
+                event_id=event_id,
+                event_type=event_type,
+                payload=payload,
+                slug=tenant_slug,
+                reason=why,
+            )
+            return IntakeResult("held", provider, event_id, None, None, verdict.answer, why, held)
+    inbox_id = _store(
+        tenant_id=tenant_id,
+        provider=provider,
+        event_id=event_id,
+        event_type=event_type,
+        payload=payload,
+        status=verdict.status,
+        error=verdict.error,
+        enqueue=enqueue,
+    )
+    if inbox_id is None:  # a redelivery: answer as the first delivery was answered
+        with db.tenant_transaction(tenant_id) as conn:
+            earlier = data.inbox_by_event(conn, provider=provider, event_id=event_id)
+        return _redelivery(provider=provider, event_id=event_id, tenant_id=tenant_id, earlier=earlier)
+    if verdict.status == "rejected":
+        log.warning("webhook delivery rejected and stored for audit: %s/%s: %s", provider, event_id, verdict.error)
+    reason = verdict.error if verdict.status != "pending" else None
+    return IntakeResult(_outcome(verdict), provider, event_id, tenant_id, inbox_id, verdict.answer, reason)
 
 
 def receive_conekta(
@@ -141,7 +316,8 @@ def receive_conekta(
     public_key_pem: str | None = None,
     tenant_id: UUID | None = None,
 ) -> IntakeResult:
-    """`public_key_pem` defaults to the `conekta-webhook-public-key` secret; `tenant_id` skips slug resolution."""
+    """`public_key_pem` defaults to the `conekta-webhook-public-key` secret; `tenant_id` skips slug resolution.
+    Outcome 'rejected' (stored for audit) is answered 400; 'held' (no tenant found, kept for redrive) 202."""
     try:
         pem = public_key_pem or get_secret("conekta-webhook-public-key")
     except SecretNotFound as exc:
@@ -152,25 +328,17 @@ def receive_conekta(
     payload = _json(body)
     try:
         event_id, event_type = conekta.event_identity(payload)
-        facts = conekta.parse_event(payload)
     except MalformedProviderEvent as exc:
         raise MalformedDelivery(str(exc)) from exc
-    tenant_id = tenant_id or resolve_tenant(slug=tenant_slug)
-    ignored = all(isinstance(f, IgnoredFact) for f in facts)
-    status = "ignored" if ignored else "pending"
-    error = "; ".join(f.reason for f in facts if isinstance(f, IgnoredFact)) or None
-    inbox_id = _store(
-        tenant_id=tenant_id,
+    return _receive(
         provider=conekta.PROVIDER,
         event_id=event_id,
         event_type=event_type,
         payload=payload,
-        status=status,
-        error=error,
+        tenant_slug=tenant_slug,
+        tenant_id=tenant_id,
         enqueue=enqueue,
     )
-    outcome = "duplicate" if inbox_id is None else ("ignored" if ignored else "stored")
-    return IntakeResult(outcome, conekta.PROVIDER, event_id, tenant_id, inbox_id, {"received": True})
 
 
 def spei_signature(*, body: bytes, secret: str) -> str:
@@ -218,33 +386,22 @@ def verify_spei(*, body: bytes, signature: str | None, client_ip: str | None) ->
 def receive_spei(
     *, body: bytes, signature: str | None, client_ip: str | None, tenant_slug: str | None, enqueue: Enqueue | None
 ) -> IntakeResult:
+    """`answer` is the body STP expects: 'devolver' for a bad CLABE or unusable data (stored as rejected)."""
     verify_spei(body=body, signature=signature, client_ip=client_ip)
     payload = _json(body)
     try:
-        spei.parse_abono(payload=payload)
         event_id = spei.event_id(payload=payload)
     except MalformedProviderEvent as exc:
         raise MalformedDelivery(str(exc)) from exc
-    tenant_id = resolve_tenant(slug=tenant_slug)
-    answer = spei.answer_for(payload=payload)
-    returned = answer["mensaje"] == "devolver"
-    inbox_id = _store(
-        tenant_id=tenant_id,
+    return _receive(
         provider=spei.PROVIDER,
         event_id=event_id,
         event_type="abono",
         payload=payload,
-        status="ignored" if returned else "pending",
-        error="devuelta: CLABE con dígito verificador inválido" if returned else None,
+        tenant_slug=tenant_slug,
+        tenant_id=None,
         enqueue=enqueue,
     )
-    if inbox_id is None:
-        with db.tenant_transaction(tenant_id) as conn:
-            earlier = data.inbox_by_event(conn, provider=spei.PROVIDER, event_id=event_id)
-        if earlier is not None and earlier.status == "ignored":
-            answer = spei.answer_for(payload=earlier.payload)
-    outcome = "duplicate" if inbox_id is None else ("returned" if returned else "stored")
-    return IntakeResult(outcome, spei.PROVIDER, event_id, tenant_id, inbox_id, answer)
 
 
 def store_fetched_event(
@@ -254,16 +411,16 @@ def store_fetched_event(
     if provider != conekta.PROVIDER:
         raise RefetchNotSupported(f"re-fetch is not supported for {provider}")
     event_id, event_type = conekta.event_identity(payload)
-    facts = conekta.parse_event(payload)
-    ignored = all(isinstance(f, IgnoredFact) for f in facts)
+    bounds.check_text(payload, where="the re-fetched event")
+    verdict = _conekta_verdict(payload)
     return _store(
         tenant_id=tenant_id,
         provider=provider,
         event_id=event_id,
         event_type=event_type,
         payload=payload,
-        status="ignored" if ignored else "pending",
-        error=None,
+        status=verdict.status,
+        error=verdict.error if verdict.status == "rejected" else None,
         enqueue=enqueue,
     )
 
@@ -286,3 +443,43 @@ def redrive_stale_inbox(
     if rows:
         log.warning("re-sent %d pending webhook inbox rows", len(rows))
     return len(rows)
+
+
+def unrouted_deliveries(*, include_redriven: bool = False, limit: int = 100) -> list[unrouted.UnroutedDelivery]:
+    """The deliveries held because no tenant could be found (held first, oldest first)."""
+    with db.connection() as conn, conn.transaction():
+        return unrouted.listed(conn, include_redriven=include_redriven, limit=limit)
+
+
+def redrive_unrouted(*, unrouted_id: int, tenant_slug: str, operator: str, enqueue: Enqueue | None) -> IntakeResult:
+    """Move a held delivery into the inbox of the tenant the operator names, with the same verdict the intake would
+    have given it (pending and queued, ignored, or rejected). Exactly once: the held row is claimed in the same
+    transaction that inserts the inbox row; an event already in that tenant's inbox is linked, not stored twice."""
+    tenant_id = resolve_tenant(slug=tenant_slug)
+    with db.tenant_transaction(tenant_id) as conn:
+        row = unrouted.claim(conn, unrouted_id=unrouted_id, redriven_by=operator)
+        if row is None:
+            raise UnroutedNotFound(f"no held unrouted delivery {unrouted_id}")
+        verdict = _VERDICTS[row.provider](row.payload)
+        inbox_id = data.insert_inbox(
+            conn,
+            tenant_id=tenant_id,
+            provider=row.provider,
+            event_id=row.event_id,
+            event_type=row.event_type,
+            payload=row.payload,
+            status=verdict.status,
+            error=verdict.error,
+            correlation_id=context.correlation_id.get(),
+        )
+        new = inbox_id is not None
+        if inbox_id is None:
+            earlier = data.inbox_by_event(conn, provider=row.provider, event_id=row.event_id)
+            if earlier is None:
+                raise UnroutedEventElsewhere(f"{row.provider}/{row.event_id} is stored for another tenant")
+            inbox_id = earlier.id
+        unrouted.note_inbox(conn, unrouted_id=unrouted_id, inbox_id=inbox_id)
+    if new and verdict.status == "pending":
+        _handoff(tenant_id=tenant_id, inbox_id=inbox_id, provider=row.provider, event_id=row.event_id, enqueue=enqueue)
+    outcome = _outcome(verdict) if new else "duplicate"
+    return IntakeResult(outcome, row.provider, row.event_id, tenant_id, inbox_id, verdict.answer, verdict.error)

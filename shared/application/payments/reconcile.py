@@ -75,7 +75,7 @@ def _expected_payments(conn: Conn, provider: str, since: datetime, until: dateti
     every row received since the day began is read and filtered by the payment's own time."""
     expected: dict[str, PaymentFact] = {}
     for row in data.inbox_received_since(conn, provider=provider, since=since - timedelta(days=1)):
-        if row.status == "ignored":
+        if row.status in ("ignored", "rejected"):  # no money moved / refused at intake (kept for audit)
             continue
         for fact in parse(provider, row.payload):
             if isinstance(fact, PaymentFact) and since <= fact.paid_at < until:
