@@ -23,6 +23,7 @@ _REASONS = {
     204: "No Content",
     400: "Bad Request",
     404: "Not Found",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
@@ -35,6 +36,7 @@ class Reply:
     body: bytes
     content_type: str = "text/xml; charset=utf-8"
     delay: float = 0.0  # seconds to hold the answer back
+    headers: tuple[tuple[str, str], ...] = ()  # extra response headers, e.g. (("Retry-After", "1"),)
 
 
 Handler = Callable[[str, str, bytes], Reply]
@@ -97,10 +99,11 @@ class _Connection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return  # the client gave up (e.g. a simulated timeout): nothing to answer
         connection = "" if keep_alive else "Connection: close\r\n"
+        extra = "".join(f"{name}: {value}\r\n" for name, value in reply.headers)
         head = (
             f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}\r\n"
             f"Content-Type: {reply.content_type}\r\nContent-Length: {len(reply.body)}\r\n"
-            f"{connection}\r\n"
+            f"{extra}{connection}\r\n"
         ).encode("latin-1")
         transport.write(head + reply.body)
         if not keep_alive:
