@@ -1,6 +1,7 @@
 """Revenue protection and tariff planning use cases (issue 17).
 
 Modules:
+  access      the principal of an operator command
   balance     macro-meter reads import, authorised unbilled volumes, sector water balance, ranking, CSV, PNG
 """
 
@@ -14,14 +15,19 @@ from shared.application.revenue.balance import (
     record_unbilled,
     water_balance,
 )
+from shared.domain.revenue.macro_reads import MacroReadsRejected, UnbilledRejected
+from shared.domain.revenue.months import parse_period
 
 __all__ = [
+    "MacroReadsRejected",
     "NoMacroReads",
+    "UnbilledRejected",
     "UnknownSector",
     "WaterBalance",
     "balance_csv",
     "balance_png",
     "import_macro_reads",
+    "parse_period",
     "record_unbilled",
     "water_balance",
 ]

@@ -1,0 +1,97 @@
+"""`manage.py revenue ...`: sector water balance (macro-meter reads, authorised unbilled volumes, report with CSV
+and one PNG per sector), inspection candidates and their work orders."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.runtime import database
+from shared.application import revenue
+from shared.application.revenue.access import operator_principal
+from shared.domain.errors import SupraError
+
+revenue_app = typer.Typer(
+    help="Protección de ingresos: balance hídrico por sector, candidatos a inspección.", no_args_is_help=True
+)
+Tenant = Annotated[str, typer.Option("--tenant")]
+MACRO_CSV = "CSV: sector,meter,read_from,read_to,start_read,end_read"
+UNBILLED_CSV = "CSV: sector,period,category,volume_m3"
+
+
+def _csv_rows(path: Path) -> list[dict[str, str | None]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            return [dict(r) for r in csv.DictReader(f)]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        typer.echo(f"error: cannot read {path}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def fail(error: SupraError) -> typer.Exit:
+    typer.echo(f"error [{error.code}]: {error.detail_es}", err=True)
+    for problem in getattr(error, "problems", ()):
+        typer.echo(f"  fila {problem.row}: [{problem.code}] {problem.message_es}", err=True)
+    return typer.Exit(1)
+
+
+def echo(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@revenue_app.command("macro-reads")
+def import_macro_reads(
+    file: Annotated[Path, typer.Option("--file", exists=True, dir_okay=False, help=MACRO_CSV)],
+    tenant: Tenant = "cea-queretaro",
+) -> None:
+    """Import macro-meter reads: the whole file or nothing (exit 1 with every bad row)."""
+    rows = _csv_rows(file)
+    with database():
+        try:
+            p = operator_principal(tenant_slug=tenant)
+            echo(revenue.import_macro_reads(principal=p, rows=rows, batch=file.name, now=datetime.now(UTC)))
+        except SupraError as error:
+            raise fail(error) from error
+
+
+@revenue_app.command("unbilled")
+def import_unbilled(
+    file: Annotated[Path, typer.Option("--file", exists=True, dir_okay=False, help=UNBILLED_CSV)],
+    tenant: Tenant = "cea-queretaro",
+) -> None:
+    """Record authorised unbilled volumes (tenant categories); the whole file or nothing."""
+    rows = _csv_rows(file)
+    with database():
+        try:
+            p = operator_principal(tenant_slug=tenant)
+            echo(revenue.record_unbilled(principal=p, rows=rows, now=datetime.now(UTC)))
+        except SupraError as error:
+            raise fail(error) from error
+
+
+@revenue_app.command("water-balance")
+def water_balance(
+    period: Annotated[str, typer.Option("--period", help="AAAA-MM")],
+    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for JSON, CSV and PNGs")] = Path(
+        "water-balance"
+    ),
+    tenant: Tenant = "cea-queretaro",
+) -> None:
+    """Balance per sector and month (12 months to PERIOD), the ranking; writes JSON, CSV and one PNG per sector."""
+    with database():
+        try:
+            p = operator_principal(tenant_slug=tenant)
+            report = revenue.water_balance(principal=p, period=revenue.parse_period(period))
+        except SupraError as error:
+            raise fail(error) from error
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"water-balance-{period}.json").write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    (out / f"water-balance-{period}.csv").write_text(revenue.balance_csv(report), encoding="utf-8")
+    for rank in report.ranking:
+        (out / f"water-balance-{period}-{rank.sector}.png").write_bytes(revenue.balance_png(report, sector=rank.sector))
+    echo({"out": str(out), "ranking": [r.to_dict() for r in report.ranking]})

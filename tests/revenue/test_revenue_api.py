@@ -1,0 +1,83 @@
+"""The revenue API through the real FastAPI app: water balance JSON/CSV/PNG, row-numbered problem+json on a bad
+macro-read batch, staff only."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.api import ratelimit
+from functions.api.app import create_app
+from shared.application.access.tokens import issue_token, reset_tenant_cache
+from shared.platform.config import reset_settings_cache
+from shared.platform.secrets import reset_secret_cache
+from tests.billing.builders import add_account, make_utility
+from tests.revenue.helpers import issued_invoice
+
+
+@pytest.fixture
+def api(fresh_db, monkeypatch):
+    monkeypatch.setenv("JWT_SIGNING_KEY", "test-signing-key-0123456789abcdef0123456789")
+    for reset in (reset_secret_cache, reset_settings_cache, reset_tenant_cache, ratelimit.reset_all):
+        reset()
+    u = make_utility(fresh_db, "cea", sectors=("S01",))
+    account = add_account(fresh_db, u, sector="S01", reads=[])
+    issued_invoice(fresh_db, u.tenant_id, account_id=account, period=date(2026, 10, 1), m3="700")
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client
+    reset_tenant_cache()
+
+
+def headers(role, person=None):
+    token = issue_token(tenant="cea", roles=[role], person_id=person, now=datetime.now(UTC), subject=f"user:{role}")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_water_balance_over_http(api):
+    admin = headers("billing_admin")
+    body = {
+        "batch": "oct",
+        "rows": [
+            {
+                "sector": "S01",
+                "meter": "MM-1",
+                "read_from": "2026-10-01",
+                "read_to": "2026-11-01",
+                "start_read": "100",
+                "end_read": "1100",
+            }
+        ],
+    }
+    assert api.post("/api/v1/revenue/macro-reads", json=body, headers=admin).json()["written"] == 1
+    bad = {
+        "batch": "bad",
+        "rows": [
+            {
+                **body["rows"][0],
+                "read_from": "2026-10-15",
+                "read_to": "2026-11-15",
+                "start_read": "1100",
+                "end_read": "1200",
+            }
+        ],
+    }
+    r = api.post("/api/v1/revenue/macro-reads", json=bad, headers=admin)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "macro_reads_rejected" and r.json()["errors"][0]["row"] == 2
+    report = api.get("/api/v1/revenue/water-balance", params={"period": "2026-10"}, headers=admin).json()
+    october = next(b for b in report["balances"] if b["period"] == "2026-10")
+    assert october["supplied_m3"] == "1000.000" and october["nrw_m3"] == "300.000" and october["nrw_pct"] == "30.00"
+    csv_text = api.get("/api/v1/revenue/water-balance.csv", params={"period": "2026-10"}, headers=admin).text
+    assert csv_text.splitlines()[0].startswith("sector,period,supplied_m3")
+    png = api.get("/api/v1/revenue/water-balance/S01.png", params={"period": "2026-10"}, headers=admin)
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    missing = api.get("/api/v1/revenue/water-balance", params={"period": "2025-01"}, headers=admin)
+    assert missing.status_code == 422 and missing.json()["code"] == "no_macro_reads"
+    assert (
+        api.get(
+            "/api/v1/revenue/water-balance", params={"period": "2026-10"}, headers=headers("customer", person=1)
+        ).status_code
+        == 403
+    )
