@@ -37,6 +37,16 @@ param functionInstanceMemoryMb int = 2048
 param alwaysReady array = []
 
 param logRetentionDays int
+
+@description('Log Analytics ingestion cap per day (GB); ingestion stops for the day when reached (cost control).')
+param logDailyQuotaGb int
+
+@description('Public DNS zone of the API, delegated to Azure DNS; declared by the production deployment only.')
+param dnsZoneName string = 'supra.ceaqueretaro.gob.mx'
+param dnsZoneResourceGroup string = 'rg-supra-production'
+
+@description('Host label of this environment\'s API in dnsZoneName: api (production), staging-api, dev-api.')
+param apiHostLabel string
 param alertEmail string
 param monthlyBudgetMxn int
 param budgetStartDate string = '2026-01-01'
@@ -60,6 +70,7 @@ param anthropicModel string = 'claude-sonnet-4-5'
 param tags object = {}
 
 var isProduction = environment == 'production'
+var apiHostname = '${apiHostLabel}.${dnsZoneName}'
 
 // Naming convention: <abbreviation>-<workload>-<environment>[-<purpose>]; storage/WAF names are alphanumeric only.
 var names = {
@@ -86,6 +97,7 @@ var names = {
   fd_origin: 'func-origin'
   fd_origingroup: 'func-origins'
   fd_route: 'api-route'
+  fd_custom_domain: 'api-domain'
   fd_security: 'waf-${workload}-${environment}-policy'
   waf_policy: 'waf${workload}${environment}'
   action_group: 'ag-${workload}-${environment}'
@@ -125,6 +137,7 @@ module observability 'modules/observability.bicep' = {
     location: location
     tags: allTags
     retentionDays: logRetentionDays
+    dailyQuotaGb: logDailyQuotaGb
   }
 }
 
@@ -192,6 +205,7 @@ module functionApp 'modules/function.bicep' = {
     environment: environment
     workload: workload
     subnetId: network.outputs.funcSubnetId
+    deploySubnetId: network.outputs.runnerSubnetId
     storageAccountName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
     keyVaultName: keyVault.outputs.name
@@ -219,9 +233,26 @@ module frontDoorRoutes 'modules/frontdoor-routes.bicep' = {
   params: {
     names: names
     functionHostname: functionApp.outputs.defaultHostname
+    apiHostname: apiHostname
   }
   dependsOn: [
     frontDoor
+  ]
+}
+
+module dns 'modules/dns.bicep' = {
+  name: 'dns-${environment}'
+  scope: resourceGroup(dnsZoneResourceGroup)
+  params: {
+    manageZone: isProduction
+    dnsZoneName: dnsZoneName
+    apiHostLabel: apiHostLabel
+    endpointHostname: frontDoorRoutes.outputs.endpointHostname
+    validationToken: frontDoorRoutes.outputs.apiValidationToken
+    tags: allTags
+  }
+  dependsOn: [
+    rg
   ]
 }
 
@@ -254,6 +285,9 @@ output resourceGroupName string = rg.name
 output functionAppName string = functionApp.outputs.name
 output functionPrincipalId string = functionApp.outputs.principalId
 output frontDoorHostname string = frontDoorRoutes.outputs.endpointHostname
+output apiHostname string = dns.outputs.apiFqdn
+// Webhook URLs registered with the providers (Conekta, SPEI, Meta, Chatwoot, Twilio) start with this (README).
+output apiBaseUrl string = 'https://${apiHostname}'
 output frontDoorId string = frontDoor.outputs.frontDoorId
 output postgresFqdn string = database.outputs.fqdn
 output keyVaultName string = keyVault.outputs.name

@@ -36,6 +36,26 @@ resource "azurerm_cdn_frontdoor_firewall_policy" "main" {
     }
   }
 
+  # CURP and RFC never travel in a URL (access logs, caches): a query string carrying one is refused. Same patterns as
+  # bicep/modules/frontdoor.bicep, matched after URL-decoding and upper-casing.
+  custom_rule {
+    name     = "BlockCurpRfcInQueryString"
+    enabled  = true
+    priority = 80
+    type     = "MatchRule"
+    action   = "Block"
+
+    match_condition {
+      match_variable = "QueryString"
+      operator       = "RegEx"
+      transforms     = ["UrlDecode", "Uppercase"]
+      match_values = [
+        "[A-Z][AEIOUX][A-Z]{2}[0-9]{6}[HMX][A-Z]{5}[0-9A-Z][0-9]",
+        "(^|[^A-Z0-9])[A-Z&Ñ]{3,4}[0-9]{6}[A-Z0-9]{3}($|[^A-Z0-9])",
+      ]
+    }
+  }
+
   # 100 requests per minute per client IP on authentication endpoints.
   custom_rule {
     name                           = "RateLimitAuthPerIp"
@@ -101,6 +121,25 @@ resource "azurerm_cdn_frontdoor_origin_group" "func" {
     sample_size                 = 4
     successful_samples_required = 3
   }
+
+  health_probe {
+    path                = "/api/health"
+    request_type        = "GET"
+    protocol            = "Https"
+    interval_in_seconds = 30
+  }
+}
+
+# The API's custom domain (records in dns.tf) with a Front Door managed certificate, TLS 1.2 minimum.
+resource "azurerm_cdn_frontdoor_custom_domain" "api" {
+  name                     = local.names.fd_custom_domain
+  cdn_frontdoor_profile_id = azurerm_cdn_frontdoor_profile.main.id
+  host_name                = local.api_hostname
+
+  tls {
+    certificate_type    = "ManagedCertificate"
+    minimum_tls_version = "TLS12"
+  }
 }
 
 resource "azurerm_cdn_frontdoor_origin" "func" {
@@ -117,16 +156,17 @@ resource "azurerm_cdn_frontdoor_origin" "func" {
 }
 
 resource "azurerm_cdn_frontdoor_route" "api" {
-  name                          = local.names.fd_route
-  cdn_frontdoor_endpoint_id     = azurerm_cdn_frontdoor_endpoint.main.id
-  cdn_frontdoor_origin_group_id = azurerm_cdn_frontdoor_origin_group.func.id
-  cdn_frontdoor_origin_ids      = [azurerm_cdn_frontdoor_origin.func.id]
-  patterns_to_match             = ["/api/*"]
-  supported_protocols           = ["Http", "Https"]
-  https_redirect_enabled        = true
-  forwarding_protocol           = "HttpsOnly"
-  link_to_default_domain        = true
-  enabled                       = true
+  name                            = local.names.fd_route
+  cdn_frontdoor_endpoint_id       = azurerm_cdn_frontdoor_endpoint.main.id
+  cdn_frontdoor_origin_group_id   = azurerm_cdn_frontdoor_origin_group.func.id
+  cdn_frontdoor_origin_ids        = [azurerm_cdn_frontdoor_origin.func.id]
+  cdn_frontdoor_custom_domain_ids = [azurerm_cdn_frontdoor_custom_domain.api.id]
+  patterns_to_match               = ["/api/*"]
+  supported_protocols             = ["Http", "Https"]
+  https_redirect_enabled          = true
+  forwarding_protocol             = "HttpsOnly"
+  link_to_default_domain          = true
+  enabled                         = true
 }
 
 resource "azurerm_cdn_frontdoor_security_policy" "waf" {
@@ -141,6 +181,9 @@ resource "azurerm_cdn_frontdoor_security_policy" "waf" {
         patterns_to_match = ["/*"]
         domain {
           cdn_frontdoor_domain_id = azurerm_cdn_frontdoor_endpoint.main.id
+        }
+        domain {
+          cdn_frontdoor_domain_id = azurerm_cdn_frontdoor_custom_domain.api.id
         }
       }
     }

@@ -126,7 +126,15 @@ resource "azurerm_function_app_flex_consumption" "main" {
     http2_enabled                     = true
     ip_restriction_default_action     = "Deny"
     scm_use_main_ip_restriction       = false
-    scm_ip_restriction_default_action = "Allow" # deploys use Entra-authenticated SCM calls; basic auth is disabled.
+    scm_ip_restriction_default_action = "Deny"
+
+    # Kudu/one-deploy is not public: only the self-hosted deploy runner's subnet reaches it (deploy.yml).
+    scm_ip_restriction {
+      name                      = "allow-deploy-runner"
+      priority                  = 100
+      action                    = "Allow"
+      virtual_network_subnet_id = azurerm_subnet.runner.id
+    }
 
     # Only Front Door (this profile) may call the app: service tag + X-Azure-FDID header.
     ip_restriction {

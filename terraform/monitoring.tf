@@ -8,6 +8,7 @@ resource "azurerm_log_analytics_workspace" "main" {
   resource_group_name = azurerm_resource_group.main.name
   sku                 = "PerGB2018"
   retention_in_days   = var.log_retention_days
+  daily_quota_gb      = var.log_daily_quota_gb
   tags                = local.tags
 }
 

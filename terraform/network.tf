@@ -52,6 +52,8 @@ resource "azurerm_subnet" "runner" {
   resource_group_name  = azurerm_resource_group.main.name
   virtual_network_name = azurerm_virtual_network.main.name
   address_prefixes     = [local.subnets.runner.prefix]
+  # The function app's SCM (Kudu) endpoint admits only this subnet (function.tf scm_ip_restriction).
+  service_endpoints = ["Microsoft.Web"]
 }
 
 # ---- NSGs ----------------------------------------------------------------------------------------------------------

@@ -38,3 +38,13 @@ output "key_vault_secret_names" {
 output "storage_account_name" {
   value = azurerm_storage_account.main.name
 }
+
+output "api_hostname" {
+  description = "Custom domain of the API (Front Door managed certificate)."
+  value       = local.api_hostname
+}
+
+output "api_base_url" {
+  description = "Webhook URLs registered with the providers (Conekta, SPEI, Meta, Chatwoot, Twilio) start with this."
+  value       = "https://${local.api_hostname}"
+}

@@ -52,6 +52,34 @@ resource "azurerm_storage_queue" "queues" {
   storage_account_id = azurerm_storage_account.main.id
 }
 
+resource "azurerm_storage_management_policy" "lifecycle" {
+  storage_account_id = azurerm_storage_account.main.id
+
+  dynamic "rule" {
+    for_each = local.lifecycle_rules
+    content {
+      name    = rule.key
+      enabled = true
+
+      filters {
+        blob_types   = ["blockBlob"]
+        prefix_match = [rule.value.prefix]
+      }
+
+      actions {
+        base_blob {
+          tier_to_cool_after_days_since_modification_greater_than    = rule.value.cool_after_days
+          tier_to_archive_after_days_since_modification_greater_than = rule.value.archive_after_days
+          delete_after_days_since_modification_greater_than          = rule.value.delete_after_days
+        }
+        version {
+          delete_after_days_since_creation = 90
+        }
+      }
+    }
+  }
+}
+
 resource "azurerm_storage_container" "containers" {
   for_each              = toset(local.blob_containers)
   name                  = each.value

@@ -81,6 +81,28 @@ variable "log_retention_days" {
   description = "Log Analytics retention."
 }
 
+variable "log_daily_quota_gb" {
+  type        = number
+  description = "Log Analytics ingestion cap per day (GB); ingestion stops for the day when reached (cost control)."
+}
+
+variable "dns_zone_name" {
+  type        = string
+  default     = "supra.ceaqueretaro.gob.mx"
+  description = "Public DNS zone of the API, delegated to Azure DNS; declared by the production deployment only."
+}
+
+variable "dns_zone_resource_group" {
+  type        = string
+  default     = "rg-supra-production"
+  description = "Resource group holding the public DNS zone (production's)."
+}
+
+variable "api_host_label" {
+  type        = string
+  description = "Host label of this environment's API in dns_zone_name: api (production), staging-api, dev-api."
+}
+
 variable "alert_email" {
   type        = string
   description = "Operations mailbox for the action group."

@@ -1,7 +1,10 @@
 // Origin group, origin (the function app), route and the security policy that binds the WAF to the endpoint.
 // Separate from frontdoor.bicep because the function app needs the profile's frontDoorId first (X-Azure-FDID).
+// The API answers on its custom domain `apiHostname` (managed certificate, TLS 1.2 minimum; records in dns.bicep)
+// and on the endpoint's default domain (smoke tests); the origin is probed on /api/health.
 param names object
 param functionHostname string
+param apiHostname string
 
 resource profile 'Microsoft.Cdn/profiles@2024-02-01' existing = {
   name: names.front_door
@@ -16,6 +19,18 @@ resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2024-02-
   name: names.waf_policy
 }
 
+resource apiDomain 'Microsoft.Cdn/profiles/customDomains@2024-02-01' = {
+  parent: profile
+  name: names.fd_custom_domain
+  properties: {
+    hostName: apiHostname
+    tlsSettings: {
+      certificateType: 'ManagedCertificate'
+      minimumTlsVersion: 'TLS12'
+    }
+  }
+}
+
 resource originGroup 'Microsoft.Cdn/profiles/originGroups@2024-02-01' = {
   parent: profile
   name: names.fd_origingroup
@@ -24,6 +39,12 @@ resource originGroup 'Microsoft.Cdn/profiles/originGroups@2024-02-01' = {
     loadBalancingSettings: {
       sampleSize: 4
       successfulSamplesRequired: 3
+    }
+    healthProbeSettings: {
+      probePath: '/api/health'
+      probeRequestType: 'GET'
+      probeProtocol: 'Https'
+      probeIntervalInSeconds: 30
     }
   }
 }
@@ -50,6 +71,11 @@ resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2024-02-01' = {
     originGroup: {
       id: originGroup.id
     }
+    customDomains: [
+      {
+        id: apiDomain.id
+      }
+    ]
     patternsToMatch: [
       '/api/*'
     ]
@@ -82,6 +108,9 @@ resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2024-02-01' = {
             {
               id: endpoint.id
             }
+            {
+              id: apiDomain.id
+            }
           ]
           patternsToMatch: [
             '/*'
@@ -93,3 +122,5 @@ resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2024-02-01' = {
 }
 
 output endpointHostname string = endpoint.properties.hostName
+output apiHostname string = apiDomain.properties.hostName
+output apiValidationToken string = apiDomain.properties.validationProperties.validationToken

@@ -45,6 +45,34 @@ var rateLimitRules = [
   }
 ]
 
+// CURP and RFC never travel in a URL (they would land in access logs and caches): requests whose query string
+// carries one are refused. The patterns are the CURP (18) and RFC (12/13) shapes, matched after URL-decoding and
+// upper-casing; terraform/frontdoor.tf declares the same rule.
+var piiRules = [
+  {
+    name: 'BlockCurpRfcInQueryString'
+    enabledState: 'Enabled'
+    priority: 80
+    ruleType: 'MatchRule'
+    action: 'Block'
+    matchConditions: [
+      {
+        matchVariable: 'QueryString'
+        operator: 'RegEx'
+        negateCondition: false
+        transforms: [
+          'UrlDecode'
+          'Uppercase'
+        ]
+        matchValue: [
+          '[A-Z][AEIOUX][A-Z]{2}[0-9]{6}[HMX][A-Z]{5}[0-9A-Z][0-9]'
+          '(^|[^A-Z0-9])[A-Z&Ñ]{3,4}[0-9]{6}[A-Z0-9]{3}($|[^A-Z0-9])'
+        ]
+      }
+    ]
+  }
+]
+
 var geoRules = empty(allowedCountries) ? [] : [
   {
     name: 'GeoFilter'
@@ -90,7 +118,7 @@ resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2024-02-
       customBlockResponseStatusCode: 403
     }
     customRules: {
-      rules: concat(geoRules, rateLimitRules)
+      rules: concat(geoRules, piiRules, rateLimitRules)
     }
     managedRules: {
       managedRuleSets: [

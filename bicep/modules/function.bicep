@@ -8,6 +8,8 @@ param tags object
 param environment string
 param workload string
 param subnetId string
+@description('snet-runner: the only source admitted to the SCM (Kudu) endpoint, used by deploys.')
+param deploySubnetId string
 param storageAccountName string
 param blobEndpoint string
 param keyVaultName string
@@ -308,7 +310,16 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       appSettings: appSettings
       ipSecurityRestrictionsDefaultAction: 'Deny'
       scmIpSecurityRestrictionsUseMain: false
-      scmIpSecurityRestrictionsDefaultAction: 'Allow'
+      scmIpSecurityRestrictionsDefaultAction: 'Deny'
+      // Kudu/one-deploy is not public: only the self-hosted deploy runner's subnet reaches it (deploy.yml).
+      scmIpSecurityRestrictions: [
+        {
+          name: 'allow-deploy-runner'
+          priority: 100
+          action: 'Allow'
+          vnetSubnetResourceId: deploySubnetId
+        }
+      ]
       ipSecurityRestrictions: [
         {
           name: 'allow-front-door'

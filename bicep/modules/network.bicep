@@ -170,6 +170,12 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-01-01' = {
         name: 'snet-runner'
         properties: {
           addressPrefix: prefixes.runner
+          // The function app's SCM (Kudu) endpoint admits only this subnet (function.bicep scmIpSecurityRestrictions).
+          serviceEndpoints: [
+            {
+              service: 'Microsoft.Web'
+            }
+          ]
           networkSecurityGroup: {
             id: nsgRunner.id
           }

@@ -3,6 +3,7 @@ param names object
 param location string
 param tags object
 param retentionDays int
+param dailyQuotaGb int
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: names.log_analytics
@@ -13,6 +14,9 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
       name: 'PerGB2018'
     }
     retentionInDays: retentionDays
+    workspaceCapping: {
+      dailyQuotaGb: dailyQuotaGb
+    }
   }
 }
 

@@ -21,6 +21,47 @@ var blobContainers = [
   'cfdi'
   'reading-photos'
   'app-package'
+  'db-exports'
+]
+
+// Blob lifecycle (terraform/storage.tf, docs/infrastructure.md "Retention"). CFDI XML/PDF: Cool at 90 days, Archive at
+// one year, never deleted by a rule: CFF art. 30 keeps fiscal documents 5 years from the filing of the related annual
+// return (so up to ~6.25 years after issue) and longer while an appeal or trial is open, which a rule cannot know.
+// Monthly database exports: kept one year. Old blob versions (versioning is on) go after 90 days.
+var lifecycleRules = [
+  {
+    name: 'cfdi-tiering'
+    prefix: 'cfdi/'
+    baseBlob: {
+      tierToCool: {
+        daysAfterModificationGreaterThan: 90
+      }
+      tierToArchive: {
+        daysAfterModificationGreaterThan: 365
+      }
+    }
+  }
+  {
+    name: 'reading-photos-tiering'
+    prefix: 'reading-photos/'
+    baseBlob: {
+      tierToCool: {
+        daysAfterModificationGreaterThan: 90
+      }
+    }
+  }
+  {
+    name: 'db-exports-retention'
+    prefix: 'db-exports/'
+    baseBlob: {
+      tierToCool: {
+        daysAfterModificationGreaterThan: 0
+      }
+      delete: {
+        daysAfterModificationGreaterThan: 365
+      }
+    }
+  }
 ]
 
 var privateEndpoints = [
@@ -90,6 +131,38 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
     publicAccess: 'None'
   }
 }]
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [for r in lifecycleRules: {
+        name: r.name
+        enabled: true
+        type: 'Lifecycle'
+        definition: {
+          filters: {
+            blobTypes: [
+              'blockBlob'
+            ]
+            prefixMatch: [
+              r.prefix
+            ]
+          }
+          actions: {
+            baseBlob: r.baseBlob
+            version: {
+              delete: {
+                daysAfterCreationGreaterThan: 90
+              }
+            }
+          }
+        }
+      }]
+    }
+  }
+}
 
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: account

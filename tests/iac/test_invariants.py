@@ -65,7 +65,7 @@ def test_tf_postgres_resilience_in_production() -> None:
 
 def test_tf_postgres_extension_allow_list() -> None:
     value = _iac.tf_locals()["postgres_configurations"]["azure.extensions"]
-    assert set(value.split(",")) == {"PGCRYPTO", "BTREE_GIST", "PG_TRGM", "PG_STAT_STATEMENTS"}
+    assert set(value.split(",")) == {"PGCRYPTO", "BTREE_GIST", "PG_TRGM", "PG_STAT_STATEMENTS", "UNACCENT"}
 
 
 def test_tf_function_is_flex_python_311_with_identity_and_vnet() -> None:
@@ -127,7 +127,7 @@ def test_tf_waf_rules() -> None:
 def test_tf_storage_queues_and_containers() -> None:
     loc = _iac.tf_locals()
     assert set(loc["queues"]) == {"domain-events", "payments-in", "notifications"}
-    assert set(loc["blob_containers"]) == {"cfdi", "reading-photos", "app-package"}
+    assert set(loc["blob_containers"]) == {"cfdi", "reading-photos", "app-package", "db-exports"}
     assert attr(tf_resource("azurerm_storage_queue", "queues"), "for_each") == "${toset(local.all_queues)}"
 
 
@@ -182,7 +182,7 @@ def test_bicep_postgres_resilience_in_production() -> None:
         "tenantId": props["authConfig"]["tenantId"],
     }
     configs = {c["name"]: c["value"] for c in _iac.bicep_var("modules/database.bicep", "configurations")}
-    assert set(configs["azure.extensions"].split(",")) == {"PGCRYPTO", "BTREE_GIST", "PG_TRGM", "PG_STAT_STATEMENTS"}
+    assert set(configs["azure.extensions"].split(",")) == {"PGCRYPTO", "BTREE_GIST", "PG_TRGM", "PG_STAT_STATEMENTS", "UNACCENT"}
 
 
 def test_bicep_function_is_flex_python_311_with_identity_and_vnet() -> None:

@@ -47,6 +47,11 @@ TYPE_PAIRS = {
     "Microsoft.Cdn/profiles/afdEndpoints/routes": "azurerm_cdn_frontdoor_route",
     "Microsoft.Cdn/profiles/securityPolicies": "azurerm_cdn_frontdoor_security_policy",
     "Microsoft.Network/FrontDoorWebApplicationFirewallPolicies": "azurerm_cdn_frontdoor_firewall_policy",
+    "Microsoft.Cdn/profiles/customDomains": "azurerm_cdn_frontdoor_custom_domain",
+    "Microsoft.Network/dnsZones": "azurerm_dns_zone",
+    "Microsoft.Network/dnsZones/CNAME": "azurerm_dns_cname_record",
+    "Microsoft.Network/dnsZones/TXT": "azurerm_dns_txt_record",
+    "Microsoft.Storage/storageAccounts/managementPolicies": "azurerm_storage_management_policy",
 }
 
 # Resources that exist in one tree only because of how the tool models them (documented, not drift).
@@ -192,6 +197,8 @@ PARAM_PAIRS: dict[str, tuple[str, Any]] = {
     "cors_origins": ("corsOrigins", None),
     "waf_allowed_countries": ("wafAllowedCountries", None),
     "always_ready": ("alwaysReady", lambda groups: {g["name"]: g["instanceCount"] for g in groups}),
+    "log_daily_quota_gb": ("logDailyQuotaGb", None),
+    "api_host_label": ("apiHostLabel", None),
 }
 
 
