@@ -19,6 +19,13 @@ Fault injection, for the next N matching calls (constructor `faults=[Fault(...)]
   * `incidence`: answer with incidence `code` (e.g. "708" retryable, "305" permanent) without processing.
 `DELETE /_control/faults` clears them; `GET /_control/stats` returns call counters. Loopback only.
 
+Like a PAC across the Internet (`--pac-latency-ms 200 --pac-jitter-ms 100`): every SOAP answer is held back
+latency ± jitter (uniform, never below 0) without blocking other connections, so throughput depends on how many calls
+the client keeps in flight. Rate limit (`--rate-limit 100/s`, a token bucket holding one second's worth): a call
+over the limit is answered at once with HTTP 429 (`--rate-limit-status 503` for nginx's default) and `Retry-After`,
+WITHOUT being processed, as a front end in front of the stamping service would. Finkok publishes neither its limits
+nor the shape of that answer (docs: /work/shared/reference/performance.md §5); 429 + Retry-After is the common one.
+
 Use from tests or `make demo`: `url, stop = start_simulator()`; or `python -m devtools.fakes.pac_simulator --port 8799`.
 """
 
@@ -30,6 +37,8 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
+import random
 import secrets
 import threading
 import time
@@ -103,12 +112,26 @@ class PacSimulator:
         include_xml_on_duplicate: bool = False,
         clock: Callable[[], dt.datetime] | None = None,
         full_check_every: int = 1,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        rate_limit: float | None = None,
+        rate_limit_status: int = 429,
     ) -> None:
         """`full_check_every`: every n-th document gets the full PAC check (SAT XSD, XSLT cadena, RSA verify of the
         Sello); the others get the structural checks only. 1 (the default, used by tests and the demo) checks every
         document; load tests raise it so the simulator's own CPU does not dominate a 2-core benchmark."""
         if full_check_every < 1:
             raise ValueError("full_check_every must be >= 1")
+        if latency_ms < 0 or jitter_ms < 0 or (rate_limit is not None and rate_limit <= 0):
+            raise ValueError("latency and jitter must be >= 0 and the rate limit > 0")
+        if rate_limit_status not in (429, 503):
+            raise ValueError("rate_limit_status must be 429 or 503")
+        self.latency = latency_ms / 1000
+        self.jitter = jitter_ms / 1000
+        self.rate_limit = rate_limit
+        self.rate_limit_status = rate_limit_status
+        self._tokens = float(rate_limit or 0)
+        self._refilled = time.monotonic()
         self._secret = secrets.token_bytes(32)
         self._state = _State(faults=list(faults or []))
         self._lock = threading.Lock()
@@ -152,6 +175,25 @@ class PacSimulator:
     def stats(self) -> dict[str, int]:
         with self._lock:
             return dict(self._state.calls) | {"stamped_documents": len(self._state.stamps_by_uuid)}
+
+    def _over_limit(self) -> int | None:
+        """None when the call may go on; else the Retry-After seconds (token bucket of `rate_limit` per second)."""
+        if self.rate_limit is None:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.rate_limit, self._tokens + (now - self._refilled) * self.rate_limit)
+            self._refilled = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return None
+            self._state.calls["throttled"] = self._state.calls.get("throttled", 0) + 1
+            return max(1, math.ceil((1 - self._tokens) / self.rate_limit))
+
+    def _latency(self) -> float:
+        if not self.jitter:
+            return self.latency
+        return max(0.0, self.latency + random.uniform(-self.jitter, self.jitter))  # noqa: S311 - simulation
 
     def _take_fault(self, operation: str) -> Fault | None:
         with self._lock:
@@ -328,8 +370,13 @@ class PacSimulator:
     def route(self, method: str, path: str, body: bytes) -> Reply:
         """The HTTP surface: SOAP on Finkok's two service paths, plus `/_control/...` and `/_health`."""
         if method == "POST" and path.split("?", maxsplit=1)[0] in (soap.STAMP_PATH, soap.CANCEL_PATH):
+            wait = self._over_limit()
+            if wait is not None:
+                return Reply(
+                    self.rate_limit_status, b"rate limit exceeded", "text/plain", headers=(("Retry-After", str(wait)),)
+                )
             status, response, delay = self.handle_soap(body)
-            return Reply(status, response, delay=delay)
+            return Reply(status, response, delay=delay + self._latency())
         if method == "GET" and path == "/_health":
             return Reply(200, b'{"status":"ok"}', "application/json")
         return self._control(method, path, body) or Reply(404, b"not found", "text/plain")
@@ -484,10 +531,33 @@ def start_simulator(**kwargs: Any) -> tuple[str, Callable[[], None]]:
     return simulator.url, simulator.stop
 
 
+def _rate(text: str) -> float:
+    """'100/s', '6000/min' or '100' → calls per second."""
+    number, _, unit = text.partition("/")
+    per = {"": 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0}.get(unit.strip().lower())
+    try:
+        value = float(number)
+    except ValueError:
+        value = 0.0
+    if per is None or value <= 0:
+        raise argparse.ArgumentTypeError(f"not a rate: {text!r} (use N/s or N/min)")
+    return value / per
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Local Finkok-compatible PAC simulator (no RSA).")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-age-hours", type=float, default=72.0)
+    parser.add_argument("--pac-latency-ms", type=float, default=0.0, help="hold every SOAP answer back this long")
+    parser.add_argument("--pac-jitter-ms", type=float, default=0.0, help="± uniform jitter around the latency")
+    parser.add_argument(
+        "--rate-limit",
+        type=_rate,
+        default=None,
+        metavar="N/s",
+        help="calls per second (N/s or N/min); above it: 429 + Retry-After, not processed",
+    )
+    parser.add_argument("--rate-limit-status", type=int, choices=(429, 503), default=429)
     parser.add_argument(
         "--full-check-every",
         type=int,
@@ -500,8 +570,16 @@ def main() -> None:
         parser.error("--full-check-every must be at least 1")
     from shared.platform.gc_tuning import tune_for_batch_work
 
+    if args.pac_latency_ms < 0 or args.pac_jitter_ms < 0:
+        parser.error("--pac-latency-ms and --pac-jitter-ms must be >= 0")
     simulator = PacSimulator(
-        port=args.port, max_age_hours=args.max_age_hours, full_check_every=args.full_check_every
+        port=args.port,
+        max_age_hours=args.max_age_hours,
+        full_check_every=args.full_check_every,
+        latency_ms=args.pac_latency_ms,
+        jitter_ms=args.pac_jitter_ms,
+        rate_limit=args.rate_limit,
+        rate_limit_status=args.rate_limit_status,
     ).start()
     tune_for_batch_work()
     print(simulator.url, flush=True)

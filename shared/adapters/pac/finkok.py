@@ -4,9 +4,17 @@ Not satcfdi's Finkok class: that one posts with `requests` and no timeout, raise
 at a local simulator. This client speaks the same envelopes (stamp.wsdl, cancel.wsdl) to any base URL:
 `https://demo-facturacion.finkok.com` (test), `https://facturacion.finkok.com` (production), or the simulator.
 
-Retry policy: transport errors, timeouts, HTTP 429/5xx and retryable incidences are retried with exponential
+Retry policy: transport errors, timeouts, HTTP 5xx and retryable incidences are retried with exponential
 backoff and jitter, always with the same bytes. Incidence 307 (already stamped) is not an error: the existing
 stamp is fetched with `stamped` (retrying 603 for the few seconds Finkok may lag).
+
+Rate limits: Finkok publishes no per-second limit nor how it answers above one; a front end answers HTTP 429 (or
+503, nginx's default) before the request reaches the stamping service, so the call did not happen and sending the
+same bytes again is safe (a stamp that did happen would answer 307 anyway). A throttled answer pauses every thread
+of this client until its Retry-After (or the backoff delay) has passed, plus a little jitter so they do not all
+come back at once, and is retried on its own budget (`RetryPolicy.throttled_attempts`): being slowed down is not
+an outage, so it does not open the stamping breaker early. `max_in_flight` caps the calls this client has on the
+wire at once (threads waiting for a slot or sleeping out a backoff do not hold one).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import base64
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +64,7 @@ class RetryPolicy:
     base_delay: float = 0.5  # seconds before the 2nd try; doubles each time
     max_delay: float = 8.0
     jitter: float = 0.2  # ± fraction of the delay
+    throttled_attempts: int = 30  # tries of one call answered 429/503 "slow down" (its own budget)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed try number `attempt` (1-based)."""
@@ -63,8 +73,10 @@ class RetryPolicy:
 
 
 class _Retry(Exception):
-    def __init__(self, incidence: PacIncidence) -> None:
+    def __init__(self, incidence: PacIncidence, *, throttled: bool = False, retry_after: float | None = None) -> None:
         self.incidence = incidence
+        self.throttled = throttled  # 429, or 503 with Retry-After: the PAC is asking us to slow down
+        self.retry_after = retry_after
         super().__init__(incidence.message)
 
 
@@ -85,6 +97,7 @@ class FinkokClient:
         retry: RetryPolicy | None = None,
         stamped_retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_in_flight: int | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._username = username
@@ -94,17 +107,41 @@ class FinkokClient:
         self.stamped_retry = stamped_retry or RetryPolicy(attempts=6, base_delay=0.5, max_delay=4.0)
         self._http = KeepAliveTransport(self.base_url, timeout=timeout)
         self._sleep = sleep
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self.max_in_flight = max_in_flight
+        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._throttle_lock = threading.Lock()
+        self._throttled_until = 0.0  # time.monotonic() before which no thread sends (the PAC said slow down)
+        self.throttled_answers = 0  # 429/503-with-Retry-After answers seen by this client (for benchmarks)
 
     def close(self) -> None:
         self._http.close()
 
     # ------------------------------------------------------------------------------------------ transport
+    def _wait_out_throttle(self) -> None:
+        with self._throttle_lock:
+            wait = self._throttled_until - time.monotonic()
+        if wait > 0:
+            self._sleep(wait + random.uniform(0, min(0.25, wait / 4)))  # noqa: S311 - jitter, not crypto
+
+    def _throttle(self, seconds: float) -> None:
+        with self._throttle_lock:
+            self.throttled_answers += 1
+            self._throttled_until = max(self._throttled_until, time.monotonic() + seconds)
+
+    def _send(self, path: str, body: bytes, operation: str) -> tuple[int, bytes, float | None]:
+        self._wait_out_throttle()
+        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": operation}
+        if self._slots is None:
+            return self._http.exchange(path, body, headers)
+        with self._slots:
+            return self._http.exchange(path, body, headers)
+
     def _post(self, path: str, body: bytes, operation: str) -> etree._Element:
         """One HTTP round trip; raises _Retry for transient failures, PacPermanentError for unusable answers."""
         try:
-            status, content = self._http.post(
-                path, body, {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": operation}
-            )
+            status, content, retry_after = self._send(path, body, operation)
         except TransportTimeout as exc:
             incident = _transport_incidence("timeout", "El PAC no respondió a tiempo; se reintentará.", str(exc))
             raise _Retry(incident) from exc
@@ -112,7 +149,12 @@ class FinkokClient:
             incident = _transport_incidence("network", "No se pudo conectar con el PAC; se reintentará.", str(exc))
             raise _Retry(incident) from exc
         text = content[:200].decode("utf-8", errors="replace")
-        if status == 429 or status >= 500:
+        if status == 429 or (status == 503 and retry_after is not None):
+            incident = _transport_incidence(
+                f"http_{status}", "El PAC limitó la tasa de solicitudes; se reintentará.", text
+            )
+            raise _Retry(incident, throttled=True, retry_after=retry_after)
+        if status >= 500:
             raise _Retry(
                 _transport_incidence(f"http_{status}", "El PAC no está disponible temporalmente; se reintentará.", text)
             )
@@ -128,12 +170,26 @@ class FinkokClient:
         return root
 
     def _with_retries(self, operation: str, policy: RetryPolicy, fn: Callable[[], T]) -> T:
-        last: PacIncidence | None = None
-        for attempt in range(1, policy.attempts + 1):
+        attempt = throttled = 0
+        while True:
             try:
                 return fn()
             except _Retry as retry:
                 last = retry.incidence
+                if retry.throttled:
+                    throttled += 1
+                    self._throttle(retry.retry_after if retry.retry_after is not None else policy.delay(throttled))
+                    if throttled >= policy.throttled_attempts:
+                        raise PacRetryableError(last) from retry
+                    log.info(
+                        "pac throttled: %s %s (throttled %d)",
+                        operation,
+                        last.code,
+                        throttled,
+                        extra={"operation": operation, "throttled": throttled, "code": last.code},
+                    )
+                    continue  # _send waits out the pause before the next try
+                attempt += 1
                 log.warning(
                     "pac retryable failure: %s %s (attempt %d)",
                     operation,
@@ -141,10 +197,9 @@ class FinkokClient:
                     attempt,
                     extra={"operation": operation, "attempt": attempt, "code": last.code},
                 )
-                if attempt < policy.attempts:
-                    self._sleep(policy.delay(attempt))
-        assert last is not None
-        raise PacRetryableError(last)
+                if attempt >= policy.attempts:
+                    raise PacRetryableError(last) from retry
+                self._sleep(policy.delay(attempt))
 
     # ------------------------------------------------------------------------------------------ stamping
     @staticmethod

@@ -14,9 +14,24 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httptools
+
+
+class Response(NamedTuple):
+    status: int
+    body: bytes
+    retry_after: float | None  # seconds from a Retry-After header (429/503), when the server sent one in seconds
+
+
+def _seconds(value: bytes | None) -> float | None:
+    """Retry-After in delta-seconds (an HTTP-date is not followed: None)."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 class TransportTimeout(Exception):
@@ -42,7 +57,7 @@ class _Connection:
     close-delimited body or a `Connection: close` answer the connection is dropped with its parser.
     """
 
-    __slots__ = ("body", "framed", "headers_done", "parser", "result", "sock")
+    __slots__ = ("body", "framed", "headers_done", "parser", "result", "retry_after", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -50,16 +65,20 @@ class _Connection:
         self.body: list[bytes] = []
         self.framed = False  # Content-Length or chunked: the end of the body is known without the close
         self.headers_done = False
+        self.retry_after: bytes | None = None
         self.result: tuple[int, bytes, bool] | None = None  # set when the final response is complete
 
     def on_message_begin(self) -> None:  # also after an interim 1xx answer, which is skipped
         self.body = []
         self.framed = self.headers_done = False
+        self.retry_after = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
         if name == b"content-length" or (name == b"transfer-encoding" and b"chunked" in value.lower()):
             self.framed = True
+        elif name == b"retry-after":
+            self.retry_after = value.strip()
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
@@ -144,7 +163,13 @@ class KeepAliveTransport:
                 self._all.discard(conn)
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        """POST and read the whole answer; a keep-alive connection the server closed meanwhile is reopened once."""
+        """POST and read the whole answer: (status, body)."""
+        status, data, _ = self.exchange(path, body, headers)
+        return status, data
+
+    def exchange(self, path: str, body: bytes, headers: dict[str, str]) -> Response:
+        """POST and read the whole answer, with its Retry-After; a keep-alive connection the server closed meanwhile
+        is reopened once."""
         if any("\r" in s or "\n" in s for s in (path, *headers, *headers.values())):
             raise ValueError("CR or LF in the path or a header")
         fields = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -168,7 +193,7 @@ class KeepAliveTransport:
                 raise TransportFailure(str(exc) or type(exc).__name__) from exc
             if not keep_alive:
                 self._drop()
-            return status, data
+            return Response(status, data, _seconds(conn.retry_after))
         raise TransportFailure("unreachable")  # pragma: no cover - the loop returns or raises
 
     def close(self) -> None:
