@@ -1,24 +1,37 @@
 """The domain-event consumers the app runs, in one explicit table (function_app.py installs it with `install`).
 
-Each consumer runs once per event key in the event's tenant transaction (`outbox.handle`); the specific consumers
-of an event run in this order, then the ones for every event."""
+Each consumer runs once per event key (`outbox.handle`), on its own: a `handler` inside the event's tenant
+transaction (database work on that one connection), a `run` with no connection held (it opens its own transactions
+around signing and PAC calls). The specific consumers of an event run in this order, then the ones for every event;
+one failing or skipped never stops the others."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 from shared.application import outbox
 from shared.application.cfdi import corrections
 from shared.application.cfdi import payments as cfdi_payments
+from shared.application.cfdi.setup import csd_required
 from shared.application.notifications import whatsapp
 from shared.application.outbox import Consumer
 
 __all__ = ["CONSUMERS", "install"]
 
+
+@csd_required
+def _egreso(envelope: dict[str, Any], now: datetime) -> None:
+    """The Egreso consumer opens its own transactions (signing, PAC): it runs with no connection held."""
+    corrections.on_adjustment_credited(None, envelope, now)
+
+
 CONSUMERS: tuple[Consumer, ...] = (
-    Consumer("invoice.issued", whatsapp.CONSUMER, whatsapp.on_invoice_issued),
-    Consumer("payment.applied", cfdi_payments.CONSUMER, cfdi_payments.on_payment_applied),
-    Consumer("payment.applied", whatsapp.CONSUMER, whatsapp.on_payment_applied),
-    Consumer("adjustment.credited", corrections.EGRESO_CONSUMER, corrections.on_adjustment_credited),
-    Consumer("*", "event-log", outbox.log_event),
+    Consumer("invoice.issued", whatsapp.CONSUMER, handler=whatsapp.on_invoice_issued),
+    Consumer("payment.applied", cfdi_payments.CONSUMER, run=cfdi_payments.on_payment_applied),
+    Consumer("payment.applied", whatsapp.CONSUMER, handler=whatsapp.on_payment_applied),
+    Consumer("adjustment.credited", corrections.EGRESO_CONSUMER, run=_egreso),
+    Consumer("*", "event-log", handler=outbox.log_event),
 )
 
 

@@ -21,7 +21,8 @@ from shared.adapters.cfdi_xml.satcfdi_build import PaidDocument, payment_complem
 from shared.application.cfdi import mapping
 from shared.application.cfdi.documents import Built, DocumentKey, issue
 from shared.application.cfdi.services import CfdiServices
-from shared.application.cfdi.setup import load_config, services_of
+from shared.application.cfdi.setup import csd_required, load_config, services_of
+from shared.application.cfdi.tenant_config import TenantCfdiConfig
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction
@@ -33,9 +34,13 @@ from shared.domain.timezone import UTILITY_TZ
 CONSUMER = "cfdi-pagos"
 
 
-def on_payment_applied(conn: Any, envelope: dict[str, Any], now: dt.datetime) -> None:
-    """Outbox consumer. The documents are written in their own transactions (signed XML committed before the PAC
-    call); a redelivery finds them by natural key and never signs twice."""
+@csd_required
+def on_payment_applied(envelope: dict[str, Any], now: dt.datetime) -> None:
+    """Outbox consumer (runs with no connection held: each step opens and closes its own transaction, so it never
+    waits for a second pool connection while holding one). The documents are written in their own transactions
+    (signed XML committed before the PAC call); a redelivery finds them by natural key and never signs twice. With
+    nothing to sign (no stamped PPD invoice paid) no CSD is needed; with something to sign and no CSD the consumer is
+    skipped with the reason (`csd_required`)."""
     payment_id = int(envelope["payload"]["payment_id"])
     handle_payment(tenant_id=envelope["tenant_id"], payment_id=payment_id, now=now)
 
@@ -45,8 +50,12 @@ def handle_payment(
 ) -> list[dict[str, Any]]:
     config = load_config(tenant_id)
     if config.model is InvoicingModel.ON_PAYMENT:
-        return invoice_paid_invoices(tenant_id=tenant_id, payment_id=payment_id, services=services, now=now)
-    doc = issue_payment_complement(tenant_id=tenant_id, payment_id=payment_id, services=services, now=now)
+        return invoice_paid_invoices(
+            tenant_id=tenant_id, payment_id=payment_id, services=services, now=now, config=config
+        )
+    doc = issue_payment_complement(
+        tenant_id=tenant_id, payment_id=payment_id, services=services, now=now, config=config
+    )
     return [doc] if doc is not None else []
 
 
@@ -55,11 +64,16 @@ def _fecha_pago(paid_at: dt.datetime) -> dt.datetime:
 
 
 def issue_payment_complement(
-    *, tenant_id: UUID | str, payment_id: int, now: dt.datetime, services: CfdiServices | None = None
+    *,
+    tenant_id: UUID | str,
+    payment_id: int,
+    now: dt.datetime,
+    services: CfdiServices | None = None,
+    config: TenantCfdiConfig | None = None,
 ) -> dict[str, Any] | None:
-    """The Pagos 2.0 complement of a payment (None when it paid no stamped PPD invoice)."""
-    config = load_config(tenant_id)
-    services = services or services_of(config)
+    """The Pagos 2.0 complement of a payment (None when it paid no stamped PPD invoice). The signer is only needed,
+    and only loaded, when there is something to sign."""
+    config = config or load_config(tenant_id)
     with tenant_transaction(tenant_id) as conn:
         payment = sources.payment_with_allocations(conn, payment_id)
         if payment is None:
@@ -73,6 +87,7 @@ def issue_payment_complement(
                 paid.append((int(alloc["invoice_id"]), doc, Decimal(alloc["amount"])))
     if not paid:
         return None
+    signer_services = services or services_of(config)
     forma = config.forma_for(payment["channel"])
     fecha = mapping.local_now(now)
 
@@ -110,7 +125,7 @@ def issue_payment_complement(
             folio=folio,
             num_operacion=payment.get("reference") or None,
         )
-        signed = services.signer.sign_satcfdi(comprobante)
+        signed = signer_services.signer.sign_satcfdi(comprobante)
         rfc = receiver_rfc(signed.xml)
         return Built(
             xml=signed.xml,
@@ -129,16 +144,20 @@ def issue_payment_complement(
         payment_id=payment_id,
         serie=config.serie_pago,
     )
-    return issue(tenant_id=tenant_id, key=key, services=services, build=build)
+    return issue(tenant_id=tenant_id, key=key, services=signer_services, build=build)
 
 
 # ------------------------------------------------------------------------------------------ on_payment model
 def invoice_paid_invoices(
-    *, tenant_id: UUID | str, payment_id: int, now: dt.datetime, services: CfdiServices | None = None
+    *,
+    tenant_id: UUID | str,
+    payment_id: int,
+    now: dt.datetime,
+    services: CfdiServices | None = None,
+    config: TenantCfdiConfig | None = None,
 ) -> list[dict[str, Any]]:
     """on_payment: a PUE Ingreso for each invoice this payment finished paying, if its customer has an RFC."""
-    config = load_config(tenant_id)
-    services = services or services_of(config)
+    config = config or load_config(tenant_id)
     fecha = mapping.local_now(now)
     with tenant_transaction(tenant_id) as conn:
         payment = sources.payment_with_allocations(conn, payment_id)
@@ -151,6 +170,9 @@ def invoice_paid_invoices(
             row = sources.invoice_with_lines(conn, invoice_id)
             if row is not None and open_amount is not None and open_amount <= 0 and mapping._clean(row["rfc"]):
                 rows.append(row)
+    if not rows:
+        return []
+    services = services or services_of(config)
     forma = config.forma_for(payment["channel"])
     out = []
     for row in rows:

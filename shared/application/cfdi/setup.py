@@ -4,16 +4,21 @@ for, and a local test CSD for developers."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
+from typing import Any, TypeVar
 from uuid import UUID
 
 from shared.adapters import csd
-from shared.application.cfdi.services import CfdiServices, services_for
+from shared.application.cfdi.services import CfdiServices, SignerRfcMismatch, services_for
 from shared.application.cfdi.tenant_config import TenantCfdiConfig, tenant_config
+from shared.application.outbox import ConsumerSkipped
 from shared.data import cfdi as data
 from shared.data import db
 from shared.data.db import tenant_transaction
+from shared.platform.secrets import SecretNotFound
 
 
 def load_config(tenant_id: UUID | str) -> TenantCfdiConfig:
@@ -23,6 +28,32 @@ def load_config(tenant_id: UUID | str) -> TenantCfdiConfig:
 
 def services_of(config: TenantCfdiConfig) -> CfdiServices:
     return services_for(tenant_id=config.tenant_id, slug=config.slug, rfc=config.issuer.rfc)
+
+
+class CsdNotConfigured(ConsumerSkipped):
+    """An event consumer has a CFDI to sign and the tenant has no usable CSD: skipped with this reason (one error
+    log and metric, no retry storm); `manage.py events rerun` issues it once the CSD is installed."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def csd_required(run: F) -> F:
+    """For CFDI event consumers: a missing CSD secret or a CSD of another RFC is a skip with its reason (retrying
+    cannot fix it), never a failure the queue retries five times."""
+
+    @wraps(run)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return run(*args, **kwargs)
+        except SecretNotFound as error:
+            if "csd" not in str(error):
+                raise
+            raise CsdNotConfigured("csd_not_configured", f"no CSD configured: {error}") from error
+        except SignerRfcMismatch as error:
+            raise CsdNotConfigured("csd_rfc_mismatch", str(error)) from error
+
+    return wrapper  # type: ignore[return-value]
 
 
 def tenant_ids() -> list[UUID]:
