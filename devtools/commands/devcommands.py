@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
 import threading
+from contextlib import ExitStack
 from typing import Annotated
 
 import typer
 
-from cli.runtime import function_host, stack
+from cli.runtime import function_host, local_settings, stack
 from devtools.commands import bench, demo, seed
-from devtools.seeding.reference import seed_reference
+from devtools.commands.cfdi_local import local_simulator, throwaway_csd
+from devtools.seeding.reference import TENANT, seed_reference
 from shared.data.migrate import migrate as run_migrations
 
 
@@ -28,9 +31,30 @@ def migrate_command(
     typer.echo(json.dumps({"applied": applied}))
 
 
+def _local_cfdi_env(scope: ExitStack) -> dict[str, str]:
+    """What `make demo` provisions, for `serve` too: a throwaway test CSD for the reference tenant's RFC and the PAC
+    simulator (its own process), unless a CSD is configured (environment or local.settings.json). Without it
+    every payment.applied of a stamped PPD invoice has no signer."""
+    if os.environ.get("CSD_CERTIFICATE") or local_settings().get("CSD_CERTIFICATE"):
+        return {}
+    csd = throwaway_csd(str(TENANT["rfc"]), str(TENANT["fiscal_name"]).upper())
+    pac_url = scope.enter_context(local_simulator())
+    typer.echo(f"local CFDI: test CSD for {TENANT['rfc']} and the PAC simulator at {pac_url}", err=True)
+    return {
+        "CSD_CERTIFICATE": base64.b64encode(csd.certificate_der).decode(),
+        "CSD_PRIVATE_KEY": base64.b64encode(csd.key_der).decode(),
+        "CSD_PASSWORD": csd.password,
+        "PAC_PROVIDER": "simulator",
+        "PAC_URL": pac_url,
+    }
+
+
 def serve_command(port: Annotated[int, typer.Option("--port")] = 7071) -> None:
-    """Serve the API and run queue and timer triggers against the local stack until Ctrl-C."""
-    with stack() as s, function_host(s, http_port=port) as host:
+    """Serve the API and run queue and timer triggers against the local stack until Ctrl-C (with a local test CSD
+    and the PAC simulator, as `make demo`, unless a CSD is configured)."""
+    with ExitStack() as scope:
+        s = scope.enter_context(stack())
+        host = scope.enter_context(function_host(s, http_port=port, extra_env=_local_cfdi_env(scope)))
         seed_reference(s.migrations_url)  # tenant cea-queretaro and its tariffs (idempotent)
         host.start_background_triggers()
         typer.echo(f"SUPRA Water listening on {host.base_url}/api (Ctrl-C to stop)")
