@@ -1,6 +1,7 @@
-"""Customer notifications sent from domain events (the domain-events queue trigger runs these consumers; the app's
-table is `shared.application.consumers.CONSUMERS`)."""
+"""Customer notifications: producers record notice requests from domain events and scheduled jobs (`producers`,
+registered through `whatsapp`), the notifications queue worker decides and sends them (`sender`), and provider
+statuses come back by webhook (`statuses`)."""
 
-from shared.application.notifications import whatsapp
+from shared.application.notifications import channel, producers, sender, whatsapp
 
-__all__ = ["whatsapp"]
+__all__ = ["channel", "producers", "sender", "whatsapp"]
