@@ -34,6 +34,7 @@ __all__ = [
     "relay_pending",
     "rerun_skipped",
     "skipped",
+    "tenant_ids",
 ]
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,11 @@ class Rerun:
     event_key: str
     outcome: Outcome
     detail: str = ""
+
+
+def tenant_ids() -> list[UUID]:
+    """Every tenant, for operator commands over the skipped consumers."""
+    return db.tenant_ids()
 
 
 def skipped(*, tenant_id: UUID | str, consumer: str | None = None) -> list[consumer_runs.Skip]:

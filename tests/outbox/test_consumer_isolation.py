@@ -187,3 +187,35 @@ def test_consumers_never_wait_for_a_second_connection_with_the_pool_at_the_concu
         monkeypatch.setattr(app_db, "_pool", None)
         pool.close()
     assert ran == [2] * len(events)
+
+
+def test_the_cli_lists_and_reruns_skipped_consumers(fresh_db, installed):
+    from typer.testing import CliRunner
+
+    from cli.events import events_app
+
+    tenant = create_tenant(fresh_db, "cea")
+    outcome = {"skip": True}
+
+    def needs_csd(env: dict[str, Any], now: datetime) -> None:
+        if outcome["skip"]:
+            raise ConsumerSkipped("csd_not_configured", "no CSD")
+
+    table = [Consumer("payment.applied", "cfdi-pagos", run=needs_csd)]
+    installed(table)
+    outbox.handle(envelope(tenant, "payment.applied:1", "payment.applied", payment_id=1), now=NOW)
+    listed = CliRunner().invoke(events_app, ["skipped"])
+    assert listed.exit_code == 0, listed.output
+    assert '"reason": "csd_not_configured"' in listed.output and '"event_key": "payment.applied:1"' in listed.output
+    import shared.application.consumers as app_consumers
+
+    original = app_consumers.CONSUMERS
+    app_consumers.CONSUMERS = tuple(table)
+    try:
+        assert CliRunner().invoke(events_app, ["rerun"]).exit_code == 1  # still skipped
+        outcome["skip"] = False
+        rerun = CliRunner().invoke(events_app, ["rerun"])
+    finally:
+        app_consumers.CONSUMERS = original
+    assert rerun.exit_code == 0 and '"outcome": "ran"' in rerun.output
+    assert outbox.skipped(tenant_id=tenant) == []
