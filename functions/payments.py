@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -14,29 +14,26 @@ import azure.functions as func
 from shared.application import payments, queues
 from shared.application.payments.ledger import all_tenants
 from shared.domain.timezone import UTILITY_TZ
+from shared.platform import context
 from shared.platform.config import get_settings
-from shared.platform.metrics import queue_jobs_completed_total, queue_jobs_failed_total
+from shared.platform.metrics import timer_run, tracked_job
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 
 def _enqueue(message: dict[str, Any]) -> None:
-    queues.send(queue=get_settings().QUEUE_PAYMENTS, message=message)
+    queues.send(queue=get_settings().QUEUE_PAYMENTS, message=context.carry(message))
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PAYMENTS%", connection="AzureWebJobsStorage")
 def apply_payment(msg: func.QueueMessage) -> None:
     """One webhook inbox row -> ledger. Raises on failure so the host retries, then poisons."""
     message = json.loads(msg.get_body())
-    try:
+    with context.bound_from(message), tracked_job(queue=get_settings().QUEUE_PAYMENTS):
         result = payments.process_inbox(
             tenant_id=message["tenant_id"], inbox_id=int(message["inbox_id"]), now=datetime.now(UTC)
         )
-    except Exception:
-        queue_jobs_failed_total.add(1, {"queue": "payments-in"})
-        raise
-    queue_jobs_completed_total.add(1, {"queue": "payments-in"})
     log.info(
         "payment event applied",
         extra={
@@ -59,7 +56,8 @@ def payments_poison(msg: func.QueueMessage) -> None:
 
 @bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", run_on_startup=False, use_monitor=False)
 def payments_inbox_redrive(timer: func.TimerRequest) -> None:
-    sent = payments.redrive_stale_inbox(enqueue=_enqueue)
+    with timer_run("payments_inbox_redrive"):
+        sent = payments.redrive_stale_inbox(enqueue=_enqueue)
     if sent:
         log.warning("payments inbox redrive", extra={"sent": sent})
 
@@ -69,6 +67,11 @@ def payment_plans_check(timer: func.TimerRequest) -> None:
     """Daily: broken payment plans are detected and reported, then overdue accounts go through dunning."""
     now = datetime.now(UTC)
     today = now.astimezone(UTILITY_TZ).date()
+    with timer_run("payment_plans_check"):
+        _collections(now=now, today=today)
+
+
+def _collections(*, now: datetime, today: date) -> None:
     for tenant_id in all_tenants():
         broken = payments.detect_broken_plans(tenant_id=tenant_id, today=today, now=now)
         swept = payments.dunning_sweep(tenant_id=tenant_id, today=today, now=now)
@@ -82,6 +85,11 @@ def payment_plans_check(timer: func.TimerRequest) -> None:
 def payments_reconcile(timer: func.TimerRequest) -> None:
     """Daily at 05:00 Querétaro time: reconcile yesterday per provider and channel."""
     day = (datetime.now(UTC).astimezone(UTILITY_TZ) - timedelta(days=1)).date()
+    with timer_run("payments_reconcile"):
+        _reconcile(day=day)
+
+
+def _reconcile(*, day: date) -> None:
     for tenant_id in all_tenants():
         reports = payments.reconcile_day(tenant_id=tenant_id, day=day)
         unbalanced = [f"{r.provider}/{r.channel}" for r in reports if not r.balanced]
