@@ -142,3 +142,231 @@ def upsert_unbilled(
         (str(tenant_id), at),
     )
     return cur.rowcount
+
+
+# ---------------------------------------------------------------- inspection candidates
+
+
+class HistoryRow(NamedTuple):
+    account_id: int
+    sector: str
+    tariff_class: str
+    household_size: int
+    occupied: bool
+    months: list[date]
+    m3: list[Decimal | None]
+    reversals: int
+    tamper_reports: int
+
+
+_HISTORIES = """
+WITH r AS (
+    SELECT mr.account_id, mr.read_at, mr.value, m.dials,
+           lag(mr.value) OVER (PARTITION BY mr.account_id ORDER BY mr.read_at, mr.id) AS prev
+    FROM meter_readings mr JOIN meters m ON m.id = mr.meter_id
+    WHERE mr.read_at >= %(since)s AND mr.read_at < %(until)s AND mr.status <> 'rejected'
+      AND (%(accounts)s::bigint[] IS NULL OR mr.account_id = ANY(%(accounts)s))),
+d AS (
+    SELECT account_id, (date_trunc('month', read_at AT TIME ZONE %(tz)s))::date AS month,
+           CASE WHEN value >= prev THEN value - prev
+                WHEN prev - value > power(10::numeric, dials) / 2 THEN value + power(10::numeric, dials) - prev
+           END AS m3,
+           (value < prev AND prev - value <= power(10::numeric, dials) / 2) AS reversed
+    FROM r WHERE prev IS NOT NULL),
+per AS (
+    SELECT account_id, month, sum(m3) AS m3, count(*) FILTER (WHERE reversed) AS reversed
+    FROM d WHERE month >= %(first)s GROUP BY account_id, month),
+hist AS (
+    SELECT account_id, array_agg(month ORDER BY month) AS months, array_agg(m3 ORDER BY month) AS m3,
+           sum(reversed)::int AS reversals
+    FROM per GROUP BY account_id),
+reports AS (
+    SELECT account_id, count(*)::int AS n FROM fraud_cases
+    WHERE source = 'report' AND status IN ('open', 'investigating') AND account_id IS NOT NULL GROUP BY account_id)
+SELECT a.id AS account_id, s.code AS sector, a.tariff_class, a.household_size::int AS household_size,
+       (t.status = 'active') AS occupied, h.months, h.m3, h.reversals, coalesce(rp.n, 0) AS tamper_reports
+FROM hist h JOIN accounts a ON a.id = h.account_id JOIN tomas t ON t.id = a.toma_id
+JOIN sectores_hidraulicos s ON s.id = t.sector_id LEFT JOIN reports rp ON rp.account_id = a.id
+WHERE a.status = 'active' AND (%(sector)s::text IS NULL OR s.code = %(sector)s)
+ORDER BY a.id"""
+
+
+def account_histories(
+    conn: Conn,
+    *,
+    first: date,
+    since: datetime,
+    until: datetime,
+    tz: str,
+    sector: str | None = None,
+    accounts: Sequence[int] | None = None,
+) -> list[HistoryRow]:
+    """Monthly consumption per active account from its register reads (rollover by the meter's dials), months from
+    `first`; reads in [since, until) (since one month earlier, so the first month has its previous read); reversed
+    reads (a drop that is not a rollover) and open reports counted."""
+    return fetch_typed(
+        conn,
+        HistoryRow,
+        _HISTORIES,
+        {
+            "since": since,
+            "until": until,
+            "first": first,
+            "tz": tz,
+            "sector": sector,
+            "accounts": list(accounts) if accounts is not None else None,
+        },
+    )
+
+
+class NewInspection(NamedTuple):
+    account_id: int
+    score: Decimal
+    evidence: str
+    """JSON text of the candidate (signals and evidence)."""
+    reason: str
+
+
+def create_inspections(
+    conn: Conn,
+    *,
+    tenant_id: UUID | str,
+    period: date,
+    items: Sequence[NewInspection],
+    at: datetime,
+    due_at: datetime,
+) -> list[int]:
+    """One inspection work order per account and period (natural key `inspection:<account>:<YYYY-MM>`) and its
+    inspection_orders row, in two set-based statements; existing ones are kept. Returns the work order ids."""
+    rows = conn.execute(
+        """
+        WITH items AS (
+            SELECT * FROM unnest(%(accounts)s::bigint[], %(scores)s::numeric[], %(evidence)s::jsonb[],
+                                 %(reasons)s::text[]) AS x(account_id, score, evidence, reason)),
+        wo AS (
+            INSERT INTO work_orders (tenant_id, kind, priority, account_id, toma_id, reason, natural_key, created_at,
+                                     due_at)
+            SELECT %(tenant)s, 'inspection', 'normal', i.account_id, a.toma_id, i.reason,
+                   'inspection:' || i.account_id || ':' || to_char(%(period)s::date, 'YYYY-MM'), %(at)s, %(due)s
+            FROM items i JOIN accounts a ON a.id = i.account_id
+            ON CONFLICT (tenant_id, natural_key) DO NOTHING RETURNING id, account_id),
+        io AS (
+            INSERT INTO inspection_orders (work_order_id, tenant_id, account_id, period, score, evidence, created_at)
+            SELECT wo.id, %(tenant)s, wo.account_id, %(period)s, i.score, i.evidence, %(at)s
+            FROM wo JOIN items i USING (account_id) RETURNING work_order_id)
+        SELECT work_order_id FROM io
+        UNION ALL
+        SELECT w.id FROM work_orders w JOIN items i ON w.natural_key =
+               'inspection:' || i.account_id || ':' || to_char(%(period)s::date, 'YYYY-MM')
+        """,
+        {
+            "accounts": [i.account_id for i in items],
+            "scores": [i.score for i in items],
+            "evidence": [i.evidence for i in items],
+            "reasons": [i.reason for i in items],
+            "tenant": str(tenant_id),
+            "period": period,
+            "at": at,
+            "due": due_at,
+        },
+    ).fetchall()
+    return sorted({int(r[0]) for r in rows})
+
+
+class InspectionOrder(NamedTuple):
+    work_order_id: int
+    account_id: int
+    toma_id: int
+    tariff_class: str
+    period: date
+    score: Decimal
+    evidence: Any
+    outcome: str | None
+    fraud_case_id: int | None
+    assessment: Any
+    amount: Decimal | None
+    work_order_status: str
+
+
+def inspection_order(conn: Conn, *, work_order_id: int, lock: bool = False) -> InspectionOrder | None:
+    rows = fetch_typed(
+        conn,
+        InspectionOrder,
+        f"""SELECT io.work_order_id, io.account_id, a.toma_id, a.tariff_class, io.period, io.score, io.evidence,
+                   io.outcome, io.fraud_case_id, io.assessment, io.amount, w.status AS work_order_status
+            FROM inspection_orders io JOIN work_orders w ON w.id = io.work_order_id
+            JOIN accounts a ON a.id = io.account_id
+            WHERE io.work_order_id = %s{" FOR UPDATE OF io, w" if lock else ""}""",
+        (work_order_id,),
+    )
+    return rows[0] if rows else None
+
+
+def list_inspection_orders(conn: Conn, *, period: date | None, limit: int) -> list[InspectionOrder]:
+    return fetch_typed(
+        conn,
+        InspectionOrder,
+        """SELECT io.work_order_id, io.account_id, a.toma_id, a.tariff_class, io.period, io.score, io.evidence,
+                  io.outcome, io.fraud_case_id, io.assessment, io.amount, w.status AS work_order_status
+           FROM inspection_orders io JOIN work_orders w ON w.id = io.work_order_id
+           JOIN accounts a ON a.id = io.account_id
+           WHERE %s::date IS NULL OR io.period = %s ORDER BY io.score DESC, io.work_order_id LIMIT %s""",
+        (period, period, limit),
+    )
+
+
+def record_outcome(
+    conn: Conn,
+    *,
+    work_order_id: int,
+    outcome: str,
+    fraud_case_id: int | None,
+    assessment: str,
+    amount: Decimal,
+    at: datetime,
+    by: str,
+) -> None:
+    conn.execute(
+        """UPDATE inspection_orders SET outcome = %s, fraud_case_id = %s, assessment = %s::jsonb, amount = %s,
+                  decided_at = %s, decided_by = %s WHERE work_order_id = %s""",
+        (outcome, fraud_case_id, assessment, amount, at, by, work_order_id),
+    )
+
+
+class BilledMonth(NamedTuple):
+    invoice_id: int
+    period: date
+    consumption_m3: Decimal
+    total: Decimal
+    status: str
+
+
+def billed_months(conn: Conn, *, account_id: int, start: date, end: date) -> list[BilledMonth]:
+    """The account's invoices (issued or cancelled excluded) with periods in [start, end)."""
+    return fetch_typed(
+        conn,
+        BilledMonth,
+        """SELECT id AS invoice_id, period, consumption_m3, total, status FROM invoices
+           WHERE account_id = %s AND period >= %s AND period < %s AND status = 'issued' ORDER BY period""",
+        (account_id, start, end),
+    )
+
+
+class ScheduleRow(NamedTuple):
+    id: int
+    tariff_class: str
+    name: str
+    effective_from: date
+    effective_to: date | None
+    definition: Any
+
+
+def schedules_between(conn: Conn, *, start: date, end: date) -> list[ScheduleRow]:
+    """Every tariff schedule in force at some point of [start, end)."""
+    return fetch_typed(
+        conn,
+        ScheduleRow,
+        """SELECT id, tariff_class, name, effective_from, effective_to, definition FROM tariff_schedules
+           WHERE effective_from < %s AND (effective_to IS NULL OR effective_to > %s) ORDER BY id""",
+        (end, start),
+    )

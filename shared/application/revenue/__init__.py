@@ -2,6 +2,7 @@
 
 Modules:
   access      the principal of an operator command
+  inspections inspection candidates, inspection work orders, outcome → fraud case → back-billing or credits
   balance     macro-meter reads import, authorised unbilled volumes, sector water balance, ranking, CSV, PNG
 """
 
