@@ -24,8 +24,8 @@ def fingerprint(method: str, path: str, body: Any) -> str:
 
 
 def create(
-    p: Principal,
     *,
+    principal: Principal,
     key: str | None,
     method: str,
     path: str,
@@ -36,7 +36,7 @@ def create(
 ) -> JSONResponse:
     """Run `action` (a use case call) once per (caller, key); return its result rendered with `model`."""
     answer = idempotency.create_once(
-        principal=p,
+        principal=principal,
         key=key,
         request_hash=fingerprint(method, path, body),
         status=status_code,

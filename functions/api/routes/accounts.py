@@ -162,7 +162,7 @@ def open_account(
     *, p: Caller, body: AccountIn, request: Request, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     return idempotency.create(
-        p,
+        principal=p,
         key=idempotency_key,
         method="POST",
         path=request.url.path,

@@ -54,7 +54,7 @@ def create_address(
     *, p: Caller, body: AddressIn, request: Request, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     return idempotency.create(
-        p,
+        principal=p,
         key=idempotency_key,
         method="POST",
         path=request.url.path,

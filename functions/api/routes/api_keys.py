@@ -45,7 +45,7 @@ def list_keys(*, p: Caller) -> list[dict[str, Any]]:
 @router.post("", response_model=NewApiKeyOut, status_code=201, summary="Create an API key")
 def create_key(*, p: Caller, body: ApiKeyIn, request: Request, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return idempotency.create(
-        p,
+        principal=p,
         key=idempotency_key,
         method="POST",
         path=request.url.path,

@@ -127,7 +127,7 @@ def create_request(
     data = body.model_dump(mode="json")
     data["changes"] = body.changes.model_dump(exclude_none=True) if body.changes else {}
     return idempotency.create(
-        p,
+        principal=p,
         key=idempotency_key,
         method="POST",
         path=request.url.path,

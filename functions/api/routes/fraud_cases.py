@@ -70,7 +70,7 @@ def open_case(
     *, p: Caller, body: FraudCaseIn, request: Request, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     return idempotency.create(
-        p,
+        principal=p,
         key=idempotency_key,
         method="POST",
         path=request.url.path,

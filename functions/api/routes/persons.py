@@ -97,7 +97,7 @@ def create_person(
     *, p: Caller, body: PersonIn, request: Request, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     return idempotency.create(
-        p,
+        principal=p,
         key=idempotency_key,
         method="POST",
         path=request.url.path,

@@ -46,5 +46,11 @@ def submit_self_read(
         return {**row, "duplicate": not created}
 
     return idempotency.create(
-        p, key=idempotency_key, method="POST", path=request.url.path, body=body, model=SelfReadOut, action=action
+        principal=p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=SelfReadOut,
+        action=action,
     )

@@ -92,7 +92,7 @@ def create_schedule(
     *, p: Caller, body: TariffSchedule, request: Request, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     return idempotency.create(
-        p,
+        principal=p,
         key=idempotency_key,
         method="POST",
         path=request.url.path,

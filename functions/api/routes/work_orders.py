@@ -90,7 +90,13 @@ def create_work_order(
         return row
 
     return idempotency.create(
-        p, key=idempotency_key, method="POST", path=request.url.path, body=body, model=WorkOrderOut, action=action
+        principal=p,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        model=WorkOrderOut,
+        action=action,
     )
 
 
