@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,3 +96,84 @@ def water_balance(
     for rank in report.ranking:
         (out / f"water-balance-{period}-{rank.sector}.png").write_bytes(revenue.balance_png(report, sector=rank.sector))
     echo({"out": str(out), "ranking": [r.to_dict() for r in report.ranking]})
+
+
+@revenue_app.command("candidates")
+def candidates(
+    period: Annotated[str, typer.Option("--period", help="AAAA-MM")],
+    sector: Annotated[str | None, typer.Option("--sector")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+    tenant: Tenant = "cea-queretaro",
+) -> None:
+    """Ranked inspection candidates with their signals and evidence (12 months of reads to PERIOD)."""
+    with database():
+        try:
+            p = operator_principal(tenant_slug=tenant)
+            found = revenue.inspection_candidates(principal=p, period=revenue.parse_period(period), sector=sector)
+        except SupraError as error:
+            raise fail(error) from error
+    echo(found.to_dict(limit=limit))
+
+
+@revenue_app.command("inspect")
+def inspect(
+    period: Annotated[str, typer.Option("--period", help="AAAA-MM")],
+    top: Annotated[int | None, typer.Option("--top", help="The first N candidates")] = None,
+    account: Annotated[list[int] | None, typer.Option("--account", help="A candidate account (repeatable)")] = None,
+    tenant: Tenant = "cea-queretaro",
+) -> None:
+    """Create inspection work orders from the candidate list (one per account and period)."""
+    with database():
+        try:
+            p = operator_principal(tenant_slug=tenant)
+            echo(
+                revenue.create_inspection_orders(
+                    principal=p,
+                    period=revenue.parse_period(period),
+                    account_ids=account,
+                    top=top,
+                    now=datetime.now(UTC),
+                )
+            )
+        except SupraError as error:
+            raise fail(error) from error
+
+
+def _months(text: str) -> list[tuple[Any, Any]]:
+
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        month, _, m3 = part.partition("=")
+        try:
+            out.append((revenue.parse_period(month), Decimal(m3)))
+        except (InvalidOperation, SupraError) as exc:
+            typer.echo(f"error: '{part}' is not YYYY-MM=m3", err=True)
+            raise typer.Exit(2) from exc
+    return out
+
+
+@revenue_app.command("outcome")
+def outcome(
+    work_order: Annotated[int, typer.Option("--work-order")],
+    result: Annotated[str, typer.Option("--outcome", help="fraud_confirmed | meter_fault | no_finding")],
+    months: Annotated[str, typer.Option("--months", help="Assessed m³ per month: 2026-08=20,2026-09=20")] = "",
+    notes: Annotated[str, typer.Option("--notes")] = "",
+    tenant: Tenant = "cea-queretaro",
+) -> None:
+    """Record an inspection's outcome: fraud case, back-bill or credits priced month by month."""
+    assessed = _months(months)
+    with database():
+        try:
+            p = operator_principal(tenant_slug=tenant)
+            echo(
+                revenue.record_inspection_outcome(
+                    principal=p,
+                    work_order_id=work_order,
+                    outcome=result,
+                    assessed=assessed,
+                    notes=notes,
+                    now=datetime.now(UTC),
+                )
+            )
+        except SupraError as error:
+            raise fail(error) from error

@@ -81,3 +81,25 @@ def test_water_balance_over_http(api):
         ).status_code
         == 403
     )
+
+
+def test_candidates_and_inspections_over_http(api, fresh_db):
+    from tests.billing.builders import Utility
+    from tests.revenue.test_inspections import cumulative
+
+    with fresh_db.owner() as conn:
+        (tenant_id,) = conn.execute("SELECT id FROM tenants WHERE slug = 'cea'").fetchone()
+        (sector,) = conn.execute("SELECT id FROM sectores_hidraulicos").fetchone()
+    u = Utility(tenant_id=tenant_id, slug="cea", sectors={"S01": sector}, accounts=[1])
+    stopped = add_account(fresh_db, u, sector="S01", reads=cumulative([18] * 8 + [0] * 4))
+    admin = headers("billing_admin")
+    found = api.get("/api/v1/revenue/inspection-candidates", params={"period": "2026-10"}, headers=admin).json()
+    assert [c["account_id"] for c in found["candidates"]] == [stopped]
+    assert {s["code"] for s in found["candidates"][0]["signals"]} == {"sudden_drop", "zero_streak"}
+    made = api.post("/api/v1/revenue/inspections", json={"period": "2026-10", "top": 5}, headers=admin)
+    assert made.status_code == 201 and len(made.json()["work_order_ids"]) == 1
+    wo = made.json()["work_order_ids"][0]
+    early = api.post(f"/api/v1/revenue/inspections/{wo}/outcome", json={"outcome": "no_finding"}, headers=admin)
+    assert early.status_code == 409 and early.json()["code"] == "inspection_not_started"
+    listed = api.get("/api/v1/revenue/inspections", params={"period": "2026-10"}, headers=admin).json()
+    assert listed[0]["work_order_id"] == wo and listed[0]["evidence"]["signals"]

@@ -16,19 +16,35 @@ from shared.application.revenue.balance import (
     record_unbilled,
     water_balance,
 )
+from shared.application.revenue.inspections import (
+    CandidateList,
+    InspectionNotFound,
+    NoReads,
+    create_inspection_orders,
+    inspection_candidates,
+    list_inspections,
+    record_inspection_outcome,
+)
 from shared.domain.revenue.macro_reads import MacroReadsRejected, UnbilledRejected
 from shared.domain.revenue.months import parse_period
 
 __all__ = [
+    "CandidateList",
+    "InspectionNotFound",
     "MacroReadsRejected",
     "NoMacroReads",
+    "NoReads",
     "UnbilledRejected",
     "UnknownSector",
     "WaterBalance",
     "balance_csv",
     "balance_png",
+    "create_inspection_orders",
     "import_macro_reads",
+    "inspection_candidates",
+    "list_inspections",
     "parse_period",
+    "record_inspection_outcome",
     "record_unbilled",
     "water_balance",
 ]
