@@ -25,6 +25,7 @@ RFC_RE = re.compile(r"(?<![A-Za-zÑñ&0-9])[A-Za-zÑñ&]{3,4}\d{6}[A-Za-z0-9]{3}
 # Runs of 9+ digits, possibly with single spaces, dots or dashes between groups, optionally led by "+".
 DIGITS_RE = re.compile(r"(?<![\w.\-])\+?\d(?:[ .\-]?\d){8,21}(?![\w])")
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DECIMAL_RE = re.compile(r"\d+\.\d{1,2}")  # an amount (or a schema bound), not an identifier
 _UPPER = "A-ZÁÉÍÓÚÑÜ"
 _LOWER = "a-záéíóúñü"
 _WORD = rf"[{_UPPER}][{_LOWER}]+"
@@ -141,7 +142,7 @@ class Vault:
 
     def _digits(self, m: re.Match[str]) -> str:
         raw = m.group(0)
-        if ISO_DATE_RE.fullmatch(raw):
+        if ISO_DATE_RE.fullmatch(raw) or DECIMAL_RE.fullmatch(raw):
             return raw
         digits = re.sub(r"\D", "", raw)
         kind = classify_digits(digits=digits)
@@ -202,7 +203,7 @@ def find_leaks(*, text: str, known_values: Iterable[str] = ()) -> list[Leak]:
     for kind, pattern in (("CORREO", EMAIL_RE), ("CURP", CURP_RE), ("RFC", RFC_RE)):
         leaks.extend(Leak(kind, _excerpt(m.group(0))) for m in pattern.finditer(stripped))
     for m in DIGITS_RE.finditer(stripped):
-        if not ISO_DATE_RE.fullmatch(m.group(0)):
+        if not (ISO_DATE_RE.fullmatch(m.group(0)) or DECIMAL_RE.fullmatch(m.group(0))):
             digits = re.sub(r"\D", "", m.group(0))
             leaks.append(Leak(classify_digits(digits=digits), _excerpt(digits)))
     return leaks
