@@ -210,6 +210,17 @@ whatsapp_messages_sent_total = _metric(
 whatsapp_messages_failed_total = _metric(
     "whatsapp_messages_failed_total", "counter", "{message}", "WhatsApp sends that failed", *_MSG
 )
+# Customer channels (issue 15): inbound messages, handoffs to humans, webhook acknowledgement latency.
+_CHANNEL = ("channel", "kind", "outcome")
+conversation_inbound_messages_total = _metric(
+    "conversation_inbound_messages_total", "counter", "{message}", "Inbound customer messages, by channel", *_CHANNEL
+)
+conversation_handoffs_total = _metric(
+    "conversation_handoffs_total", "counter", "{conversation}", "Conversations handed to a human", *_CHANNEL
+)
+channel_webhook_duration_seconds = _metric(
+    "channel_webhook_duration_seconds", "histogram", "s", "Channel webhook acknowledgement latency", *_CHANNEL
+)
 _AI = ("agent", "model", "outcome", "kind", "token_type", "status", "tool")
 ai_agent_calls_total = _metric("ai_agent_calls_total", "counter", "{call}", "Claude API calls by agent", *_AI)
 ai_agent_latency_seconds = _metric("ai_agent_latency_seconds", "histogram", "s", "Claude API latency", *_AI)
