@@ -192,6 +192,46 @@ def ensure_certificate_valid(*, signer: Signer, at: dt.datetime) -> None:
         )
 
 
+# ------------------------------------------------------------------------------------------ production guard
+SAT_ISSUER_ORGANIZATION = "SERVICIO DE ADMINISTRACION TRIBUTARIA"
+SAT_TEST_CERTIFICATE_PREFIX = "30001"  # SAT's test-kit CSDs (and ours) are numbered 30001...; real ones 00001...
+
+
+class NotASatCsd(RuntimeError):
+    """A test CSD (ours, or SAT's test kit) where a real one is required (ENVIRONMENT=production)."""
+
+
+def csd_test_reason(*, signer: Signer) -> str | None:
+    """Why this CSD is a test one, or None when it looks issued by SAT's production CA: issuer organization SAT,
+    issuer not SAT's test CA ("AC UAT") nor ours, certificate number not in the test range, not self-issued."""
+    cert = signer.certificate.to_cryptography()
+
+    def names(name: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
+        return [str(a.value).upper() for a in name.get_attributes_for_oid(oid)]
+
+    organization = names(cert.issuer, NameOID.ORGANIZATION_NAME)
+    common = " ".join(names(cert.issuer, NameOID.COMMON_NAME))
+    if cert.issuer == cert.subject:
+        return "self-issued certificate"
+    if SAT_ISSUER_ORGANIZATION not in organization:
+        return f"issuer is not SAT ({', '.join(organization) or 'no organization'})"
+    if "UAT" in common.split() or "PRUEBA" in common:
+        return f"issued by SAT's test CA ({common})"
+    if str(signer.certificate_number).startswith(SAT_TEST_CERTIFICATE_PREFIX):
+        return f"certificate number {signer.certificate_number} is in SAT's test range"
+    return None
+
+
+def refuse_test_csd(*, signer: Signer) -> None:
+    """Raise NotASatCsd when the CSD is a test one (see `csd_test_reason`)."""
+    reason = csd_test_reason(signer=signer)
+    if reason is not None:
+        raise NotASatCsd(
+            f"CSD {signer.certificate_number} ({signer.rfc}) is a test certificate: {reason}. "
+            "ENVIRONMENT=production signs only with the tenant's SAT-issued CSD (csd-certificate secrets)."
+        )
+
+
 # --------------------------------------------------------------------------------------------------- signing
 @dataclass(frozen=True, slots=True)
 class SignedCfdi:

@@ -4,7 +4,9 @@ CSD secrets: `csd-certificate-<tenant slug>` (and -private-key, -password) when 
 shared `csd-certificate` / `csd-private-key` / `csd-password` (Key Vault in Azure; environment variables locally,
 filled from a test CSD made with `manage.py csd create-test`). PAC: `PAC_PROVIDER` + `PAC_URL` (the local
 simulator's URL, or empty for Finkok's demo/production host by ENVIRONMENT) with `finkok-username` /
-`finkok-password`. Tests and the benchmark install their own with `use_services`.
+`finkok-password`, chosen and guarded by `shared.adapters.pac.select` (ENVIRONMENT=production refuses the simulator,
+another host and the demo account); `PAC_MAX_IN_FLIGHT` caps the client's calls on the wire and sizes the stamping
+thread pool. Tests and the benchmark install their own with `use_services`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from shared.adapters.csd import (
     CfdiSigner,
     load_signer_from_secrets,
 )
-from shared.adapters.pac import FINKOK_PRODUCTION_URL, FINKOK_TEST_URL, FinkokClient, PacClient
+from shared.adapters.pac import PacClient
+from shared.adapters.pac.select import pac_client_for
 from shared.platform.config import get_settings
 from shared.platform.secrets import SecretNotFound, get_secret
 
-PAC_WORKERS = 8  # concurrent PAC calls per stamping chunk
+PAC_WORKERS = 8  # concurrent PAC calls of services built by hand (tests); the app's come from PAC_MAX_IN_FLIGHT
 
 
 @dataclass
@@ -82,14 +85,14 @@ def pac_client() -> PacClient:
     with _lock:
         if _pac is None:
             settings = get_settings()
-            url = settings.PAC_URL or (
-                FINKOK_PRODUCTION_URL if settings.ENVIRONMENT == "production" else FINKOK_TEST_URL
-            )
-            _pac = FinkokClient(
-                base_url=url,
+            _pac = pac_client_for(
+                provider=settings.PAC_PROVIDER,
+                environment=settings.ENVIRONMENT,
+                url=settings.PAC_URL,
                 username=get_secret("finkok-username", "demo"),
                 password=get_secret("finkok-password", "demo"),
                 timeout=settings.PAC_TIMEOUT_SECONDS,
+                max_in_flight=settings.PAC_MAX_IN_FLIGHT,
             )
         return _pac
 
@@ -102,7 +105,7 @@ def services_for(*, tenant_id: str, slug: str, rfc: str) -> CfdiServices:
     signer = CfdiSigner(load_signer_from_secrets(get_secret=lambda name: _tenant_secret(name, slug)))
     if signer.rfc != rfc:
         raise SignerRfcMismatch(f"the CSD is for RFC {signer.rfc}, the tenant's RFC is {rfc}")
-    services = CfdiServices(signer=signer, pac=pac_client())
+    services = CfdiServices(signer=signer, pac=pac_client(), workers=get_settings().PAC_MAX_IN_FLIGHT)
     use_services(tenant_id, services)
     return services
 

@@ -18,6 +18,7 @@ from shared.application.outbox import ConsumerSkipped
 from shared.data import cfdi as data
 from shared.data import db
 from shared.data.db import tenant_transaction
+from shared.platform.config import get_settings
 from shared.platform.secrets import SecretNotFound
 
 
@@ -27,7 +28,11 @@ def load_config(tenant_id: UUID | str) -> TenantCfdiConfig:
 
 
 def services_of(config: TenantCfdiConfig) -> CfdiServices:
-    return services_for(tenant_id=config.tenant_id, slug=config.slug, rfc=config.issuer.rfc)
+    """The tenant's signer and PAC client; with ENVIRONMENT=production a test CSD is refused (csd.NotASatCsd)."""
+    services = services_for(tenant_id=config.tenant_id, slug=config.slug, rfc=config.issuer.rfc)
+    if get_settings().ENVIRONMENT == "production":
+        csd.refuse_test_csd(signer=services.signer.signer)
+    return services
 
 
 class CsdNotConfigured(ConsumerSkipped):
