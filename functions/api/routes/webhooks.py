@@ -52,11 +52,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     202: {"description": "Verificada pero sin organismo identificable: retenida para reenvío"},
     400: {"description": "Cuerpo mal formado, o datos rechazados (quedan registrados)", "content": {PROBLEM_JSON: {}}},
     401: {"description": "Firma o origen no verificados; no se guardó nada", "content": {PROBLEM_JSON: {}}},
+    404: {"description": "Slug de organismo imposible (no se guardó nada)", "content": {PROBLEM_JSON: {}}},
     415: {"description": "Content-Type distinto de application/json", "content": {PROBLEM_JSON: {}}},
+    422: {"description": "Slug de organismo con caracteres no permitidos", "content": {PROBLEM_JSON: {}}},
 }
 Json = Annotated[None, Depends(require_json)]
-TenantPath = Annotated[str, Path(max_length=63, description="Slug del organismo operador")]
-TenantQuery = Annotated[str | None, Query(max_length=63)]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+TenantPath = Annotated[str, Path(max_length=63, pattern=SLUG_PATTERN, description="Slug del organismo operador")]
+TenantQuery = Annotated[str | None, Query(max_length=63, pattern=SLUG_PATTERN)]
 
 
 def _bad_request(exc: payments.MalformedDelivery) -> ProblemError:

@@ -179,7 +179,6 @@ def _json(body: bytes) -> Any:
 
 def _hold(*, provider: str, event_id: str, event_type: str, payload: Any, slug: str | None, reason: str) -> int:
     """Keep a verified delivery no tenant could be found for (answered 202; redriven by an operator)."""
-    hint = slug if slug is None or TENANT_SLUG.fullmatch(slug) else ascii(slug)[:80]
     with db.connection() as conn, conn.transaction():
         held = unrouted.hold(
             conn,
@@ -187,7 +186,7 @@ def _hold(*, provider: str, event_id: str, event_type: str, payload: Any, slug: 
             event_id=event_id,
             event_type=event_type,
             payload=payload,
-            route_hint=hint,
+            route_hint=slug,
             reason=reason,
             correlation_id=context.correlation_id.get(),
         )
@@ -270,7 +269,10 @@ def _receive(
     tenant_id: UUID | None,
     enqueue: Enqueue | None,
 ) -> IntakeResult:
-    """Store a verified, parsed delivery: in its tenant's inbox (pending, ignored or rejected), or held unrouted."""
+    """Store a verified, parsed delivery: in its tenant's inbox (pending, ignored or rejected), or held unrouted.
+    A slug that cannot be one (NUL, other scripts, upper case) is a broken URL: refused, nothing stored."""
+    if tenant_slug is not None and not TENANT_SLUG.fullmatch(tenant_slug):
+        raise TenantNotResolved(f"invalid tenant slug {ascii(tenant_slug)[:80]}")
     verdict = _VERDICTS[provider](payload)
     if tenant_id is None:
         tenant_id, why = _route(tenant_slug)
