@@ -12,6 +12,7 @@ import typer
 
 from cli.billing import run_billing
 from cli.runtime import REPO, function_host, stack
+from devtools.commands.bench_pac import bench_pac_command
 from devtools.commands.loadtest import bench_api_command
 from devtools.seeding.plan import SyntheticSpec
 from devtools.seeding.reference import seed_reference
@@ -20,6 +21,7 @@ from shared.application.billing import runs
 
 bench_app = typer.Typer(help="Benchmarks (JSON output).", no_args_is_help=True)
 bench_app.command("api")(bench_api_command)
+bench_app.command("pac")(bench_pac_command)
 BENCH_ROOT = REPO / ".local" / "bench"
 BENCH_UNTIL = date(2026, 11, 1)
 BENCH_PERIOD = "2026-10"
