@@ -69,9 +69,32 @@ def _is_root() -> bool:
     return os.geteuid() == 0
 
 
-def _run_as_server_user(args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+class DevStackError(RuntimeError):
+    """A local stack command failed; the message carries what the tool said (and the server log's tail)."""
+
+
+def _run_as_server_user(args: list[str], *, log: Path | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
+    """Run a server command (as `postgres` when we are root); on failure raise DevStackError with its output and
+    the tail of the server log, never a bare CalledProcessError whose message capture_output hid."""
     cmd = ["runuser", "-u", "postgres", "--", *args] if _is_root() else args
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)  # type: ignore[call-overload]
+    done: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
+        cmd, check=False, text=True, capture_output=True, **kw
+    )
+    if done.returncode != 0:
+        said = "\n".join(part.strip() for part in (done.stderr, done.stdout) if part and part.strip())
+        tail = _tail(log) if log is not None else ""
+        raise DevStackError(
+            f"{Path(args[0]).name} {' '.join(args[1:2] + args[-1:])} failed (exit {done.returncode}): "
+            f"{said or 'no output'}" + (f"\n--- {log} (last lines) ---\n{tail}" if tail else "")
+        )
+    return done
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def _server_user_can_use(path: Path) -> bool:
@@ -106,6 +129,7 @@ class Cluster:
     app_password: str
     owner_password: str
     database: str = DEFAULT_DB
+    reused: bool = False  # found running (left by another command or a crashed one), not started by us
 
     def url(self, role: str, database: str | None = None) -> str:
         password = {"postgres": self.superuser_password, APP_ROLE: self.app_password, OWNER_ROLE: self.owner_password}[
@@ -131,8 +155,12 @@ class Cluster:
 
     def stop(self) -> None:
         bindir = find_bindir()
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(DevStackError):
             _run_as_server_user([str(bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
+
+    def postmaster_pid(self) -> int | None:
+        running = running_postmaster(self.datadir)
+        return running[0] if running else None
 
     def env(self) -> dict[str, str]:
         return {"DATABASE_URL": self.app_url, "MIGRATIONS_DATABASE_URL": self.owner_url}
@@ -183,6 +211,19 @@ def start_cluster(root: Path, *, throwaway: bool = False, port: int | None = Non
         settings = dict(SERVER_SETTINGS, **(THROWAWAY_SETTINGS if throwaway else {}))
         conf = "\n".join(f"{k} = {v}" for k, v in settings.items())
         _run_as_server_user(["sh", "-c", f"printf '%s\\n' \"$0\" >> {datadir}/postgresql.conf", conf])
+    running = running_postmaster(datadir)
+    if running is not None:  # a server already runs on this data directory: use it where it listens
+        pid, found_port = running
+        cluster.port, cluster.reused = found_port, True
+        try:
+            _wait_ready(cluster, timeout=15)
+        except psycopg.OperationalError as error:
+            raise DevStackError(
+                f"PostgreSQL pid {pid} runs on {datadir} but does not answer on port {found_port} ({error}); "
+                f"stop it with: pg_ctl -D {datadir} -m fast stop (or kill {pid})"
+            ) from error
+        bootstrap(cluster)
+        return cluster
     _run_as_server_user(
         [
             str(bindir / "pg_ctl"),
@@ -196,11 +237,27 @@ def start_cluster(root: Path, *, throwaway: bool = False, port: int | None = Non
             "-t",
             "60",
             "start",
-        ]
+        ],
+        log=server_root / "server.log",
     )
     _wait_ready(cluster)
     bootstrap(cluster)
     return cluster
+
+
+def running_postmaster(datadir: Path) -> tuple[int, int] | None:
+    """(pid, port) of the postmaster running on `datadir` per its postmaster.pid, or None (no file, a stale file
+    of a dead server, or a pid that is no longer a postgres process)."""
+    try:
+        lines = (datadir / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (OSError, IndexError, ValueError):
+        return None
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return (pid, port) if b"postgres" in command else None
 
 
 def _wait_ready(cluster: Cluster, timeout: float = 30.0) -> None:

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devtools.devstack.processes import die_with_parent
+
 ACCOUNT_NAME = "devstoreaccount1"
 # The publicly documented Azurite / storage-emulator development key (not a secret).
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -145,7 +147,13 @@ def start_azurite(
         Path(location).mkdir(parents=True, exist_ok=True)
         args += ["--location", str(location)]
     log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        args,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - only a prctl call resolved before the fork
+    )
     azurite = Azurite(process, host, blob, queue, table, str(location) if location else None, log)
     atexit.register(azurite.stop)  # never leak the process if the caller forgets stop()
     try:
