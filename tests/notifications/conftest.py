@@ -64,3 +64,51 @@ def pump(queue_env):
                 queue_env.delete_message(m)
 
     return run
+
+
+@pytest.fixture
+def api_server(fake, queue_env):
+    """The real API app served by uvicorn on a free loopback port (the fakes post their webhooks to it)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from functions.api.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    fake.webhook_url = f"{base}/api/v1/channels/whatsapp"
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def agora(monkeypatch, api_server):
+    """The Chatwoot stand-in, configured as the app's AGORA and delivering its webhooks to the app."""
+    from devtools.fakes.chatwoot_server import ChatwootFake
+    from shared.application.conversations import agora as agora_app
+
+    server = ChatwootFake(webhook_url=f"{api_server}/api/v1/channels/chatwoot").start()
+    monkeypatch.setenv("CHATWOOT_URL", server.url)
+    monkeypatch.setenv("CHATWOOT_ACCOUNT_ID", str(server.account_id))
+    monkeypatch.setenv("CHATWOOT_INBOX_ID", str(server.inbox_id))
+    monkeypatch.setenv("CHATWOOT_API_TOKEN", server.api_token)
+    monkeypatch.setenv("CHATWOOT_WEBHOOK_SECRET", server.webhook_secret)
+    reset_settings_cache()
+    reset_secret_cache()
+    agora_app.reset_client()
+    yield server
+    agora_app.reset_client()
+    server.stop()

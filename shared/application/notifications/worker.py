@@ -1,5 +1,6 @@
 """The notifications queue's messages: {"type": "notices", "tenant_id", "keys"} (send notice requests) and
-{"type": "inbound", "tenant_id", "message_id"} (answer one inbound conversation message with the bot). Anything
+{"type": "inbound", "tenant_id", "message_id"} (answer one inbound conversation message with the bot) and
+{"type": "agent_reply", ...} (send an operator's Chatwoot reply to the customer). Anything
 else raises MalformedQueueMessage, so the host retries and then poisons it."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from shared.application.conversations import replies
 from shared.application.notifications import sender
 
 __all__ = ["MalformedQueueMessage", "handle"]
@@ -25,4 +27,12 @@ def handle(message: Any, *, now: datetime) -> Any:
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             raise MalformedQueueMessage("notices need a list of keys")
         return sender.send_notices(tenant_id=message["tenant_id"], keys=keys, now=now)
+    if kind in ("inbound", "agent_reply"):
+        try:
+            message_id = int(message["message_id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedQueueMessage(f"{kind} needs a message_id") from exc
+        if kind == "inbound":
+            return replies.answer(tenant_id=message["tenant_id"], message_id=message_id, now=now)
+        return replies.forward_agent_reply(tenant_id=message["tenant_id"], message_id=message_id, now=now)
     raise MalformedQueueMessage(f"unknown message type {kind!r}")
