@@ -31,6 +31,12 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer("payment.applied", cfdi_payments.CONSUMER, run=cfdi_payments.on_payment_applied),
     Consumer("payment.applied", whatsapp.CONSUMER, handler=whatsapp.on_payment_applied),
     Consumer("adjustment.credited", corrections.EGRESO_CONSUMER, run=_egreso),
+    # The other notices (dunning, plan broken, work orders, ARCO): requests for the notifications queue.
+    *(
+        Consumer(t, whatsapp.CONSUMER, handler=whatsapp.on_event)
+        for t in whatsapp.EVENT_TYPES
+        if t not in ("invoice.issued", "payment.applied")
+    ),
     Consumer("*", "event-log", handler=outbox.log_event),
 )
 

@@ -33,6 +33,12 @@ def test_importing_registers_nothing_and_function_app_installs_the_table():
                 ("invoice.issued", "notifications-whatsapp"),
                 ("payment.applied", "cfdi-pagos"),
                 ("payment.applied", "notifications-whatsapp"),
+                ("arco.answer_ready", "notifications-whatsapp"),
+                ("dunning.reconnection_ordered", "notifications-whatsapp"),
+                ("dunning.restriction_ordered", "notifications-whatsapp"),
+                ("dunning.suspension_ordered", "notifications-whatsapp"),
+                ("payment_plan.broken", "notifications-whatsapp"),
+                ("work_order.status_changed", "notifications-whatsapp"),
             }
         )
     )
