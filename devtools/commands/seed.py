@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -34,6 +35,7 @@ from shared.domain.timezone import UTILITY_TZ
 from shared.platform.config import get_settings
 
 USAGE_ERROR = 2
+PLANTED_OUT = Path(".local/planted.json")
 FAILURE = 1
 
 
@@ -63,6 +65,10 @@ def seed_command(
     reset: Annotated[bool, typer.Option("--reset", help="Replace the tenant's existing customer data.")] = False,
     serial: Annotated[bool, typer.Option("--serial", help="One process (no parallel readings loader).")] = False,
     database_url: Annotated[str | None, typer.Option("--database-url", help="Owner-role URL.")] = None,
+    plant: Annotated[
+        int, typer.Option("--plant", min=0, help="Plant N known frauds and meter faults (devtools/seeding/planted.py).")
+    ] = 0,
+    planted_out: Annotated[Path, typer.Option("--planted-out", help="The planted cases (JSON).")] = PLANTED_OUT,
 ) -> None:
     """Seed the reference data, then (unless --accounts 0) a synthetic utility. Without --database-url or
     MIGRATIONS_DATABASE_URL it seeds the local stack's database (.local/pg, the one `make serve` uses)."""
@@ -81,8 +87,26 @@ def seed_command(
                 reset=reset,
                 serial=serial,
             )
+            _plant(local.migrations_url, plant=plant, seed=seed, out=planted_out)
         return
     _seed(url, accounts=accounts, sectors=sectors, months=months, seed=seed, until=until, reset=reset, serial=serial)
+    _plant(url, plant=plant, seed=seed, out=planted_out)
+
+
+def _plant(url: str, *, plant: int, seed: int, out: Path) -> None:
+    """Opt-in (--plant N): known revenue-loss cases for measuring the inspection ranking (issue 17)."""
+    if not plant:
+        return
+    from devtools.seeding.catalog import TENANT_ID
+    from devtools.seeding.planted import plant_cases, write_planted
+
+    try:
+        cases = plant_cases(url, tenant_id=TENANT_ID, count=plant, seed=seed)
+    except ValueError as error:
+        _fail(str(error), FAILURE)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_planted(out, cases)
+    typer.echo(f"planted {len(cases)} cases (frauds and meter faults) listed in {out}")
 
 
 def _seed(
