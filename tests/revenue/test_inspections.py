@@ -48,7 +48,7 @@ def test_candidates_are_the_planted_accounts_with_their_evidence(fresh_db, town)
     by_account = {c.account_id: c for c in found.candidates}
     assert set(by_account) == {town.drop, town.zero, town.reversed}
     drop = {s.code: s for s in by_account[town.drop].signals}
-    assert "sudden_drop" in drop and drop["sudden_drop"].evidence["baseline_avg_m3"] == "22.000"
+    assert "sudden_drop" in drop and drop["sudden_drop"].evidence["baseline_m3"] == "22.000"
     assert drop["sudden_drop"].evidence["recent_avg_m3"] == "2.667"
     assert "low_vs_peers" in drop  # 2.7 m³ against a median of 21 m³ among 10+ peers
     zero = {s.code: s for s in by_account[town.zero].signals}

@@ -2,7 +2,8 @@
 with its evidence and weight; the score is their sum (× `SECTOR_RISE_FACTOR` in a sector whose losses rose).
 
 Signals (thresholds per tenant, `Thresholds`):
-  sudden_drop     the last `drop_months` average below `drop_ratio` of the (up to) 6 months before (≥ 5 m³/month)
+  sudden_drop     the last `drop_months` measured months' average below `drop_ratio` of the median of the 6 months
+                  before (a baseline of ≥ 5 m³/month)
   zero_streak     ≥ `zero_streak_months` trailing months at 0 m³ on a toma that consumed before (occupied)
   reversed_meter  a read below the previous one that is not a register rollover
   low_vs_peers    recent average below `low_vs_peers_ratio` of the median of the same sector, class and household
@@ -87,9 +88,14 @@ def _q(value: Decimal) -> Decimal:
     return value.quantize(SCORE, rounding=ROUND_HALF_UP)
 
 
+def _recent(history: AccountHistory, months: int) -> list[Decimal]:
+    """The last `months` measured values within the last `months` + 1 months (one missing read is tolerated)."""
+    return [v for v in history.monthly_m3[-(months + 1) :] if v is not None][-months:]
+
+
 def recent_average(history: AccountHistory, months: int) -> Decimal | None:
-    recent = [v for v in history.monthly_m3[-months:] if v is not None]
-    return _avg(recent) if len(recent) == months else None
+    recent = _recent(history, months)
+    return _avg(recent) if len(recent) >= max(months - 1, 1) else None
 
 
 def peer_medians(
@@ -105,31 +111,34 @@ def peer_medians(
 
 
 def _sudden_drop(h: AccountHistory, t: Thresholds) -> Signal | None:
-    recent = h.monthly_m3[-t.drop_months :]
-    before = [v for v in h.monthly_m3[-(t.drop_months + BASELINE_MONTHS) : -t.drop_months] if v is not None]
-    if any(v is None for v in recent) or len(recent) < t.drop_months or len(before) < 3:
+    span = t.drop_months + 1
+    now = recent_average(h, t.drop_months)
+    before = [v for v in h.monthly_m3[-(span + BASELINE_MONTHS) : -span] if v is not None]
+    if now is None or len(before) < 3:
         return None
-    now = _avg([v for v in recent if v is not None])
-    baseline = _avg(before)
+    baseline = Decimal(statistics.median(before))  # the median: a leak's few months do not make a baseline
     if baseline < MIN_BASELINE_M3 or now >= baseline * t.drop_ratio:
         return None
     severity = 1 - now / baseline
     return Signal(
         "sudden_drop",
         _q(WEIGHTS["sudden_drop"] * (Decimal("0.5") + severity)),
-        {"recent_avg_m3": decimal_str(_q(now)), "baseline_avg_m3": decimal_str(_q(baseline)), "months": t.drop_months},
+        {"recent_avg_m3": decimal_str(_q(now)), "baseline_m3": decimal_str(_q(baseline)), "months": t.drop_months},
     )
 
 
 def _zero_streak(h: AccountHistory, t: Thresholds) -> Signal | None:
-    streak = 0
-    for v in reversed(h.monthly_m3):
-        if v is None or v != 0:
+    streak, start = 0, len(h.monthly_m3)
+    for i in range(len(h.monthly_m3) - 1, -1, -1):
+        v = h.monthly_m3[i]
+        if v is None:
+            continue  # a missing read neither breaks nor lengthens the streak
+        if v != 0:
             break
-        streak += 1
+        streak, start = streak + 1, i
     if streak < t.zero_streak_months or not h.occupied:
         return None
-    before = [v for v in h.monthly_m3[: len(h.monthly_m3) - streak] if v is not None]
+    before = [v for v in h.monthly_m3[:start] if v is not None]
     if not before or _avg(before) < 1:
         return None  # never consumed: a vacant home, not a stopped meter
     extra = Decimal(streak - t.zero_streak_months) / 4
