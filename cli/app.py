@@ -5,7 +5,21 @@ from __future__ import annotations
 
 import typer
 
-from cli import billing, cfdi, csd, events, invariants, payments, queues, readings, revenue, runtime, tariff, token
+from cli import (
+    billing,
+    cfdi,
+    csd,
+    events,
+    invariants,
+    payments,
+    queues,
+    readings,
+    revenue,
+    runtime,
+    tariff,
+    token,
+    webhooks,
+)
 
 app = typer.Typer(
     help="SUPRA Water (CEA Querétaro): comandos de operación y desarrollo.",
@@ -24,6 +38,7 @@ app.add_typer(readings.readings_app, name="readings")
 app.add_typer(events.events_app, name="events")
 app.add_typer(revenue.revenue_app, name="revenue")
 app.add_typer(queues.queues_app, name="queues")
+app.add_typer(webhooks.webhooks_app, name="webhooks")
 app.command("token")(token.token_command)
 app.command("bill")(billing.bill_command)
 

@@ -7,7 +7,7 @@ Routing to a tenant: configure each provider with the tenant's own URL, `/api/v1
 `/api/v1/webhooks/{tenant}/spei`. The tenant-less `/api/v1/webhooks/conekta` (and `?tenant=<slug>`) still works
 while the deployment has exactly one tenant. A verified delivery whose tenant cannot be found is held (202 for
 Conekta; SPEI gets its usual answer) in `webhook_unrouted` for an operator to redrive
-(`manage.py payments unrouted`, `manage.py payments redrive-unrouted`), never dropped.
+(`manage.py webhooks unrouted`, `manage.py webhooks redrive --id N --tenant <slug>`), never dropped.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 --    400 (Conekta) or 'devolver' (SPEI) and never reaches the payments queue.
 -- 2. A verified delivery that names no tenant the deployment knows (no tenant in the URL with several tenants, or
 --    an unknown slug) is held in webhook_unrouted until an operator redrives it into a tenant's inbox
---    (`manage.py payments unrouted` / `payments redrive-unrouted`). The table belongs to no tenant, so the
+--    (`manage.py webhooks unrouted` / `manage.py webhooks redrive`). The table belongs to no tenant, so the
 --    application role reaches it only through the definer functions below (ids and routing, never another
 --    tenant's rows).
 
