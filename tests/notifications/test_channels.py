@@ -242,3 +242,50 @@ def test_a_web_widget_conversation_in_chatwoot_is_answered_by_the_bot(fresh_db, 
 def test_the_release_job_is_harmless_without_work(fresh_db, world):
     u, _account, _number = world
     assert sender.release_due(tenant_id=u.tenant_id, now=now()) == 0
+
+
+def test_the_crews_repaired_notice_with_photo_follows_a_leak_reported_on_whatsapp(
+    fresh_db, fake, api_server, pump, world
+):
+    from shared.application import outbox
+    from shared.application.access.principal import ALL_DATA, WORK_ORDERS_MANAGE, Principal
+    from shared.application.notifications import whatsapp
+    from shared.application.operations import work_orders
+    from shared.application.outbox import Consumer
+
+    u, _account, number = world
+    with fresh_db.owner() as conn:  # the test runs at any hour: no quiet hours for this tenant
+        conn.execute(
+            """UPDATE tenants SET config = config || '{"notifications": {"quiet_start": "00:00", "quiet_end": "00:00"}}'
+               WHERE id = %s""",
+            (u.tenant_id,),
+        )
+    converse(fake, pump, "3")
+    converse(fake, pump, number)
+    assert "folio OT-" in converse(fake, pump, "Fuga en la calle Hidalgo")
+    with fresh_db.owner() as conn:
+        wo = conn.execute("SELECT id FROM work_orders").fetchone()[0]
+    crew = Principal(
+        u.tenant_id, u.slug, "user:cuadrilla", frozenset({"staff"}), frozenset({ALL_DATA, WORK_ORDERS_MANAGE})
+    )
+    for status in ("assigned", "in_progress", "done"):
+        work_orders.change_status(
+            principal=crew,
+            work_order_id=wo,
+            status=status,
+            assigned_to="Cuadrilla 3",
+            now=now(),
+            photo_url="https://fotos.example.mx/ot.jpg" if status == "done" else None,
+        )
+    before = outbox.registered_consumers()
+    outbox.register_consumers(Consumer(t, whatsapp.CONSUMER, handler=whatsapp.on_event) for t in whatsapp.EVENT_TYPES)
+    try:
+        outbox.relay_pending(publish=lambda batch: [outbox.handle(e, now=now()) for e in batch])
+    finally:
+        outbox.register_consumers(before)
+    sent_before = len(fake.sent)
+    pump(now())
+    notices = fake.sent[sent_before:]
+    assert [m["type"] for m in notices] == ["text", "text", "image"]  # inside the 24-hour window: free form
+    assert notices[-1]["image"]["link"] == "https://fotos.example.mx/ot.jpg"
+    assert f"OT-{wo} quedó reparado" in notices[-1]["image"]["caption"]

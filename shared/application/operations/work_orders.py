@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from shared.application.access.errors import Conflict, Forbidden, Invalid, not_found
 from shared.application.access.principal import WORK_ORDERS_MANAGE, WORK_ORDERS_WRITE, Principal
+from shared.application.outbox import DomainEvent, record
 from shared.data.db import use_case_transaction
 from shared.data.records import accounts as accounts_q
 from shared.data.records import casework as q
@@ -92,8 +94,16 @@ def create_work_order(
 
 
 def change_status(
-    *, principal: Principal, work_order_id: int, status: str, assigned_to: str | None, now: datetime
+    *,
+    principal: Principal,
+    work_order_id: int,
+    status: str,
+    assigned_to: str | None,
+    now: datetime,
+    photo_url: str | None = None,
 ) -> Row:
+    """Move the order to `status` and record work_order.status_changed (the customer's notice; "done" with the
+    crew's `photo_url` goes out as "reparado" with the photo)."""
     principal.require(WORK_ORDERS_MANAGE)
     with use_case_transaction(principal.tenant_id) as conn:
         row = q.get_work_order(conn, work_order_id=work_order_id, person_scope=principal.person_scope, lock=True)
@@ -107,4 +117,23 @@ def change_status(
             ) from error
         except AssigneeRequired as error:
             raise Invalid("assignee_required", "Para asignar la orden indique a quién (assigned_to).") from error
-        return q.update_work_order(conn, work_order_id=work_order_id, changes=changes)
+        updated = q.update_work_order(conn, work_order_id=work_order_id, changes=changes)
+        record(
+            conn,
+            DomainEvent(
+                UUID(str(principal.tenant_id)),
+                "work_order.status_changed",
+                f"work_order.status_changed:{work_order_id}:{status}",
+                "work_order",
+                str(work_order_id),
+                now,
+                {
+                    "work_order_id": work_order_id,
+                    "kind": updated["kind"],
+                    "account_id": updated["account_id"],
+                    "status": status,
+                    "photo_url": photo_url,
+                },
+            ),
+        )
+        return updated
