@@ -48,6 +48,12 @@ param dnsZoneResourceGroup string = 'rg-supra-production'
 @description('Host label of this environment\'s API in dnsZoneName: api (production), staging-api, dev-api.')
 param apiHostLabel string
 param alertEmail string
+@secure()
+@description('PagerDuty Events API v2 webhook URL for severity-1 alerts (pipeline secret; empty: e-mail only).')
+param pagerDutyWebhookUrl string = ''
+@secure()
+@description('Teams/Slack incoming-webhook URL for severity 2-3 alerts (pipeline secret; empty: e-mail only).')
+param chatWebhookUrl string = ''
 param monthlyBudgetMxn int
 param budgetStartDate string = '2026-01-01'
 
@@ -270,6 +276,8 @@ module monitoring 'modules/monitoring.bicep' = {
     postgresId: database.outputs.id
     postgresMaxConnections: postgresMaxConnections
     alertEmail: alertEmail
+    pagerDutyWebhookUrl: pagerDutyWebhookUrl
+    chatWebhookUrl: chatWebhookUrl
     monthlyBudget: monthlyBudgetMxn
     budgetStartDate: budgetStartDate
   }

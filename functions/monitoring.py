@@ -1,12 +1,15 @@
-"""Monitoring timers: queue depths every minute (`queue_messages_waiting` per queue and poison queue) and the
-worker process start counted once per process (`host_starts_total`, read by the restart-loop alert)."""
+"""Monitoring timers: queue depths and database health every minute, the tenants whose billing day it is at the
+billing timer's own schedule (`billing_runs_due_total`, read by the billing-no-invoices alert), and the worker
+process start counted once per process (`host_starts_total`, read by the restart-loop alert)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.application.queue_metrics import sample_queue_depths
+from shared.application import queue_metrics
 from shared.platform.metrics import host_starts_total, timer_run
 
 bp = df.Blueprint()
@@ -16,4 +19,14 @@ host_starts_total.add(1)  # this module is imported once per worker process, by 
 @bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", run_on_startup=False, use_monitor=False)
 def queue_depths(timer: func.TimerRequest) -> None:
     with timer_run("queue_depths"):
-        sample_queue_depths()
+        now = datetime.now(UTC)
+        queue_metrics.sample_queue_depths()
+        queue_metrics.sample_database(tables=now.minute == 0)
+        if now.minute == 0:  # hourly: revenue; daily at 12:00 UTC: the average invoice (one scan of a period)
+            queue_metrics.sample_business(now=now, invoices=now.hour == 12)
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%BILLING_SCHEDULE%", run_on_startup=False, use_monitor=True)
+def billing_due_probe(timer: func.TimerRequest) -> None:
+    with timer_run("billing_due_probe"):
+        queue_metrics.record_billing_due(now=datetime.now(UTC))

@@ -1,6 +1,6 @@
-# Log Analytics + workspace-based Application Insights, the action group, alert rules mapped from the seed plan
-# (section 5.6), the operations workbook and the budget. Custom metric names are the telemetry contract listed in
-# docs/infrastructure.md; bicep/modules/monitoring.bicep defines the same alerts (parity checked by tests/iac).
+# Log Analytics + workspace-based Application Insights, the action groups (paging: PagerDuty; ops: Teams/Slack webhook +
+# e-mail), the alert rules of monitoring/alerts.json (seed section 5.6 and ours), the seed's section 5.3 workbooks, the
+# /api/health availability test and the budget. bicep/modules/monitoring.bicep deploys the same from the same files.
 
 resource "azurerm_log_analytics_workspace" "main" {
   name                = local.names.log_analytics
@@ -33,143 +33,59 @@ resource "azurerm_monitor_action_group" "ops" {
     email_address           = var.alert_email
     use_common_alert_schema = true
   }
-}
 
-# Log-search alerts over Application Insights. severity: 1 = critical/paging, 2 = warning.
-locals {
-  log_alerts = {
-    "http-5xx-critical" = {
-      severity    = 1
-      description = "5xx rate above 5% for 5 minutes"
-      window      = "PT5M"
-      frequency   = "PT5M"
-      measure     = "rate_pct"
-      operator    = "GreaterThan"
-      threshold   = 5
-      query       = <<-KQL
-        requests
-        | summarize total = count(), failed = countif(toint(resultCode) >= 500)
-        | extend rate_pct = iff(total == 0, 0.0, 100.0 * failed / total)
-      KQL
-    }
-    "http-5xx-warning" = {
-      severity    = 2
-      description = "5xx rate above 1% for 5 minutes"
-      window      = "PT5M"
-      frequency   = "PT5M"
-      measure     = "rate_pct"
-      operator    = "GreaterThan"
-      threshold   = 1
-      query       = <<-KQL
-        requests
-        | summarize total = count(), failed = countif(toint(resultCode) >= 500)
-        | extend rate_pct = iff(total == 0, 0.0, 100.0 * failed / total)
-      KQL
-    }
-    "latency-p95-warning" = {
-      severity    = 2
-      description = "P95 request latency above 300 ms (performance target)"
-      window      = "PT5M"
-      frequency   = "PT5M"
-      measure     = "p95_ms"
-      operator    = "GreaterThan"
-      threshold   = 300
-      query       = <<-KQL
-        requests
-        | summarize p95_ms = percentile(duration, 95)
-      KQL
-    }
-    "latency-p95-paging" = {
-      severity    = 1
-      description = "P95 request latency above 2 s for 5 minutes"
-      window      = "PT5M"
-      frequency   = "PT5M"
-      measure     = "p95_ms"
-      operator    = "GreaterThan"
-      threshold   = 2000
-      query       = <<-KQL
-        requests
-        | summarize p95_ms = percentile(duration, 95)
-      KQL
-    }
-    "queue-backlog" = {
-      severity    = 2
-      description = "A storage queue has had more than 1000 waiting messages for 10 minutes"
-      window      = "PT10M"
-      frequency   = "PT5M"
-      measure     = "waiting"
-      operator    = "GreaterThan"
-      threshold   = 1000
-      query       = <<-KQL
-        customMetrics
-        | where name == "queue_messages_waiting"
-        | summarize waiting_min = min(valueMin) by queue = tostring(customDimensions["queue"])
-        | summarize waiting = max(waiting_min)
-      KQL
-    }
-    "queue-poison" = {
-      severity    = 1
-      description = "Messages landed in a -poison queue"
-      window      = "PT15M"
-      frequency   = "PT5M"
-      measure     = "poisoned"
-      operator    = "GreaterThan"
-      threshold   = 0
-      query       = <<-KQL
-        customMetrics
-        | where name == "queue_poison_messages_total"
-        | summarize poisoned = sum(valueSum)
-        | extend poisoned = coalesce(poisoned, 0.0)
-      KQL
-    }
-    "cfdi-stamping-failures" = {
-      severity    = 1
-      description = "CFDI stamping failures detected (revenue impact)"
-      window      = "PT15M"
-      frequency   = "PT5M"
-      measure     = "failures"
-      operator    = "GreaterThan"
-      threshold   = 0
-      query       = <<-KQL
-        customMetrics
-        | where name == "cfdi_stamping_failures_total"
-        | summarize failures = sum(valueSum)
-        | extend failures = coalesce(failures, 0.0)
-      KQL
-    }
-    "billing-no-invoices" = {
-      severity    = 2
-      description = "No invoices generated in 24 h during the billing window (days 2-6 of the month, UTC)"
-      window      = "P1D"
-      frequency   = "PT1H"
-      measure     = "invoices"
-      operator    = "LessThan"
-      threshold   = 1
-      query       = <<-KQL
-        let in_billing_window = dayofmonth(now()) between (2 .. 6);
-        customMetrics
-        | where name == "billing_invoices_generated_total"
-        | summarize invoices = sum(valueSum)
-        | extend invoices = coalesce(invoices, 0.0)
-        | where in_billing_window
-      KQL
-    }
-    "payments-reconciliation-stalled" = {
-      severity    = 2
-      description = "No payments reconciled in 6 hours"
-      window      = "PT6H"
-      frequency   = "PT1H"
-      measure     = "reconciled"
-      operator    = "LessThan"
-      threshold   = 1
-      query       = <<-KQL
-        customMetrics
-        | where name == "payments_reconciled_total"
-        | summarize reconciled = sum(valueSum)
-        | extend reconciled = coalesce(reconciled, 0.0)
-      KQL
+  dynamic "webhook_receiver" {
+    for_each = var.chat_webhook_url == "" ? [] : [var.chat_webhook_url]
+    content {
+      name                    = "ops-chat"
+      service_uri             = webhook_receiver.value
+      use_common_alert_schema = true
     }
   }
+}
+
+resource "azurerm_monitor_action_group" "paging" {
+  name                = "${local.names.action_group}-paging"
+  resource_group_name = azurerm_resource_group.main.name
+  short_name          = "suprapage"
+  tags                = local.tags
+
+  email_receiver {
+    name                    = "ops-mailbox"
+    email_address           = var.alert_email
+    use_common_alert_schema = true
+  }
+
+  dynamic "webhook_receiver" {
+    for_each = var.pagerduty_webhook_url == "" ? [] : [var.pagerduty_webhook_url]
+    content {
+      name                    = "pagerduty"
+      service_uri             = webhook_receiver.value
+      use_common_alert_schema = true
+    }
+  }
+}
+
+# The alert rules are defined once in devtools/monitoring/alerts.py and rendered to monitoring/alerts.json, which this
+# file and bicep/modules/monitoring.bicep both load (tests/iac/test_alerts.py checks it is current and loaded).
+# severity: 1 = critical (pages: PagerDuty), 2 = warning and 3 = informational (Teams/Slack webhook + e-mail).
+locals {
+  log_alerts = { for a in jsondecode(file("${path.module}/../monitoring/alerts.json")) : a.key => a }
+
+  # Seed section 5.3 dashboards, rendered from devtools/monitoring/dashboards.py (the same files bicep deploys).
+  workbooks = {
+    "system-overview" = "System Overview"
+    "api-performance" = "API Performance"
+    "database-health" = "Database Health"
+    "queues"          = "Queues"
+    "billing-kpis"    = "Billing KPIs"
+    "payment-kpis"    = "Payment KPIs"
+    "ai-agents"       = "AI Agents"
+    "infrastructure"  = "Infrastructure"
+  }
+
+  # Availability: /api/health through Front Door every minute from 5 locations (seed 5.7: 3 consecutive failures).
+  availability_locations = ["us-tx-sn1-azr", "us-il-ch1-azr", "us-ca-sjc-azr", "us-va-ash-azr", "latam-br-gru-edge"]
 }
 
 resource "azurerm_monitor_scheduled_query_rules_alert_v2" "log_alerts" {
@@ -200,7 +116,7 @@ resource "azurerm_monitor_scheduled_query_rules_alert_v2" "log_alerts" {
   }
 
   action {
-    action_groups = [azurerm_monitor_action_group.ops.id]
+    action_groups = [each.value.severity == 1 ? azurerm_monitor_action_group.paging.id : azurerm_monitor_action_group.ops.id]
   }
 }
 
@@ -224,20 +140,45 @@ resource "azurerm_monitor_metric_alert" "postgres_connections" {
   }
 
   action {
-    action_group_id = azurerm_monitor_action_group.ops.id
+    action_group_id = azurerm_monitor_action_group.paging.id
   }
 }
 
-# Workbook (dashboard): billing, payments and system health. The JSON is shared verbatim with the Bicep tree.
-resource "azurerm_application_insights_workbook" "operations" {
-  name                = uuidv5("url", "https://supra-water/${var.environment}/workbooks/operations")
+resource "azurerm_application_insights_workbook" "dashboards" {
+  for_each            = local.workbooks
+  name                = uuidv5("url", "https://supra-water/${var.environment}/workbooks/${each.key}")
   resource_group_name = azurerm_resource_group.main.name
   location            = azurerm_resource_group.main.location
-  display_name        = local.names.workbook
+  display_name        = "${each.value} (${local.names.workbook})"
   source_id           = lower(azurerm_application_insights.main.id)
   category            = "workbook"
-  data_json           = file("${path.module}/workbooks/operations.workbook.json")
+  data_json           = file("${path.module}/../monitoring/workbooks/${each.key}.workbook.json")
   tags                = local.tags
+}
+
+resource "azurerm_application_insights_standard_web_test" "api_health" {
+  name                    = "webtest-${var.workload}-${var.environment}-api-health"
+  resource_group_name     = azurerm_resource_group.main.name
+  location                = azurerm_resource_group.main.location
+  application_insights_id = azurerm_application_insights.main.id
+  description             = "GET /api/health through Front Door, every minute from 5 locations (alert api-health-down)"
+  frequency               = 60
+  timeout                 = 30
+  enabled                 = true
+  retry_enabled           = false
+  geo_locations           = local.availability_locations
+  tags                    = local.tags
+
+  request {
+    url       = "https://${azurerm_cdn_frontdoor_endpoint.main.host_name}/api/health"
+    http_verb = "GET"
+  }
+
+  validation_rules {
+    expected_status_code        = 200
+    ssl_check_enabled           = true
+    ssl_cert_remaining_lifetime = 7
+  }
 }
 
 resource "azurerm_consumption_budget_resource_group" "main" {

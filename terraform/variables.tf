@@ -108,6 +108,20 @@ variable "alert_email" {
   description = "Operations mailbox for the action group."
 }
 
+variable "pagerduty_webhook_url" {
+  type        = string
+  description = "PagerDuty Events API v2 webhook URL for severity-1 alerts (pipeline secret; empty: e-mail only)."
+  default     = ""
+  sensitive   = true
+}
+
+variable "chat_webhook_url" {
+  type        = string
+  description = "Teams/Slack incoming-webhook URL for severity 2-3 alerts (pipeline secret; empty: e-mail only)."
+  default     = ""
+  sensitive   = true
+}
+
 variable "monthly_budget_mxn" {
   type        = number
   description = "Monthly budget for the resource group (billing currency of the subscription)."

@@ -1,6 +1,6 @@
-// Action group, alert rules mapped from the seed plan (section 5.6), the operations workbook and the budget
-// (terraform/monitoring.tf declares the same alerts; tests/iac checks parity of names, severities and thresholds).
-// Custom metric names are the telemetry contract in docs/infrastructure.md.
+// Action groups (paging: PagerDuty; ops: Teams/Slack webhook + e-mail), the alert rules of monitoring/alerts.json
+// (seed section 5.6 and ours), the seed's section 5.3 workbooks, the /api/health availability test and the budget.
+// terraform/monitoring.tf deploys the same from the same files; docs/operations.md explains each alert.
 param names object
 param location string
 param tags object
@@ -14,148 +14,69 @@ param alertEmail string
 param monthlyBudget int
 param budgetStartDate string
 
-// severity: 1 = critical/paging, 2 = warning.
-var logAlerts = [
+@secure()
+@description('PagerDuty Events API v2 webhook URL: severity-1 alerts page through it (empty: e-mail only).')
+param pagerDutyWebhookUrl string = ''
+@secure()
+@description('Teams or Slack incoming-webhook URL for severity 2-3 alerts (empty: e-mail only).')
+param chatWebhookUrl string = ''
+
+// The alert rules are defined once in devtools/monitoring/alerts.py and rendered to monitoring/alerts.json, which
+// this module and terraform/monitoring.tf both load (tests/iac/test_alerts.py checks it is current and loaded).
+// severity: 1 = critical (pages: PagerDuty), 2 = warning and 3 = informational (Teams/Slack webhook + e-mail).
+var logAlerts = loadJsonContent('../../monitoring/alerts.json')
+
+// Seed section 5.3 dashboards, rendered from devtools/monitoring/dashboards.py (the same files terraform deploys).
+var workbooks = [
   {
-    key: 'http-5xx-critical'
-    severity: 1
-    description: '5xx rate above 5% for 5 minutes'
-    window: 'PT5M'
-    frequency: 'PT5M'
-    measure: 'rate_pct'
-    operator: 'GreaterThan'
-    threshold: 5
-    query: '''
-requests
-| summarize total = count(), failed = countif(toint(resultCode) >= 500)
-| extend rate_pct = iff(total == 0, 0.0, 100.0 * failed / total)
-'''
+    key: 'system-overview'
+    title: 'System Overview'
+    data: loadTextContent('../../monitoring/workbooks/system-overview.workbook.json')
   }
   {
-    key: 'http-5xx-warning'
-    severity: 2
-    description: '5xx rate above 1% for 5 minutes'
-    window: 'PT5M'
-    frequency: 'PT5M'
-    measure: 'rate_pct'
-    operator: 'GreaterThan'
-    threshold: 1
-    query: '''
-requests
-| summarize total = count(), failed = countif(toint(resultCode) >= 500)
-| extend rate_pct = iff(total == 0, 0.0, 100.0 * failed / total)
-'''
+    key: 'api-performance'
+    title: 'API Performance'
+    data: loadTextContent('../../monitoring/workbooks/api-performance.workbook.json')
   }
   {
-    key: 'latency-p95-warning'
-    severity: 2
-    description: 'P95 request latency above 300 ms (performance target)'
-    window: 'PT5M'
-    frequency: 'PT5M'
-    measure: 'p95_ms'
-    operator: 'GreaterThan'
-    threshold: 300
-    query: '''
-requests
-| summarize p95_ms = percentile(duration, 95)
-'''
+    key: 'database-health'
+    title: 'Database Health'
+    data: loadTextContent('../../monitoring/workbooks/database-health.workbook.json')
   }
   {
-    key: 'latency-p95-paging'
-    severity: 1
-    description: 'P95 request latency above 2 s for 5 minutes'
-    window: 'PT5M'
-    frequency: 'PT5M'
-    measure: 'p95_ms'
-    operator: 'GreaterThan'
-    threshold: 2000
-    query: '''
-requests
-| summarize p95_ms = percentile(duration, 95)
-'''
+    key: 'queues'
+    title: 'Queues'
+    data: loadTextContent('../../monitoring/workbooks/queues.workbook.json')
   }
   {
-    key: 'queue-backlog'
-    severity: 2
-    description: 'A storage queue has had more than 1000 waiting messages for 10 minutes'
-    window: 'PT10M'
-    frequency: 'PT5M'
-    measure: 'waiting'
-    operator: 'GreaterThan'
-    threshold: 1000
-    query: '''
-customMetrics
-| where name == "queue_messages_waiting"
-| summarize waiting_min = min(valueMin) by queue = tostring(customDimensions["queue"])
-| summarize waiting = max(waiting_min)
-'''
+    key: 'billing-kpis'
+    title: 'Billing KPIs'
+    data: loadTextContent('../../monitoring/workbooks/billing-kpis.workbook.json')
   }
   {
-    key: 'queue-poison'
-    severity: 1
-    description: 'Messages landed in a -poison queue'
-    window: 'PT15M'
-    frequency: 'PT5M'
-    measure: 'poisoned'
-    operator: 'GreaterThan'
-    threshold: 0
-    query: '''
-customMetrics
-| where name == "queue_poison_messages_total"
-| summarize poisoned = sum(valueSum)
-| extend poisoned = coalesce(poisoned, 0.0)
-'''
+    key: 'payment-kpis'
+    title: 'Payment KPIs'
+    data: loadTextContent('../../monitoring/workbooks/payment-kpis.workbook.json')
   }
   {
-    key: 'cfdi-stamping-failures'
-    severity: 1
-    description: 'CFDI stamping failures detected (revenue impact)'
-    window: 'PT15M'
-    frequency: 'PT5M'
-    measure: 'failures'
-    operator: 'GreaterThan'
-    threshold: 0
-    query: '''
-customMetrics
-| where name == "cfdi_stamping_failures_total"
-| summarize failures = sum(valueSum)
-| extend failures = coalesce(failures, 0.0)
-'''
+    key: 'ai-agents'
+    title: 'AI Agents'
+    data: loadTextContent('../../monitoring/workbooks/ai-agents.workbook.json')
   }
   {
-    key: 'billing-no-invoices'
-    severity: 2
-    description: 'No invoices generated in 24 h during the billing window (days 2-6 of the month, UTC)'
-    window: 'P1D'
-    frequency: 'PT1H'
-    measure: 'invoices'
-    operator: 'LessThan'
-    threshold: 1
-    query: '''
-let in_billing_window = dayofmonth(now()) between (2 .. 6);
-customMetrics
-| where name == "billing_invoices_generated_total"
-| summarize invoices = sum(valueSum)
-| extend invoices = coalesce(invoices, 0.0)
-| where in_billing_window
-'''
+    key: 'infrastructure'
+    title: 'Infrastructure'
+    data: loadTextContent('../../monitoring/workbooks/infrastructure.workbook.json')
   }
-  {
-    key: 'payments-reconciliation-stalled'
-    severity: 2
-    description: 'No payments reconciled in 6 hours'
-    window: 'PT6H'
-    frequency: 'PT1H'
-    measure: 'reconciled'
-    operator: 'LessThan'
-    threshold: 1
-    query: '''
-customMetrics
-| where name == "payments_reconciled_total"
-| summarize reconciled = sum(valueSum)
-| extend reconciled = coalesce(reconciled, 0.0)
-'''
-  }
+]
+
+// Availability: /api/health through Front Door every minute from 5 locations (seed 5.7: 3 consecutive failures).
+var availabilityLocations = [
+  'us-tx-sn1-azr'
+  'us-il-ch1-azr'
+  'us-ca-sjc-azr'
+  'us-va-ash-azr'
+  'latam-br-gru-edge'
 ]
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
@@ -169,6 +90,37 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
       {
         name: 'ops-mailbox'
         emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+    webhookReceivers: empty(chatWebhookUrl) ? [] : [
+      {
+        name: 'ops-chat'
+        serviceUri: chatWebhookUrl
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+resource pagingGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: '${names.action_group}-paging'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: 'suprapage'
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'ops-mailbox'
+        emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+    webhookReceivers: empty(pagerDutyWebhookUrl) ? [] : [
+      {
+        name: 'pagerduty'
+        serviceUri: pagerDutyWebhookUrl
         useCommonAlertSchema: true
       }
     ]
@@ -206,7 +158,7 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [fo
     }
     actions: {
       actionGroups: [
-        actionGroup.id
+        a.severity == 1 ? pagingGroup.id : actionGroup.id
       ]
     }
   }
@@ -242,23 +194,59 @@ resource postgresConnections 'Microsoft.Insights/metricAlerts@2018-03-01' = {
     }
     actions: [
       {
-        actionGroupId: actionGroup.id
+        actionGroupId: pagingGroup.id
       }
     ]
   }
 }
 
-// Workbook (dashboard): billing, payments and system health. The JSON is shared verbatim with the Terraform tree.
-resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
-  name: guid(resourceGroup().id, 'workbooks', 'operations')
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = [for w in workbooks: {
+  name: guid(resourceGroup().id, 'workbooks', w.key)
   location: location
   tags: tags
   kind: 'shared'
   properties: {
-    displayName: names.workbook
+    displayName: '${w.title} (${names.workbook})'
     category: 'workbook'
     sourceId: toLower(appInsightsId)
-    serializedData: loadTextContent('../workbooks/operations.workbook.json')
+    serializedData: w.data
+  }
+}]
+
+resource fdEndpoint 'Microsoft.Cdn/profiles/afdEndpoints@2024-02-01' existing = {
+  parent: frontDoor
+  name: names.fd_endpoint
+}
+
+resource apiHealth 'Microsoft.Insights/webtests@2022-06-15' = {
+  name: 'webtest-${workload}-${environment}-api-health'
+  location: location
+  tags: union(tags, {
+    'hidden-link:${appInsightsId}': 'Resource'
+  })
+  kind: 'standard'
+  properties: {
+    SyntheticMonitorId: 'webtest-${workload}-${environment}-api-health'
+    Name: 'api-health'
+    Description: 'GET /api/health through Front Door, every minute from 5 locations (alert api-health-down)'
+    Enabled: true
+    Frequency: 60
+    Timeout: 30
+    Kind: 'standard'
+    RetryEnabled: false
+    Locations: [for l in availabilityLocations: {
+      Id: l
+    }]
+    Request: {
+      RequestUrl: 'https://${fdEndpoint.properties.hostName}/api/health'
+      HttpVerb: 'GET'
+      ParseDependentRequests: false
+    }
+    ValidationRules: {
+      ExpectedHttpStatusCode: 200
+      SSLCheck: true
+      SSLCertRemainingLifetimeCheck: 7
+    }
   }
 }
 
@@ -388,3 +376,4 @@ resource diagFrontDoor 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview
 }
 
 output actionGroupId string = actionGroup.id
+output pagingActionGroupId string = pagingGroup.id

@@ -27,7 +27,7 @@ _meter = metrics.get_meter("supra-water", "1.0.0")
 
 Kind = Literal["counter", "histogram", "up_down_counter", "gauge"]
 AttributeValue = str | int | bool
-_TOKEN = re.compile(r"^[A-Za-z0-9_.:/{}-]{1,80}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:/{}-]{0,80}$")  # empty allowed (bounded: "no value")
 
 
 class MetricAttributeRefused(ValueError):
@@ -120,6 +120,10 @@ http_request_duration_seconds = _metric(
     "http_request_duration_seconds", "histogram", "s", "HTTP request latency", "method", "route", "status"
 )
 db_query_duration_seconds = _metric("db_query_duration_seconds", "histogram", "s", "Database statement latency")
+db_table_bytes = _metric("db_table_bytes", "gauge", "By", "Size of the largest tables (sampled hourly)", "table")
+db_cache_hit_ratio = _metric(
+    "db_cache_hit_ratio", "gauge", "1", "Share of block reads served from shared buffers (sampled each minute)"
+)
 db_pool_connections = _metric(
     "db_pool_connections", "gauge", "{connection}", "Connections of the app's pool, by state (in_use, idle)", "state"
 )
@@ -174,20 +178,28 @@ host_starts_total = _metric("host_starts_total", "counter", "{start}", "Function
 billing_invoices_generated_total = _metric(
     "billing_invoices_generated_total", "counter", "{invoice}", "Invoices generated, by sector", "sector", "tenant"
 )
-billing_runs_started_total = _metric(
-    "billing_runs_started_total", "counter", "{run}", "Billing runs started, by tenant and trigger", "tenant", "trigger"
+billing_runs_due_total = _metric(
+    "billing_runs_due_total",
+    "counter",
+    "{run}",
+    "Tenants whose billing day it is, when the billing timer fires",
+    "tenant",
 )
 billing_run_duration_seconds = _metric(
     "billing_run_duration_seconds", "histogram", "s", "Billing run wall time", "tenant"
 )
-billing_invoice_amount = _metric(
-    "billing_invoice_amount", "histogram", "MXN", "Issued invoice totals (average invoice value)", "tenant"
+billing_invoice_average_mxn = _metric(
+    "billing_invoice_average_mxn", "gauge", "MXN", "Average issued invoice of the latest billed period (sampled daily)"
 )
 payments_processed_total = _metric(
     "payments_processed_total", "counter", "{payment}", "Payments processed, by channel", "channel", "tenant"
 )
-payments_amount_total = _metric(
-    "payments_amount_total", "counter", "MXN", "Amount of payments applied (daily revenue), by channel", "channel"
+payments_revenue_today_mxn = _metric(
+    "payments_revenue_today_mxn",
+    "gauge",
+    "MXN",
+    "Applied payments since local midnight, by channel (sampled hourly)",
+    "channel",
 )
 payments_reconciled_total = _metric(
     "payments_reconciled_total",

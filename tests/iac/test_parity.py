@@ -38,6 +38,7 @@ TYPE_PAIRS = {
     "Microsoft.Insights/scheduledQueryRules": "azurerm_monitor_scheduled_query_rules_alert_v2",
     "Microsoft.Insights/metricAlerts": "azurerm_monitor_metric_alert",
     "Microsoft.Insights/workbooks": "azurerm_application_insights_workbook",
+    "Microsoft.Insights/webtests": "azurerm_application_insights_standard_web_test",
     "Microsoft.Insights/diagnosticSettings": "azurerm_monitor_diagnostic_setting",
     "Microsoft.Consumption/budgets": "azurerm_consumption_budget_resource_group",
     "Microsoft.Cdn/profiles": "azurerm_cdn_frontdoor_profile",
@@ -109,45 +110,17 @@ def test_resource_kinds_match() -> None:
     assert tf_types - set(TYPE_PAIRS.values()) - TERRAFORM_ONLY_TYPES == set()
 
 
-def _alert_spec(spec: dict[str, Any]) -> tuple[Any, ...]:
-    query = " ".join(spec["query"].split())
-    return (
-        spec["severity"],
-        spec["window"],
-        spec["frequency"],
-        spec["measure"],
-        spec["operator"],
-        spec["threshold"],
-        query,
+def test_alert_rules_come_from_one_definition() -> None:
+    """Both trees load monitoring/alerts.json (rendered from devtools/monitoring/alerts.py; tests/iac/test_alerts.py)."""
+    bicep_alerts = _iac.bicep_var("modules/monitoring.bicep", "logAlerts")
+    assert bicep_alerts["function"]["type"] == "load_json_content"
+    assert (_iac.BICEP_DIR / "modules" / bicep_alerts["function"]["parameters"]["file_path"]).resolve() == (
+        _iac.REPO / "monitoring" / "alerts.json"
     )
+    assert 'jsondecode(file("${path.module}/../monitoring/alerts.json"))' in _iac.tf_locals()["log_alerts"]
 
 
-def test_alert_rules_match() -> None:
-    tf_alerts = {key: _alert_spec(spec) for key, spec in _iac.tf_locals()["log_alerts"].items()}
-    bicep_alerts = {a["key"]: _alert_spec(a) for a in _iac.bicep_var("modules/monitoring.bicep", "logAlerts")}
-    assert tf_alerts == bicep_alerts
-
-
-def test_alerts_cover_seed_section_5_6() -> None:
-    alerts = _iac.tf_locals()["log_alerts"]
-    by_key = {k: (v["operator"], v["threshold"], v["severity"]) for k, v in alerts.items()}
-    assert by_key["http-5xx-critical"] == ("GreaterThan", 5, 1)
-    assert by_key["http-5xx-warning"] == ("GreaterThan", 1, 2)
-    assert by_key["latency-p95-warning"] == ("GreaterThan", 300, 2)
-    assert by_key["latency-p95-paging"] == ("GreaterThan", 2000, 1)
-    assert by_key["queue-backlog"][:2] == ("GreaterThan", 1000) and alerts["queue-backlog"]["window"] == "PT10M"
-    assert by_key["queue-poison"][:2] == ("GreaterThan", 0)
-    assert alerts["payments-reconciliation-stalled"]["window"] == "PT6H"
-    assert alerts["billing-no-invoices"]["window"] == "P1D"
-    metric_names = {
-        "cfdi-stamping-failures": "cfdi_stamping_failures_total",
-        "billing-no-invoices": "billing_invoices_generated_total",
-        "payments-reconciliation-stalled": "payments_reconciled_total",
-        "queue-backlog": "queue_messages_waiting",
-        "queue-poison": "queue_poison_messages_total",
-    }
-    for key, metric in metric_names.items():
-        assert f'name == "{metric}"' in alerts[key]["query"], key
+def test_postgres_connections_alert_matches() -> None:
     pg_alert = _iac.attr(_iac.tf_resource("azurerm_monitor_metric_alert", "postgres_connections"), "criteria")
     assert _iac.attr(pg_alert, "threshold") == "${floor(var.postgres_max_connections * 85 / 100)}"
     bicep_pg = _iac.bicep_config(_iac.bicep("modules/monitoring.bicep")["resources"]["postgresConnections"])
@@ -168,15 +141,17 @@ def test_secret_inventory_matches_application() -> None:
     assert list(_iac.bicep_var("modules/keyvault.bicep", "secretNames")) == inventory
 
 
-def test_workbook_is_shared_verbatim() -> None:
-    tf_wb = (_iac.TF_DIR / "workbooks" / "operations.workbook.json").read_text()
-    bicep_wb = (_iac.BICEP_DIR / "workbooks" / "operations.workbook.json").read_text()
-    assert tf_wb == bicep_wb
-    doc = json.loads(tf_wb)
-    text = json.dumps(doc)
-    for metric in ("billing_invoices_generated_total", "payments_reconciled_total", "cfdi_stamping_failures_total"):
-        assert metric in text
-    assert {"## Billing", "## Payments", "## System health"} <= {i["content"].get("json") for i in doc["items"]}
+def test_workbooks_are_the_same_files() -> None:
+    bicep_wbs = {w["key"]: w for w in _iac.bicep_var("modules/monitoring.bicep", "workbooks")}
+    tf_wbs = _iac.tf_locals()["workbooks"]
+    assert {k: w["title"] for k, w in bicep_wbs.items()} == tf_wbs
+    for key, w in bicep_wbs.items():
+        path = w["data"]["function"]["parameters"]["file_path"]
+        assert (
+            _iac.BICEP_DIR / "modules" / path
+        ).resolve() == _iac.REPO / "monitoring" / "workbooks" / f"{key}.workbook.json"
+    data_json = _iac.attr(_iac.tf_resource("azurerm_application_insights_workbook", "dashboards"), "data_json")
+    assert data_json == '${file("${path.module}/../monitoring/workbooks/${each.key}.workbook.json")}'
 
 
 # tfvars key -> bicep parameter (with a converter for the few unit differences).

@@ -1,0 +1,1 @@
+"""Alert rules and dashboards expressed once (Python), rendered to monitoring/ for both IaC trees."""
