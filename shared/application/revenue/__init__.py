@@ -3,6 +3,7 @@
 Modules:
   access      the principal of an operator command
   inspections inspection candidates, inspection work orders, outcome → fraud case → back-billing or credits
+  whatif      tariff what-if: start, plan, replay chunks, finish, report as JSON/CSV/PNG (durable: functions/revenue.py)
   balance     macro-meter reads import, authorised unbilled volumes, sector water balance, ranking, CSV, PNG
 """
 
