@@ -6,7 +6,7 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions import billing, cfdi, http_api, monitoring, notifications, outbox, payments, poison, privacy
+from functions import billing, cfdi, http_api, monitoring, notifications, outbox, payments, poison, privacy, revenue
 from shared.application import consumers
 from shared.platform.config import get_settings
 from shared.platform.gc_tuning import tune_for_batch_work
@@ -27,6 +27,7 @@ for blueprint in (
     poison.bp,
     monitoring.bp,
     notifications.bp,
+    revenue.bp,
 ):
     app.register_functions(blueprint)
 consumers.install()  # the domain-events queue's consumers, explicitly (no module registers one on import)
