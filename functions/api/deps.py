@@ -12,6 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from functions.api.auth import authenticate
 from shared.application.access.principal import Principal
+from shared.platform import context
 
 _bearer = HTTPBearer(
     auto_error=False, description="JWT firmado por SUPRA (roles: customer, operator, billing_admin, admin)"
@@ -27,8 +28,13 @@ async def current_principal(
     """Bearer tokens are verified on the event loop (CPU only; the tenant slug is resolved once per process);
     API keys need a database lookup, so they are verified in the thread pool."""
     if bearer is None and api_key:
-        return await run_in_threadpool(authenticate, request, bearer=None, api_key=api_key)
-    return authenticate(request, bearer=bearer.credentials if bearer else None, api_key=None)
+        principal = await run_in_threadpool(authenticate, request, bearer=None, api_key=api_key)
+    else:
+        principal = authenticate(request, bearer=bearer.credentials if bearer else None, api_key=None)
+    # the request's logs carry the tenant and the token subject from here on (bound in the request's own context)
+    context.bind_tenant(principal.tenant_slug)
+    context.bind_user(principal.subject)
+    return principal
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
