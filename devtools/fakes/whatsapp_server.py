@@ -128,6 +128,13 @@ class WhatsAppFake:
         self._thread.join(timeout=5)
         self._thread = None
 
+    def stats(self) -> dict[str, int]:
+        """Messages accepted, distinct references (biz_opaque_callback_data) and repeated references."""
+        with self._lock:
+            refs = [m.get("biz_opaque_callback_data") for m in self.sent]
+        keyed = [r for r in refs if r]
+        return {"sent": len(refs), "distinct_references": len(set(keyed)), "duplicates": len(keyed) - len(set(keyed))}
+
     def fail_next(self, count: int, status: int = 503) -> None:
         with self._lock:
             self._failures.extend([status] * count)
@@ -139,6 +146,8 @@ class WhatsAppFake:
         if method == "GET" and path.startswith("/_sent"):
             with self._lock:
                 return 200, {"sent": list(self.sent)}
+        if method == "GET" and path.startswith("/_stats"):
+            return 200, self.stats()
         if method != "POST":
             return 404, {"error": {"message": "not found"}}
         meta = path == f"/{self.phone_number_id}/messages"

@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from shared.data.sql import Conn, fetch_typed, fetch_typed_one
 
 __all__ = [
+    "BillFacts",
     "Claimed",
     "DueInstallment",
     "DueInvoice",
@@ -21,6 +22,7 @@ __all__ = [
     "Outcome",
     "PaymentNotice",
     "WorkOrderNotice",
+    "bill_facts",
     "claim",
     "count_sends",
     "defer",
@@ -321,3 +323,20 @@ def last_cut_kind(conn: Conn, *, account_id: int) -> str | None:
         (account_id,),
     ).fetchone()
     return str(row[0]) if row else None
+
+
+class BillFacts(NamedTuple):
+    invoice_id: int
+    account_id: int
+    period: date
+    total: Decimal
+    due_date: date | None
+
+
+def bill_facts(conn: Conn, *, invoice_ids: Sequence[int]) -> list[BillFacts]:
+    return fetch_typed(
+        conn,
+        BillFacts,
+        "SELECT id AS invoice_id, account_id, period, total, due_date FROM invoices WHERE id = ANY(%s) ORDER BY id",
+        (list(invoice_ids),),
+    )

@@ -12,6 +12,7 @@ arco.answer_ready. Scheduled: due-date reminders and installment reminders N day
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = [
     "WORK_ORDER_STATUS_ES",
     "queue_reminders",
     "request",
+    "request_bills",
 ]
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,37 @@ def on_invoice_issued(conn: Conn, envelope: dict[str, Any], now: datetime) -> No
             "pdf_url": _pdf_url(invoice_id),
         },
     )
+
+
+def request_bills(*, tenant_id: UUID | str, invoice_ids: Sequence[int], now: datetime, chunk: int = 5000) -> int:
+    """Bill-issued notices for many invoices at once (a billing run's issue step or a re-announcement): one
+    statement per chunk, keys enqueued in messages of `sender.BATCH`; invoices announced before are skipped."""
+    requested = 0
+    for start in range(0, len(invoice_ids), chunk):
+        with db.tenant_transaction(tenant_id) as conn:
+            facts = store.bill_facts(conn, invoice_ids=invoice_ids[start : start + chunk])
+            inserted = store.insert_requests(
+                conn,
+                notices=[
+                    NewNotice(
+                        f"bill_issued:{f.invoice_id}",
+                        "bill_issued",
+                        "whatsapp_notices",
+                        f.account_id,
+                        {
+                            "period": month_year(f.period),
+                            "total": money(Decimal(f.total)),
+                            "due_date": long_date(f.due_date) if f.due_date else "",
+                            "pdf_url": _pdf_url(f.invoice_id),
+                        },
+                        now,
+                    )
+                    for f in facts
+                ],
+            )
+        sender.enqueue_keys(tenant_id=tenant_id, keys=inserted)
+        requested += len(inserted)
+    return requested
 
 
 def on_payment_applied(conn: Conn, envelope: dict[str, Any], now: datetime) -> None:
