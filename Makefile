@@ -28,7 +28,7 @@ demo: install
 	$(PY) manage.py demo
 
 serve: install
-	$(PY) manage.py serve
+	METRICS_PROMETHEUS_PORT=$${METRICS_PROMETHEUS_PORT:-9464} $(PY) manage.py serve
 
 # The same checks, in the same form, as the lint job of .github/workflows/ci.yml (tests/iac/test_workflows.py
 # fails when the workflow runs one that `make test` does not).

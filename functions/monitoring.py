@@ -1,6 +1,6 @@
-"""Monitoring timers: queue depths and database health every minute, the tenants whose billing day it is at the
-billing timer's own schedule (`billing_runs_due_total`, read by the billing-no-invoices alert), and the worker
-process start counted once per process (`host_starts_total`, read by the restart-loop alert)."""
+"""Monitoring timers: queue depths and database health every minute, and the tenants whose billing day it is at the
+billing timer's own schedule (`billing_runs_due_total`, read by the billing-no-invoices alert). Worker process
+starts (`host_starts_total`, the restart-loop alert) are counted by shared.platform.telemetry.setup_telemetry."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.application import queue_metrics
-from shared.platform.metrics import host_starts_total, timer_run
+from shared.platform.metrics import timer_run
 
 bp = df.Blueprint()
-host_starts_total.add(1)  # this module is imported once per worker process, by function_app
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", run_on_startup=False, use_monitor=False)

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     KEY_VAULT_URL: str = ""
     AZURE_CLIENT_ID: str = ""
     APPLICATIONINSIGHTS_CONNECTION_STRING: str = ""
+    # Local only (`make serve`): metrics in Prometheus text format on 127.0.0.1:<port>/metrics; 0 = off.
+    METRICS_PROMETHEUS_PORT: int = Field(default=0, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _no_simulator_in_production(self) -> Settings:

@@ -24,6 +24,7 @@ from opentelemetry.trace import Status
 from shared.platform import context
 from shared.platform.config import get_settings
 from shared.platform.logging import protect_all_handlers
+from shared.platform.metrics import host_starts_total
 from shared.platform.pii import mask_any, mask_text
 
 _configured = False
@@ -94,6 +95,9 @@ def setup_telemetry() -> bool:
         return True
     settings = get_settings()
     if not settings.APPLICATIONINSIGHTS_CONNECTION_STRING:
+        if settings.METRICS_PROMETHEUS_PORT:
+            _local_prometheus(settings.METRICS_PROMETHEUS_PORT)
+            host_starts_total.add(1)
         return False
     from azure.monitor.opentelemetry import configure_azure_monitor
 
@@ -107,8 +111,29 @@ def setup_telemetry() -> bool:
     )
     protect_all_handlers()
     _configured = True
+    host_starts_total.add(1)  # once per worker process, now that a provider records it (restart-loop alert)
     log.info("azure monitor telemetry enabled")
     return True
+
+
+_prometheus_url: str | None = None
+
+
+def _local_prometheus(port: int) -> None:
+    """make serve: the first process to bind the port serves the metrics (the local runner's activity workers import
+    the app too and find it taken: theirs stay unexported, said once in the log)."""
+    global _prometheus_url
+    if _prometheus_url is not None:
+        return
+    try:
+        _prometheus_url = serve_prometheus(port=port)
+    except ImportError:
+        log.warning("METRICS_PROMETHEUS_PORT is set but opentelemetry-exporter-prometheus is not installed")
+        return
+    except OSError:
+        log.info("prometheus port taken by another process of this host", extra={"port": port})
+        return
+    log.info("metrics in Prometheus format", extra={"url": _prometheus_url})
 
 
 def serve_prometheus(*, port: int, host: str = "127.0.0.1") -> str:

@@ -18,6 +18,8 @@ NOT_APP_SETTINGS = {
     "AzureWebJobsStorage",
     # The app uses its system-assigned identity: AZURE_CLIENT_ID must stay unset (it selects a user-assigned identity).
     "AZURE_CLIENT_ID",
+    # Local only (make serve): the Prometheus exporter is a dev dependency; Azure exports to Application Insights.
+    "METRICS_PROMETHEUS_PORT",
 }
 
 # Flex Consumption rejects or ignores these (runtime is in functionAppConfig.runtime; NCRONTAB runs in UTC).
