@@ -186,7 +186,12 @@ def assign(
             operator=operator,
             now=datetime.now(UTC),
         )
-    except (payments.PaymentNotFound, payments.AccountNotFound, payments.PaymentNotInSuspense) as exc:
+    except (
+        payments.PaymentNotFound,
+        payments.AccountNotFound,
+        payments.PaymentNotInSuspense,
+        payments.PaymentNotInPesos,
+    ) as exc:
         _fail(str(exc))
     _echo({"payment_id": payment_id, "account_id": account_id, "assigned": True})
 

@@ -16,10 +16,14 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api.problems import internal_error, problem_response
+from shared.domain.payments.bounds import TooDeep, check_depth
 from shared.platform import context
 from shared.platform.metrics import http_request_duration_seconds, http_requests_total
 
 CORRELATION_HEADER = b"x-correlation-id"
+MAX_JSON_DEPTH = 64
+"""JSON request bodies nesting deeper than this are refused (400) before any parser sees them: Python's json
+recursion would otherwise fail with RecursionError."""
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +46,41 @@ class RequestContextMiddleware:
     def _too_large(self) -> Any:
         return problem_response(413, "payload_too_large", f"El cuerpo excede el máximo de {self.max_body_bytes} bytes.")
 
+    @staticmethod
+    def _too_deep() -> Any:
+        return problem_response(
+            400, "json_too_deep", f"El cuerpo JSON anida más de {MAX_JSON_DEPTH} niveles de listas u objetos."
+        )
+
+    async def _receive_checked(self, receive: Receive, state: dict[str, Any], *, json_body: bool) -> Message:
+        """The request body, emptied when it is over the size limit (streamed without an honest length) or, for
+        JSON, nests deeper than MAX_JSON_DEPTH; a JSON body is gathered whole (Starlette reads it whole anyway)
+        so its depth is checked before any parser sees it."""
+        empty: Message = {"type": "http.request", "body": b"", "more_body": False}
+        message = await receive()
+        if message["type"] != "http.request" or state["too_large"] or state["too_deep"]:
+            return message
+        parts = [message.get("body", b"")]
+        state["received"] += len(parts[0])
+        while json_body and message.get("more_body") and state["received"] <= self.max_body_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            parts.append(message.get("body", b""))
+            state["received"] += len(parts[-1])
+        if state["received"] > self.max_body_bytes:
+            state["too_large"] = True
+            return empty
+        if not json_body:
+            return message
+        body = b"".join(parts)
+        try:
+            check_depth(body=body, max_depth=MAX_JSON_DEPTH)
+        except TooDeep:
+            state["too_deep"] = True
+            return empty
+        return {"type": "http.request", "body": body, "more_body": False}
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -49,7 +88,8 @@ class RequestContextMiddleware:
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(CORRELATION_HEADER, b"").decode("latin-1") or None
         started = time.perf_counter()
-        state: dict[str, Any] = {"status": 500, "too_large": False, "received": 0, "started": False}
+        state: dict[str, Any] = {"status": 500, "too_large": False, "too_deep": False, "received": 0, "started": False}
+        json_body = b"json" in headers.get(b"content-type", b"").lower()
         with context.bound(correlation=incoming) as cid:
             scope.setdefault("state", {})["correlation_id"] = cid
 
@@ -60,24 +100,17 @@ class RequestContextMiddleware:
                 await send(message)
 
             async def send_unless_too_large(message: Message) -> None:
-                if state["too_large"]:  # the app answered a truncated body: answer 413 instead
+                if state["too_large"] or state["too_deep"]:  # the app answered an emptied body: answer 413/400
                     if message["type"] == "http.response.start":
-                        response = self._too_large()
-                        await send_with_id(
-                            {"type": "http.response.start", "status": 413, "headers": response.raw_headers}
-                        )
+                        response = self._too_large() if state["too_large"] else self._too_deep()
+                        start = {"type": "http.response.start", "status": response.status_code}
+                        await send_with_id({**start, "headers": response.raw_headers})
                         await send({"type": "http.response.body", "body": response.body})
                     return
                 await send_with_id(message)
 
             async def limited_receive() -> Message:
-                message = await receive()
-                if message["type"] == "http.request" and not state["too_large"]:
-                    state["received"] += len(message.get("body", b""))
-                    if state["received"] > self.max_body_bytes:  # streamed body without an honest length
-                        state["too_large"] = True
-                        return {"type": "http.request", "body": b"", "more_body": False}
-                return message
+                return await self._receive_checked(receive, state, json_body=json_body)
 
             refusal = self._refusal(headers)
             try:

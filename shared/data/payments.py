@@ -74,6 +74,7 @@ class StoredPayment(NamedTuple):
     amount: Decimal
     paid_at: datetime
     channel: str
+    currency: str
 
 
 class UnmatchedPayment(NamedTuple):
@@ -236,7 +237,9 @@ def amount_candidates(conn: Conn, *, amount: Decimal, limit: int = 5) -> list[Am
 
 # ---- payments -----------------------------------------------------------------------------------------------------
 
-_PAYMENT = "SELECT id, provider, provider_payment_id, status, account_id, amount, paid_at, channel FROM payments"
+_PAYMENT = (
+    "SELECT id, provider, provider_payment_id, status, account_id, amount, paid_at, channel, currency FROM payments"
+)
 
 
 def insert_payment(

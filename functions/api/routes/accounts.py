@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from functions.api import idempotency
 from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery, TextQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
-from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, Page
+from functions.api.schemas import PROBLEM_RESPONSES, Id, LocalDateTime, Out, Page
 from shared.application.customers import accounts
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -40,10 +40,10 @@ class AccountOut(Out):
 
 
 class AccountIn(BaseModel):
-    person_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
-    toma_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    person_id: Id
+    toma_id: Id
     tariff_class: TariffClass
-    household_size: Annotated[int, Field(ge=1, le=50)] = 4
+    household_size: Annotated[int, Strict(), Field(ge=1, le=50)] = 4
     opened_on: Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from functions.api import idempotency
 from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
-from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page, ShortText, Text
+from functions.api.schemas import PROBLEM_RESPONSES, Id, LocalDateTime, LongText, Out, Page, ShortText, Text
 from shared.application.privacy import arco
 
 router = APIRouter(prefix="/api/v1/arco-requests", tags=["personal data (ARCO)"], responses=PROBLEM_RESPONSES)
@@ -46,7 +46,7 @@ class Changes(BaseModel):
 
 
 class ArcoIn(BaseModel):
-    person_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    person_id: Id
     arco_right: Right
     channel: Literal["web", "whatsapp", "office", "email", "mail"]
     description: LongText

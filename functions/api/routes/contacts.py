@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from functions.api import idempotency
 from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
-from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page, Text
+from functions.api.schemas import PROBLEM_RESPONSES, Id, LocalDateTime, LongText, Out, Page, Text
 from shared.application.operations import contacts
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=PROBLEM_RESPONSES)
 Channel = Literal["phone", "whatsapp", "web", "office", "email", "field"]
-OptionalId = Annotated[int, Field(ge=1, le=2**63 - 1)] | None
+OptionalId = Id | None
 
 
 class ContactOut(Out):

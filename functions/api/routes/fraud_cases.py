@@ -14,13 +14,13 @@ from pydantic import BaseModel, Field
 from functions.api import idempotency
 from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
-from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page
+from functions.api.schemas import PROBLEM_RESPONSES, AsciiNumber, Id, LocalDateTime, LongText, Out, Page
 from shared.application.operations import fraud
 
 router = APIRouter(prefix="/api/v1/fraud-cases", tags=["fraud cases"], responses=PROBLEM_RESPONSES)
 Source = Literal["anomaly", "report", "inspection"]
 Status = Literal["open", "investigating", "confirmed", "dismissed", "closed"]
-OptionalId = Annotated[int, Field(ge=1, le=2**63 - 1)] | None
+OptionalId = Id | None
 
 
 class FraudCaseOut(Out):
@@ -46,7 +46,7 @@ class FraudCaseIn(BaseModel):
 class FraudTransitionIn(BaseModel):
     status: Status
     outcome: LongText | None = None
-    back_billing_amount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
+    back_billing_amount: Annotated[Decimal, AsciiNumber, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
 
 
 @router.get("", response_model=Page[FraudCaseOut], summary="List fraud cases")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from functions.api.deps import Caller, IdPath
 from functions.api.problems import ProblemError
-from functions.api.schemas import PROBLEM_RESPONSES
+from functions.api.schemas import PROBLEM_RESPONSES, AsciiNumber, Id, IsoDate
 from shared.application import payments
 from shared.application.access.principal import ACCOUNTS_WRITE, ALL_DATA, Principal
 
@@ -29,13 +29,13 @@ class SuspenseOut(BaseModel):
 
 
 class AssignIn(BaseModel):
-    account_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    account_id: Id
 
 
 class PlanIn(BaseModel):
-    down_payment: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-    installments: Annotated[int, Field(ge=1, le=36)]
-    first_due: date
+    down_payment: Annotated[Decimal, AsciiNumber, Field(ge=0, max_digits=14, decimal_places=2)]
+    installments: Annotated[int, Strict(), Field(ge=1, le=36)]
+    first_due: IsoDate = Field(description="Primera parcialidad (AAAA-MM-DD), a más tardar 90 días")
 
 
 class PlanOut(BaseModel):

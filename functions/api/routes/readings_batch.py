@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from functions.api.deps import Caller
-from functions.api.schemas import PROBLEM_RESPONSES
+from functions.api.schemas import PROBLEM_RESPONSES, refuse_unstorable_text
 from shared.application import readings
 
 router = APIRouter(prefix="/api/v1/readings", tags=["readings"], responses=PROBLEM_RESPONSES)
@@ -26,6 +26,7 @@ class BatchIn(BaseModel):
                 "cada fila se valida por separado"
             ),
         ),
+        AfterValidator(refuse_unstorable_text),
     ]
 
 

@@ -14,14 +14,14 @@ from pydantic import AwareDatetime, BaseModel, Field
 from functions.api import idempotency
 from functions.api.deps import Caller, IdempotencyKey, IdPath
 from functions.api.routes.accounts import ReadingOut
-from functions.api.schemas import PROBLEM_RESPONSES
+from functions.api.schemas import PROBLEM_RESPONSES, AsciiNumber
 from shared.application.customers import accounts
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["readings"], responses=PROBLEM_RESPONSES)
 
 
 class SelfReadIn(BaseModel):
-    value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=3, description="Lectura en m³")]
+    value: Annotated[Decimal, AsciiNumber, Field(ge=0, max_digits=12, decimal_places=3, description="Lectura en m³")]
     read_at: AwareDatetime | None = Field(None, description="Momento de la lectura (con zona horaria); omitido = ahora")
     photo_blob: Annotated[str, Field(max_length=300, pattern=r"^[A-Za-z0-9/_.\-]+$")] | None = None
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from functions.api import idempotency
 from functions.api.deps import Caller, IdempotencyKey, IdPath, TextQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
-from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, Out, Page
+from functions.api.schemas import PROBLEM_RESPONSES, AsciiNumber, LocalDateTime, Out, Page
 from shared.application.customers import tariffs
 from shared.domain.tariffs.schema import TariffSchedule
 
@@ -23,8 +23,8 @@ TariffClass = Literal[
     "domestico", "domestico_popular", "domestico_residencial", "comercial", "industrial", "publico", "social"
 ]
 QuoteDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
-M3 = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=3)]
-Uma = Annotated[Decimal, Field(gt=0, le=Decimal("100000"), max_digits=10, decimal_places=4)]
+M3 = Annotated[Decimal, AsciiNumber, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=3)]
+Uma = Annotated[Decimal, AsciiNumber, Field(gt=0, le=Decimal("100000"), max_digits=10, decimal_places=4)]
 
 
 class ScheduleOut(Out):

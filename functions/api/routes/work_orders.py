@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from functions.api import idempotency
 from functions.api.deps import Caller, IdempotencyKey, IdPath, IdQuery
 from functions.api.pagination import Cursor, Limit, after_id, page
-from functions.api.schemas import PROBLEM_RESPONSES, LocalDateTime, LongText, Out, Page, ShortText
+from functions.api.schemas import PROBLEM_RESPONSES, Id, LocalDateTime, LongText, Out, Page, ShortText
 from shared.application.operations import work_orders
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"], responses=PROBLEM_RESPONSES)
@@ -23,7 +23,7 @@ Kind = Literal[
 ]
 Status = Literal["open", "assigned", "in_progress", "done", "cancelled"]
 Priority = Literal["low", "normal", "high", "urgent"]
-OptionalId = Annotated[int, Field(ge=1, le=2**63 - 1)] | None
+OptionalId = Id | None
 
 
 class WorkOrderOut(Out):

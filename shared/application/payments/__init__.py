@@ -45,6 +45,7 @@ from shared.application.payments.poison import (
 from shared.application.payments.reconcile import ChannelReconciliation, RefetchResult, reconcile_day, refetch_day
 from shared.application.payments.suspense import (
     PaymentNotFound,
+    PaymentNotInPesos,
     PaymentNotInSuspense,
     assign_suspense_payment,
     unmatched_payments,
@@ -62,6 +63,7 @@ __all__ = [
     "InvalidPlan",
     "MalformedDelivery",
     "PaymentNotFound",
+    "PaymentNotInPesos",
     "PaymentNotInSuspense",
     "PlanNotEligible",
     "RefetchNotSupported",

@@ -250,6 +250,7 @@ def _sign_plan(
             today=now.date(),
             policy=policy,
         )
+        problems += plans.first_due_problems(first_due=first_due, signed_on=now.date(), policy=policy)
         if problems:
             raise PlanNotEligible(problems)
         schedule = plans.schedule(

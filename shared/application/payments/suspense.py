@@ -17,12 +17,29 @@ from shared.domain.money import ZERO
 from shared.domain.payments.errors import PaymentsError
 
 _NOT_FOUND_ES = "El pago o la cuenta no existen."
+LEDGER_CURRENCY = "MXN"
 
 
 class PaymentNotFound(PaymentsError, NotFound, LookupError):
     """The payment to place does not exist in the tenant."""
 
     detail = _NOT_FOUND_ES
+
+
+class PaymentNotInPesos(PaymentsError, Conflict, ValueError):
+    """The account ledger is in MXN: a payment in another currency is never placed on it as if it were pesos (no
+    exchange rate is applied silently); it stays in suspense for a refund or a manual conversion outside."""
+
+    default_code = "payment_not_in_mxn"
+
+    def __init__(self, message: str, *, currency: str) -> None:
+        super().__init__(
+            message,
+            detail_es=(
+                f"El pago está en {currency}; solo se aplican pagos en MXN a una cuenta. Permanece en la cola de "
+                "pagos sin identificar para su devolución."
+            ),
+        )
 
 
 class PaymentNotInSuspense(PaymentsError, Conflict, ValueError):
@@ -51,6 +68,8 @@ def assign_suspense_payment(
         assert payment is not None
         if payment.status != "unmatched":
             raise PaymentNotInSuspense(f"payment {payment_id} is {payment.status}, not unmatched")
+        if payment.currency != LEDGER_CURRENCY:
+            raise PaymentNotInPesos(f"payment {payment_id} is in {payment.currency}", currency=payment.currency)
         net = Decimal(payment.amount) - data.reversed_total(conn, payment_id=payment_id)
         if net <= ZERO:  # refunded while in suspense: nothing left to place
             data.update_payment(conn, payment_id=payment_id, status="reversed", resolved_by=operator, resolved_at=now)

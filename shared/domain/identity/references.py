@@ -18,7 +18,7 @@ class IdentifierOutOfRange(ValueError):
 
 
 def luhn_check_digit(*, digits: str) -> str:
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise ValueError("a Luhn body must be digits")
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -28,14 +28,15 @@ def luhn_check_digit(*, digits: str) -> str:
 
 
 def clabe_check_digit(*, clabe17: str) -> str:
-    if len(clabe17) != 17 or not clabe17.isdigit():
+    if len(clabe17) != 17 or not (clabe17.isascii() and clabe17.isdigit()):
         raise ValueError("a CLABE body is 17 digits")
     total = sum((int(c) * CLABE_WEIGHTS[i % 3]) % 10 for i, c in enumerate(clabe17))
     return str((10 - total % 10) % 10)
 
 
 def clabe_is_valid(*, clabe: str) -> bool:
-    return len(clabe) == 18 and clabe.isdigit() and clabe_check_digit(clabe17=clabe[:17]) == clabe[17]
+    ascii_digits = clabe.isascii() and clabe.isdigit()
+    return len(clabe) == 18 and ascii_digits and clabe_check_digit(clabe17=clabe[:17]) == clabe[17]
 
 
 def account_identifiers(*, account_id: int, bank: str = "646", plaza: str = "180") -> dict[str, str]:

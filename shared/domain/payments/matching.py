@@ -11,6 +11,11 @@ from shared.domain.payments.model import PaymentHints
 from shared.domain.payments.references import find_references, is_valid_clabe, is_valid_reference
 
 
+def _ascii_digits(text: str) -> bool:
+    """1 to 18 ASCII digits (str.isdigit alone also takes Arabic-Indic and fullwidth digits, which int() reads)."""
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True)
 class LookupKey:
     method: str  # how the match was made (stored on the payment)
@@ -36,7 +41,7 @@ def lookup_keys(*, hints: PaymentHints) -> tuple[list[LookupKey], list[str]]:
             keys.append(LookupKey("clabe", "clabe", clabe))
         else:
             problems.append("clabe_check_digit")
-    if hints.numeric_reference and hints.numeric_reference.strip().isdigit() and int(hints.numeric_reference) > 0:
+    if hints.numeric_reference and _ascii_digits(hints.numeric_reference.strip()) and int(hints.numeric_reference) > 0:
         keys.append(LookupKey("numeric_reference", "account_number", hints.numeric_reference.strip()))
     if hints.concept:
         for ref in find_references(text=hints.concept):

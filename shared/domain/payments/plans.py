@@ -20,6 +20,7 @@ class PlanPolicy:
     vulnerable_max_installments: int = 24
     broken_cooldown_days: int = 180
     grace_days: int = 10
+    max_first_due_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,20 @@ def eligibility_problems(
     if last_broken_on is not None and today - last_broken_on < timedelta(days=policy.broken_cooldown_days):
         problems.append(f"Hubo un convenio incumplido hace menos de {policy.broken_cooldown_days} días.")
     return problems
+
+
+def first_due_problems(*, first_due: date, signed_on: date, policy: PlanPolicy) -> list[str]:
+    """The first installment falls after the signing day and within `max_first_due_days` of it (a plan due in
+    1900 or 2999 is a typing error, never a schedule)."""
+    latest = signed_on + timedelta(days=policy.max_first_due_days)
+    if first_due <= signed_on:
+        return [f"La primera parcialidad debe vencer después de la firma ({signed_on.isoformat()})."]
+    if first_due > latest:
+        return [
+            f"La primera parcialidad debe vencer a más tardar {policy.max_first_due_days} días después de la firma "
+            f"({latest.isoformat()})."
+        ]
+    return []
 
 
 def _add_months(day: date, months: int) -> date:
