@@ -18,6 +18,10 @@ class Settings(BaseSettings):
 
     ENVIRONMENT: Literal["local", "dev", "staging", "production"] = "local"
     LOG_LEVEL: str = "INFO"
+    # Local only (make demo): JSON log lines appended to this file (every process of the local host), and whether
+    # they also go to stderr. In Azure logs go to stderr and Application Insights.
+    LOG_FILE: str = ""
+    LOG_TO_CONSOLE: bool = True
 
     # PostgreSQL. The app connects as a role that is neither superuser nor table owner (RLS applies).
     DATABASE_URL: str = ""

@@ -129,27 +129,31 @@ def protect_all_handlers() -> None:
         _protect(handler)
 
 
-def configure_logging(level: str = "INFO", *, log_file: Path | None = None, console: bool = True) -> None:
-    """Install the JSON formatter on the root logger once (idempotent). With `log_file` the JSON lines go to that
-    file; `console=False` keeps them off stderr (the demo prints a human summary instead)."""
+def configure_logging(level: str = "INFO", *, log_file: Path | str | None = None, console: bool | None = None) -> None:
+    """Install the JSON formatter on the root logger (idempotent). `log_file` (default: the LOG_FILE setting) also
+    appends the JSON lines to that file; `console` (default: LOG_TO_CONSOLE) False keeps them off stderr, and removes
+    a stderr handler installed earlier. Both defaults are read from the environment at each call, so the local
+    host's processes (function_app calls this on import) follow what the demo put in their environment."""
+    from shared.platform.config import Settings  # fresh, not the cached settings: the env may have just changed
+
+    settings = Settings()
+    target = log_file if log_file is not None else (settings.LOG_FILE or None)
+    to_console = settings.LOG_TO_CONSOLE if console is None else console
     root = logging.getLogger()
     root.setLevel(level.upper())
-    if console and not any(
-        isinstance(h.formatter, JsonFormatter) and isinstance(h, logging.StreamHandler) and not _is_file(h)
-        for h in root.handlers
-    ):
+    consoles = [h for h in root.handlers if isinstance(h.formatter, JsonFormatter) and not _is_file(h)]
+    if to_console and not consoles:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
-    if not console:
-        for h in list(root.handlers):
-            if isinstance(h.formatter, JsonFormatter) and not _is_file(h):
-                root.removeHandler(h)
-    if log_file is not None:
-        target = str(Path(log_file).resolve())
-        if not any(_is_file(h) and getattr(h, "baseFilename", None) == target for h in root.handlers):
-            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+    if not to_console:
+        for h in consoles:
+            root.removeHandler(h)
+    if target is not None:
+        path = str(Path(target).resolve())
+        if not any(_is_file(h) and getattr(h, "baseFilename", None) == path for h in root.handlers):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.FileHandler(path, encoding="utf-8")
             file_handler.setFormatter(JsonFormatter())
             root.addHandler(file_handler)
     protect_all_handlers()

@@ -20,6 +20,9 @@ NOT_APP_SETTINGS = {
     "AZURE_CLIENT_ID",
     # Local only (make serve): the Prometheus exporter is a dev dependency; Azure exports to Application Insights.
     "METRICS_PROMETHEUS_PORT",
+    # Local only (make demo): logs to a file instead of stderr; in Azure they go to stderr and Application Insights.
+    "LOG_FILE",
+    "LOG_TO_CONSOLE",
 }
 
 # Flex Consumption rejects or ignores these (runtime is in functionAppConfig.runtime; NCRONTAB runs in UTC).
