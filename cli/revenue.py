@@ -14,6 +14,7 @@ import typer
 
 from cli.runtime import database
 from shared.application import revenue
+from shared.application.revenue import whatif
 from shared.application.revenue.access import operator_principal
 from shared.domain.errors import SupraError
 
@@ -177,3 +178,38 @@ def outcome(
             )
         except SupraError as error:
             raise fail(error) from error
+
+
+def tariff_what_if(
+    draft: Annotated[Path, typer.Option("--draft", exists=True, dir_okay=False, help="Draft tariff JSON")],
+    period: Annotated[str, typer.Option("--period", help="Last month replayed, AAAA-MM")],
+    months: Annotated[int, typer.Option("--months", min=1, help="Months replayed, ending with PERIOD")] = 1,
+    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for JSON, CSV and PNGs")] = Path(
+        "tariff-what-if"
+    ),
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=100)] = 5000,
+    tenant: Tenant = "cea-queretaro",
+) -> None:
+    """Replay the span's invoices through a draft tariff (nothing real is touched): revenue by class and sector, bill
+    changes, affordability, Art. 74; the same chunk steps as the durable orchestration, in this process."""
+    text = draft.read_bytes()
+    with database():
+        try:
+            p = operator_principal(tenant_slug=tenant)
+            started = whatif.start_whatif(
+                principal=p, draft_text=text, period=revenue.parse_period(period), months=months, now=datetime.now(UTC)
+            )
+            if started.status != "completed":
+                whatif.run_inline(
+                    tenant_id=p.tenant_id, run_id=started.run_id, now=datetime.now(UTC), chunk_size=chunk_size
+                )
+            found = whatif.get_whatif(principal=p, run_id=started.run_id)
+        except SupraError as error:
+            raise fail(error) from error
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"what-if-{started.run_id}"
+    (out / f"{stem}.json").write_text(json.dumps(found["report"], indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / f"{stem}.csv").write_text(whatif.whatif_csv(found), encoding="utf-8")
+    for chart in whatif.CHARTS:
+        (out / f"{stem}-{chart}.png").write_bytes(whatif.whatif_png(found, chart=chart))
+    echo({"run_id": started.run_id, "out": str(out), "totals": found["report"]["totals"]})

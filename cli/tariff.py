@@ -76,3 +76,8 @@ def quote_command(
     except (TariffNotInForce, UmaValueRequired, InvalidConsumption) as error:
         _fail(str(error))
     typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
+from cli.revenue import tariff_what_if  # noqa: E402  (the what-if lives with the revenue commands)
+
+tariff_app.command("what-if")(tariff_what_if)
