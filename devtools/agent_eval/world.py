@@ -164,7 +164,7 @@ def _customer(conn: psycopg.Connection[Any], tenant: uuid.UUID, sector: int, n: 
     estimated = n % 3 == 1
     injected = n % 11 == 5
     last_total = (Decimal(140 + (n * 37) % 400) + Decimal("0.50")).quantize(CENT)
-    previous_total = (Decimal(120 + (n * 53) % 380) + Decimal("0.25")).quantize(CENT)
+    previous_total = (Decimal(200 + (n * 53) % 380) + Decimal("0.25")).quantize(CENT)
     person = _one(
         conn,
         "INSERT INTO persons (tenant_id, first_name, paternal_surname, maternal_surname, email, phone, vulnerable) "

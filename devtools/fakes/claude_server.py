@@ -234,7 +234,10 @@ class _RequestView:
             return ""
         value: Any = self.results[-1]
         for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, list) and part.isdigit():
+                value = value[int(part)] if int(part) < len(value) else None
+            else:
+                value = value.get(part) if isinstance(value, dict) else None
         return "" if value is None else str(value)
 
     def fill(self, text: str) -> str:

@@ -8,9 +8,10 @@ Messages API in tests and `manage.py agent eval`). This module knows nothing of 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import anthropic
@@ -85,7 +86,12 @@ class ModelTurn(NamedTuple):
 class ClaudeClient:
     """A thread-safe wrapper around `anthropic.Anthropic` (the SDK client is itself safe to share)."""
 
-    def __init__(self, *, settings: Settings, api_key: str | None = None) -> None:
+    def __init__(
+        self, *, settings: Settings, api_key: str | None = None, recorder: Callable[[str], None] | None = None
+    ) -> None:
+        """`recorder`, when given, receives every request body as sent (JSON), for the PII scanner of the
+        evaluation."""
+        self._recorder = recorder
         if api_key is None:
             try:
                 api_key = get_secret("anthropic-api-key")
@@ -127,6 +133,8 @@ class ClaudeClient:
                 "messages": list(messages),
                 "metadata": {"user_id": user_id},
             }
+            if self._recorder is not None:
+                self._recorder(json.dumps(request, ensure_ascii=False))
             response = self._client.messages.create(**request)
         except (anthropic.AuthenticationError, anthropic.PermissionDeniedError, anthropic.NotFoundError) as error:
             raise ModelMisconfigured(
