@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from devtools.devstack.watchdog import start_watchdog
 from devtools.local_runner.azurite import Azurite, start_azurite
 from devtools.local_runner.host import LocalHost, read_local_settings
 from devtools.local_runner.index import FunctionIndex, load_app
@@ -43,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace) -> int:
+    watchdog = start_watchdog()  # a kill -9 of this process still stops Azurite and the activity workers
+    try:
+        return _serve(args)
+    finally:
+        watchdog.terminate()
+        watchdog.wait(timeout=10)
+
+
+def _serve(args: argparse.Namespace) -> int:
     env = read_local_settings(args.settings)
     env.update({k: v for k, v in os.environ.items() if k in env})
     storage = os.environ.get("AzureWebJobsStorage") or env.get("AzureWebJobsStorage")  # noqa: SIM112 - Azure's name

@@ -82,7 +82,7 @@ def test_the_next_start_reuses_a_leftover_server_and_shares_a_running_one(
     tmp_path: Path, no_database_env, capfd: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "stack"
-    with holder(root, storage=False) as (proc, info):
+    with holder(root, storage=False) as (proc, info), _stop_at_end(info):
         # A second command while the first runs: it shares the server and leaves it up.
         with local_stack(root=root, throwaway=True, storage=False) as s:
             assert s.cluster is not None and s.cluster.port == info["port"]
@@ -94,14 +94,23 @@ def test_the_next_start_reuses_a_leftover_server_and_shares_a_running_one(
         os.kill(watchdog_of(info), signal.SIGKILL)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    assert processes.alive(info["postmaster"])
-    with local_stack(root=root, throwaway=True, storage=False) as s:  # no CalledProcessError: reused
-        assert s.cluster is not None and s.cluster.port == info["port"]
-        with psycopg.connect(s.migrations_url) as conn:
-            assert conn.execute("SELECT 1").fetchone() == (1,)
-    [line] = [x for x in capfd.readouterr().err.splitlines() if x.startswith("local stack:")]
-    assert f"PostgreSQL pid {info['postmaster']} left running" in line and f"pid {info['pid']}, is gone" in line
-    assert wait_gone(info["postmaster"]), "the adopted leftover is stopped at exit"
+        assert processes.alive(info["postmaster"])
+        with local_stack(root=root, throwaway=True, storage=False) as s:  # no CalledProcessError: reused
+            assert s.cluster is not None and s.cluster.port == info["port"]
+            with psycopg.connect(s.migrations_url) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+        [line] = [x for x in capfd.readouterr().err.splitlines() if x.startswith("local stack:")]
+        assert f"PostgreSQL pid {info['postmaster']} left running" in line and f"pid {info['pid']}, is gone" in line
+        assert wait_gone(info["postmaster"]), "the adopted leftover is stopped at exit"
+
+
+@contextlib.contextmanager
+def _stop_at_end(info: dict[str, Any]) -> Iterator[None]:
+    """A failed assertion must not leave the test's server running."""
+    try:
+        yield
+    finally:
+        processes.stop(info["postmaster"], None, sig=signal.SIGINT, timeout=20)
 
 
 def test_a_failing_pg_ctl_says_why(tmp_path: Path) -> None:
@@ -114,3 +123,27 @@ def test_a_failing_pg_ctl_says_why(tmp_path: Path) -> None:
     message = str(failed.value)
     assert "pg_ctl" in message and "failed (exit 1)" in message
     assert "Address already in use" in message or "could not bind" in message, message
+
+
+def test_kill_9_of_the_local_runner_stops_its_azurite_and_activity_workers(tmp_path: Path) -> None:
+    log_path = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "devtools.local_runner", "serve", "--app", "tests.runner.apps.sample_app:app"]
+    command += ["--host-json", "tests/runner/apps/host.json", "--settings", str(tmp_path / "none.json")]
+    command += ["--port", "0", "--azurite", "yes", "--workers", "1"]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + GONE_WITHIN
+        while "serving" not in log_path.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log_path.read_text()
+            time.sleep(0.1)
+        time.sleep(1)  # the watchdog samples the children every 0.25 s
+        children = [p for p in processes.descendants(proc.pid) if b"devstack.watchdog" not in _cmdline(p)]
+        assert children, "no Azurite or worker process to follow"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert all(wait_gone(pid) for pid in children), [(p, _cmdline(p)) for p in children if processes.alive(p)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
