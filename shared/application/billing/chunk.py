@@ -8,7 +8,6 @@ already billed.
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from shared.domain.tariffs.breakdown import Quote
 from shared.domain.tariffs.operations import quote
 from shared.domain.tariffs.schema import TariffSchedule
 from shared.platform.metrics import billing_invoices_generated_total
+from shared.platform.telemetry import span
 
 log = logging.getLogger(__name__)
 HISTORY_MONTHS = 13
@@ -193,34 +193,37 @@ def _bill(
 
 
 def bill_chunk(*, tenant_id: UUID | str, run_id: int, sector_id: int, chunk_no: int) -> dict[str, Any]:
-    """Bill a chunk; returns its counters (ids and counts only, as durable activities must)."""
-    phases: dict[str, float] = {}
-    started = time.perf_counter()
+    """Bill a chunk; returns its counters (ids and counts only, as durable activities must). Each phase (load,
+    compute, write) is an OpenTelemetry span; `seconds` repeats their durations for the run's progress."""
+    ids = {"run_id": run_id, "sector_id": sector_id, "chunk_no": chunk_no}
+    phases: dict[str, dict[str, Any]] = {}
     with db.tenant_transaction(tenant_id) as conn:
-        chunk_row = sql.get_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, lock=True)
-        if chunk_row is None:
-            raise ChunkNotFound(f"run {run_id} has no chunk {sector_id}/{chunk_no}")
-        if chunk_row.status == "done":
-            return {**chunk_row.counters, "skipped": True}
-        run = sql.get_run(conn, run_id)
-        assert run is not None
-        period = Period(start=run.period, end=periods.period_end(run.period))
-        schedules = {cls: parsed_schedule(row) for cls, row in sql.schedules_in_force(conn, on=period.start).items()}
-        inputs = _load(conn, sector_id=sector_id, chunk_row=chunk_row, period=period)
-        phases["load"] = time.perf_counter() - started
+        with span("billing.chunk.load", **ids) as phases["load"]:
+            chunk_row = sql.get_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, lock=True)
+            if chunk_row is None:
+                raise ChunkNotFound(f"run {run_id} has no chunk {sector_id}/{chunk_no}")
+            if chunk_row.status == "done":
+                return {**chunk_row.counters, "skipped": True}
+            run = sql.get_run(conn, run_id)
+            assert run is not None
+            period = Period(start=run.period, end=periods.period_end(run.period))
+            schedules = {
+                cls: parsed_schedule(row) for cls, row in sql.schedules_in_force(conn, on=period.start).items()
+            }
+            inputs = _load(conn, sector_id=sector_id, chunk_row=chunk_row, period=period)
+            phases["load"]["accounts"] = len(inputs.accounts)
 
-        t = time.perf_counter()
-        invoices, lines, counters = _bill(inputs, period=period, schedules=schedules, conn=conn)
-        phases["compute"] = time.perf_counter() - t
+        with span("billing.chunk.compute", **ids) as phases["compute"]:
+            invoices, lines, counters = _bill(inputs, period=period, schedules=schedules, conn=conn)
 
-        t = time.perf_counter()
-        inserted, lines_inserted = sql.write_invoices(
-            conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, period=period.start, invoices=invoices, lines=lines
-        )
-        counters.update(invoices=inserted, lines=lines_inserted, already_billed=len(invoices) - inserted)
-        sql.complete_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, counters=counters)
-        phases["write"] = time.perf_counter() - t
+        with span("billing.chunk.write", **ids) as phases["write"]:
+            inserted, lines_inserted = sql.write_invoices(
+                conn, tenant_id=UUID(str(tenant_id)), run_id=run_id, period=period.start, invoices=invoices, lines=lines
+            )
+            counters.update(invoices=inserted, lines=lines_inserted, already_billed=len(invoices) - inserted)
+            sql.complete_chunk(conn, run_id=run_id, sector_id=sector_id, chunk_no=chunk_no, counters=counters)
+            phases["write"]["invoices"] = inserted
     sector = inputs.accounts[0].sector if inputs.accounts else ""
     billing_invoices_generated_total.add(inserted, {"sector": sector})
-    counters["seconds"] = {k: round(v, 4) for k, v in phases.items()}
+    counters["seconds"] = {k: round(v["duration_ms"] / 1000, 4) for k, v in phases.items()}
     return counters
