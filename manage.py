@@ -5,9 +5,14 @@ The operator commands live in `cli/`; the developer commands (migrate, serve, de
 """
 
 from cli.app import app, main
+from devtools.commands.agent import agent_app
+from devtools.bench.revenue import bench_revenue_command
+from devtools.commands.bench import bench_app
 from devtools.commands.devcommands import register
 
 register(app)
+bench_app.command("revenue")(bench_revenue_command)  # issue 17 (devtools/bench/revenue.py)
+app.add_typer(agent_app, name="agent")  # manage.py agent eval (docs/agents.md)
 
 if __name__ == "__main__":
     main()

@@ -33,6 +33,7 @@ def evaluate(
     live: bool = False,
     trials: int = 1,
     limit: int | None = None,
+    adversarial_only: bool = False,
     settings: Settings | None = None,
     progress: Callable[[TaskResult], None] | None = None,
 ) -> dict[str, Any]:
@@ -55,7 +56,8 @@ def evaluate(
                 slug=f"agent-eval-{run}-{trial}",
                 first_account_id=first,
             )
-            tasks = build_tasks(world)[:limit] if limit else build_tasks(world)
+            tasks = [t for t in build_tasks(world) if t.adversarial or not adversarial_only]
+            tasks = tasks[:limit] if limit else tasks
             for task in tasks:
                 conversation += 1
                 result = run_task(
