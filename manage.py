@@ -5,8 +5,8 @@ The operator commands live in `cli/`; the developer commands (migrate, serve, de
 """
 
 from cli.app import app, main
-from devtools.commands.agent import agent_app
 from devtools.bench.revenue import bench_revenue_command
+from devtools.commands.agent import agent_app
 from devtools.commands.bench import bench_app
 from devtools.commands.devcommands import register
 
