@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.application import dead_letters
 from shared.application.notifications import producers, sender, worker
 from shared.application.payments.ledger import all_tenants
 from shared.domain.timezone import UTILITY_TZ
-from shared.platform.metrics import queue_jobs_completed_total, queue_jobs_failed_total
+from shared.platform.config import get_settings
+from shared.platform.metrics import timer_run
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -23,12 +25,10 @@ log = logging.getLogger(__name__)
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_NOTIFICATIONS%", connection="AzureWebJobsStorage")
 def notifications_worker(msg: func.QueueMessage) -> None:
     """Raises on failure (bad JSON, unknown type, database down) so the host retries, then poisons."""
-    try:
-        result = worker.handle(json.loads(msg.get_body()), now=datetime.now(UTC))
-    except Exception:
-        queue_jobs_failed_total.add(1, {"queue": "notifications"})
-        raise
-    queue_jobs_completed_total.add(1, {"queue": "notifications"})
+    body, now = msg.get_body().decode("utf-8", errors="replace"), datetime.now(UTC)
+    # counts the job, binds the message's correlation id, records a failure's error for the dead letter
+    with dead_letters.guarded(queue=get_settings().QUEUE_NOTIFICATIONS, body=body, now=now):
+        result = worker.handle(json.loads(body), now=now)
     log.info("notifications message handled", extra={"result": repr(result)})
 
 
@@ -37,10 +37,11 @@ def notifications_worker(msg: func.QueueMessage) -> None:
 )
 def notifications_release(timer: func.TimerRequest) -> None:
     now = datetime.now(UTC)
-    for tenant_id in all_tenants():
-        released = sender.release_due(tenant_id=tenant_id, now=now)
-        if released:
-            log.info("notifications released", extra={"tenant_id": str(tenant_id), "released": released})
+    with timer_run("notifications_release"):
+        for tenant_id in all_tenants():
+            released = sender.release_due(tenant_id=tenant_id, now=now)
+            if released:
+                log.info("notifications released", extra={"tenant_id": str(tenant_id), "released": released})
 
 
 @bp.timer_trigger(
@@ -49,6 +50,7 @@ def notifications_release(timer: func.TimerRequest) -> None:
 def notifications_reminders(timer: func.TimerRequest) -> None:
     now = datetime.now(UTC)
     today = now.astimezone(UTILITY_TZ).date()
-    for tenant_id in all_tenants():
-        queued = producers.queue_reminders(tenant_id=tenant_id, today=today, now=now)
-        log.info("due-date reminders requested", extra={"tenant_id": str(tenant_id), "requested": queued})
+    with timer_run("notifications_reminders"):
+        for tenant_id in all_tenants():
+            queued = producers.queue_reminders(tenant_id=tenant_id, today=today, now=now)
+            log.info("due-date reminders requested", extra={"tenant_id": str(tenant_id), "requested": queued})

@@ -8,8 +8,8 @@
   logged as an error.
 - `replay(queue=..., ids=..., now=...)` runs open dead letters again: in process through the queue's replayer
   (domain events: `outbox.handle`, which runs each consumer once per event key) or, for a queue without one, by
-  sending the body back to the queue. A replayed letter is closed, so replaying again is a no-op. The payments
-  queue keeps its own poison path (shared.application.payments.poison); `replay` delegates to it.
+  sending the body back to the queue; notifications: the notifications worker. A replayed letter is closed, so
+  replaying again is a no-op. The payments queue keeps its own poison path (shared.application.payments.poison); `replay` delegates to it.
 """
 
 from __future__ import annotations
@@ -69,6 +69,12 @@ class ReplayOutcome:
 def _replay_domain_event(body: str, now: datetime) -> str:
     ran = outbox.handle(json.loads(body), now=now)
     return f"applied ({ran} consumers ran)"
+
+
+def _replay_notification(body: str, now: datetime) -> str:
+    from shared.application.notifications import worker  # the notifications queue's consumer (idempotent per key)
+
+    return f"applied ({worker.handle(json.loads(body), now=now)!r})"
 
 
 def register_replayer(queue: str, replayer: Replayer) -> None:
@@ -188,9 +194,11 @@ def replay(*, queue: str, now: datetime, ids: list[int] | None = None) -> list[R
         raise UnknownQueue(f"unknown queue {queue!r} (known: {', '.join(dead_letter_queues())})")
     if queue == settings.QUEUE_PAYMENTS:
         return _replay_payments(ids=ids, now=now)
-    replayer = _replayers.get(queue) or (
-        _replay_domain_event if queue == settings.QUEUE_DOMAIN_EVENTS else _resend(queue)
-    )
+    in_process = {
+        settings.QUEUE_DOMAIN_EVENTS: _replay_domain_event,
+        settings.QUEUE_NOTIFICATIONS: _replay_notification,
+    }
+    replayer = _replayers.get(queue) or in_process.get(queue) or _resend(queue)
     outcomes = []
     with db.connection() as conn, conn.transaction():
         pending = data.open_letters(conn, queue=queue, ids=ids)
