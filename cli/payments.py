@@ -1,5 +1,6 @@
 """`python manage.py payments ...` (and `python manage.py ledger check`): ledger check, poison replay, daily
-reconciliation, provider re-fetch, suspense queue. Output is JSON; exit code 1 when the ledger check finds
+reconciliation, provider re-fetch, suspense queue; each uses DATABASE_URL or finds (or starts) the local database.
+Output is JSON; exit code 1 when the ledger check finds
 violations or a reconciliation does not balance, 2 for usage errors."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from uuid import UUID
 
 import typer
 
-from cli.runtime import database
+from cli.runtime import needs_database
 from shared.application import payments
 from shared.application.payments import ledger, overview
 from shared.domain.errors import SupraError
@@ -62,9 +63,9 @@ def _echo(value: Any) -> None:
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant slug (default: every tenant)")]
 
 
+@needs_database
 def _ledger_check(tenant: str | None) -> None:
-    with database():
-        reports = [ledger.check_tenant(tenant_id=t) for t in _tenants(tenant)]
+    reports = [ledger.check_tenant(tenant_id=t) for t in _tenants(tenant)]
     _echo(
         [
             {
@@ -95,6 +96,7 @@ def ledger_check_alias(tenant: TenantOpt = None) -> None:
 
 
 @payments_app.command("replay-poison")
+@needs_database
 def replay_poison(
     tenant: TenantOpt = None,
     inbox_id: Annotated[int | None, typer.Option("--inbox-id", help="Only this inbox row")] = None,
@@ -114,6 +116,7 @@ def replay_poison(
 
 
 @payments_app.command("reconcile")
+@needs_database
 def reconcile_day(
     date_: Annotated[str, typer.Option("--date", help="Day to reconcile, YYYY-MM-DD")], tenant: TenantOpt = None
 ) -> None:
@@ -141,6 +144,7 @@ def reconcile_day(
 
 
 @payments_app.command("refetch")
+@needs_database
 def refetch(
     provider: Annotated[str, typer.Option("--provider", help="conekta")],
     date_: Annotated[str, typer.Option("--date", help="Day to re-fetch, YYYY-MM-DD")],
@@ -162,6 +166,7 @@ def refetch(
 
 
 @payments_app.command("suspense")
+@needs_database
 def suspense(tenant: TenantOpt = None) -> None:
     """Unmatched payments waiting for an operator."""
     out: list[dict[str, Any]] = []
@@ -171,6 +176,7 @@ def suspense(tenant: TenantOpt = None) -> None:
 
 
 @payments_app.command("assign")
+@needs_database
 def assign(
     payment_id: Annotated[int, typer.Option("--payment")],
     account_id: Annotated[int, typer.Option("--account")],
@@ -197,6 +203,7 @@ def assign(
 
 
 @payments_app.command("sign-plan")
+@needs_database
 def sign_plan(
     account_id: Annotated[int, typer.Option("--account")],
     down_payment: Annotated[str, typer.Option("--down-payment")],
@@ -301,6 +308,7 @@ def run_payments_demo(
 
 
 @payments_app.command("demo-webhooks")
+@needs_database
 def demo_webhooks(
     base_url: Annotated[str, typer.Option("--base-url")],
     tenant: Annotated[str, typer.Option("--tenant")],

@@ -8,9 +8,11 @@ Azure runs, driven by the local runner.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 from devtools.devstack.stack import Stack, local_stack
 from devtools.local_runner.host import LocalHost, read_local_settings
@@ -54,6 +56,20 @@ def database() -> Iterator[None]:
         return
     with local_stack(storage=False):
         yield
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def needs_database(command: F) -> F:
+    """A CLI command that reads or writes the database runs inside `database()` (found or started)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with database():
+            return command(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 @contextlib.contextmanager
