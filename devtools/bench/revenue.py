@@ -7,7 +7,8 @@ for the target scale marked as such.
 Data: the seeder's accounts and 13 months of reads; one issued invoice per account and month made from the reads'
 consumption and priced with the tariff in force (plus a late-fee line on one invoice in twenty, so the replay meets
 non-tariff lines); macro-meter intervals per sector and month supplying the billed volume plus 20-40 % losses.
-The what-if replays the tariff in force, so its revenue change must be exactly zero (checked)."""
+The reference tariffs start in 2026, so the bench prices its invoices with them as if in force all year and replays
+that same set as the draft: the revenue change must be exactly zero (checked)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from devtools.seeding.catalog import TENANT_ID, TENANT_SLUG
 from devtools.seeding.plan import SyntheticSpec
 from devtools.seeding.reference import load_tariff_files, seed_reference
 from devtools.seeding.synthetic import seed_synthetic
+from shared.domain.revenue.whatif import as_in_force
 from shared.domain.tariffs.operations import quote
 from shared.domain.tariffs.queries import select_schedule
 from shared.domain.timezone import UTILITY_TZ_NAME
@@ -89,7 +91,8 @@ def _prepare(owner_url: str, *, accounts: int, sectors: int) -> dict[str, Any]:
         conn.execute("CREATE TEMP TABLE p (tariff_class text, period date, m3 numeric, total numeric)")
         with conn.cursor().copy("COPY p FROM STDIN") as copy:
             for cls, period, m3 in keys:
-                schedule = select_schedule(schedules=schedules, tariff_class=cls, on=period)
+                # the 2026 schedules priced as if in force all year (the what-if's draft is the same set)
+                schedule = as_in_force(select_schedule(schedules=schedules, tariff_class=cls, on=PERIOD), start=period)
                 copy.write_row((cls, period, m3, quote(schedule=schedule, m3=m3, on=period).total))
         conn.execute(
             """UPDATE invoices i SET subtotal = p.total, total = p.total FROM accounts a, p
