@@ -31,12 +31,13 @@ CYCLE_INVARIANTS: dict[str, str] = {
         WHERE kind = 'I' AND invoice_id IS NOT NULL AND uuid IS NOT NULL
           AND status NOT IN ('cancelled', 'cancel_requested')
         GROUP BY invoice_id HAVING count(*) > 1""",
-    # a stamped document has its UUID and the PAC's XML; a signed or retryable one keeps the exact signed bytes
+    # a stamped document has its UUID and its stamped XML (whole, or the signed bytes plus the PAC's insertion,
+    # read through cfdi_stamped_xml); a signed or retryable one keeps the exact signed bytes
     # and no UUID (so a retry sends the same bytes and cannot add a second UUID)
     "document_state_consistent": """
         SELECT id, status, uuid IS NOT NULL AS has_uuid, signed_xml IS NOT NULL AS has_signed,
-               stamped_xml IS NOT NULL AS has_stamped FROM cfdi_documents
-        WHERE (status = 'stamped' AND (uuid IS NULL OR stamped_xml IS NULL))
+               cfdi_stamped_xml(d) IS NOT NULL AS has_stamped FROM cfdi_documents d
+        WHERE (status = 'stamped' AND (uuid IS NULL OR cfdi_stamped_xml(d) IS NULL))
            OR (status IN ('signed', 'failed_retryable') AND (signed_xml IS NULL OR uuid IS NOT NULL))""",
     # an issued invoice's fiscal document states the same total
     "document_total_matches_invoice": """
