@@ -311,3 +311,79 @@ def search_snippets(conn: Conn, *, query: str, limit: int = 3) -> list[Snippet]:
         """,
         (" | ".join(words), limit),
     )
+
+
+class Proposal(NamedTuple):
+    id: int
+    invoice_id: int
+    action: str
+    evidence: str
+    explanation: str
+    model: str
+    requested_by: str
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    applied: bool
+    created_at: datetime
+
+
+_PROPOSAL = (
+    "SELECT id, invoice_id, action, evidence, explanation, model, requested_by, status, decided_by, decided_at, "
+    "applied, created_at FROM agent_proposals"
+)
+
+
+def open_proposal(conn: Conn, *, invoice_id: int) -> Proposal | None:
+    return fetch_typed_one(conn, Proposal, _PROPOSAL + " WHERE invoice_id = %s AND status = 'proposed'", (invoice_id,))
+
+
+def insert_proposal(
+    conn: Conn,
+    *,
+    tenant_id: Any,
+    invoice_id: int,
+    action: str,
+    evidence: str,
+    requested_by: str,
+    model: str,
+    now: datetime,
+) -> Proposal:
+    """The open proposal for the invoice: this one, or the one already waiting (never two)."""
+    conn.execute(
+        "INSERT INTO agent_proposals (tenant_id, invoice_id, action, evidence, requested_by, model, created_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, invoice_id) WHERE status = 'proposed' "
+        "DO NOTHING",
+        (tenant_id, invoice_id, action, evidence, requested_by, model, now),
+    )
+    found = open_proposal(conn, invoice_id=invoice_id)
+    if found is None:
+        raise LookupError("proposal vanished")
+    return found
+
+
+def set_explanation(conn: Conn, *, proposal_id: int, explanation: str) -> None:
+    conn.execute("UPDATE agent_proposals SET explanation = %s WHERE id = %s", (explanation, proposal_id))
+
+
+def proposal_for_update(conn: Conn, *, proposal_id: int) -> Proposal | None:
+    return fetch_typed_one(conn, Proposal, _PROPOSAL + " WHERE id = %s FOR UPDATE", (proposal_id,))
+
+
+def decide_proposal(
+    conn: Conn, *, proposal_id: int, status: str, decided_by: str, applied: bool, now: datetime
+) -> Proposal:
+    conn.execute(
+        "UPDATE agent_proposals SET status = %s, decided_by = %s, decided_at = %s, applied = %s WHERE id = %s",
+        (status, decided_by, now, applied, proposal_id),
+    )
+    row = fetch_typed_one(conn, Proposal, _PROPOSAL + " WHERE id = %s", (proposal_id,))
+    if row is None:
+        raise LookupError("proposal vanished")
+    return row
+
+
+def list_proposals(conn: Conn, *, status: str | None, limit: int) -> list[Proposal]:
+    if status is None:
+        return fetch_typed(conn, Proposal, _PROPOSAL + " ORDER BY id DESC LIMIT %s", (limit,))
+    return fetch_typed(conn, Proposal, _PROPOSAL + " WHERE status = %s ORDER BY id DESC LIMIT %s", (status, limit))

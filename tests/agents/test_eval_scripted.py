@@ -16,7 +16,15 @@ def test_scripted_evaluation_holds_every_gate_and_leaks_nothing(fresh_db: TestDa
     assert report["unhandled_errors"] == 0
     assert report["failures"] == []
     assert report["pass_hat_k"]["pass^1"] == 1.0
-    for rule in ("identity_required", "account_not_owned", "art74_domestic_never_cut", "plan_outside_policy",
-                 "confirmation_required", "verification_locked", "one_customer_per_conversation", "unknown_tool",
-                 "invalid_input"):
+    for rule in (
+        "identity_required",
+        "account_not_owned",
+        "art74_domestic_never_cut",
+        "plan_outside_policy",
+        "confirmation_required",
+        "verification_locked",
+        "one_customer_per_conversation",
+        "unknown_tool",
+        "invalid_input",
+    ):
         assert report["refusals"].get(rule, 0) > 0, rule

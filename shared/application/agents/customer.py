@@ -227,7 +227,8 @@ class CustomerAgentResponder:
                 now=state.now,
             )
             return refused_outcome(gate)
-        assert proposal is not None
+        if proposal is None:  # allowed without a stored proposal cannot happen through the gate; refuse anyway
+            return ToolOutcome("refused", "confirmation_required", {"status": "refused", "rule": "no_proposal"})
         if not facts.claim(tenant_id=state.tenant_id, action_id=proposal.id, now=state.now):
             return ToolOutcome("refused", "already_in_progress", {"status": "refused", "rule": "already_in_progress"})
         try:
