@@ -117,3 +117,26 @@ def test_requests_carry_cache_control_and_an_opaque_user(
     assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert body["metadata"]["user_id"] == _uid(world, 5) and len(json.dumps(body["metadata"])) < 80
+
+
+def test_missing_or_rejected_key_and_oversized_text_get_a_clear_answer(
+    agent_settings, claude_fake: ClaudeFake, world: World, monkeypatch, fresh_db: TestDatabase
+) -> None:
+    from shared.adapters.claude import ClaudeClient, reset_clients
+    from shared.platform.secrets import reset_secret_cache
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    reset_secret_cache()
+    reset_clients()
+    no_key = CustomerAgentResponder(settings=agent_settings)
+    reply = no_key.respond(context=_ctx(world, 6), message=ConversationTurn("inbound", "Hola", NOW))
+    assert reply.handoff and reply.text == UNAVAILABLE_ES
+    wrong = CustomerAgentResponder(settings=agent_settings, client=ClaudeClient(settings=agent_settings, api_key="x"))
+    reply = wrong.respond(context=_ctx(world, 7), message=ConversationTurn("inbound", "Hola", NOW))
+    assert reply.handoff and reply.text == UNAVAILABLE_ES
+    long = ConversationTurn("inbound", "a" * (agent_settings.AGENT_MAX_MESSAGE_CHARS + 1), NOW)
+    reply = wrong.respond(context=_ctx(world, 8), message=long)
+    assert not reply.handoff and "muy largo" in reply.text
+    with psycopg.connect(fresh_db.owner_url) as conn:
+        rules = {r[0] for r in conn.execute("SELECT rule FROM agent_decisions WHERE rule IS NOT NULL").fetchall()}
+    assert {"model_key_missing", "model_misconfigured", "message_too_long"} <= rules

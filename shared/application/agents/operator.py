@@ -61,7 +61,16 @@ def explain_held_invoice(
     principal.require(BILLING_RUN)
     tenant = str(principal.tenant_id)
     held_invoice_facts(tenant_id=tenant, invoice_id=invoice_id)  # NotFound before any model call
-    model = client or client_for(settings=settings)
+    try:
+        model = client or client_for(settings=settings)
+    except ModelError as error:  # no key or a bad configuration: a clear answer, nothing recorded
+        return {
+            "invoice_id": invoice_id,
+            "explanation": f"El asistente no está disponible ({error.code}).",
+            "proposal": None,
+            "cost_usd": 0,
+            "model_calls": 0,
+        }
     session = _Session(principal, invoice_id, now, model.model)
     conversation = _conversation_id(invoice_id, now)
     audit = TurnAudit(
