@@ -13,12 +13,20 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from functions.api.problems import ProblemError
+from functions.api.problems import PROBLEM_JSON, ProblemError
 from shared.application.conversations import intake, voice
 from shared.application.conversations.errors import MalformedChannelDelivery
 from shared.platform.config import get_settings
 
-router = APIRouter(prefix=voice.BASE_PATH, tags=["channels"])
+router = APIRouter(
+    prefix=voice.BASE_PATH,
+    tags=["channels"],
+    responses={
+        400: {"description": "Solicitud mal formada; no se guardó nada", "content": {PROBLEM_JSON: {}}},
+        401: {"description": "Firma de Twilio no verificada; no se guardó nada", "content": {PROBLEM_JSON: {}}},
+        404: {"description": "Tenant desconocido", "content": {PROBLEM_JSON: {}}},
+    },
+)
 TWIML = "application/xml"
 
 

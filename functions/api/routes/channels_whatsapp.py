@@ -34,7 +34,12 @@ def inbound_enqueue() -> intake.Enqueue:
     return intake.enqueue_inbound
 
 
-@router.get("", summary="Verificación de la suscripción del webhook (hub.challenge)", response_class=PlainTextResponse)
+@router.get(
+    "",
+    summary="Verificación de la suscripción del webhook (hub.challenge)",
+    response_class=PlainTextResponse,
+    responses={403: {"description": "Token de verificación incorrecto", "content": {PROBLEM_JSON: {}}}},
+)
 async def whatsapp_verify(
     mode: Annotated[str | None, Query(alias="hub.mode", max_length=32)] = None,
     token: Annotated[str | None, Query(alias="hub.verify_token", max_length=256)] = None,
