@@ -48,3 +48,13 @@ resource "azurerm_role_assignment" "func_kv_secrets_user" {
   principal_id         = azurerm_function_app_flex_consumption.main.identity[0].principal_id
   principal_type       = "ServicePrincipal"
 }
+
+# Every secret must carry an expiry date (built-in "Key Vault secrets should have an expiration date", Deny):
+# `az keyvault secret set` without --expires is refused. bicep/modules/keyvault.bicep assigns the same definition.
+resource "azurerm_resource_group_policy_assignment" "kv_secrets_expire" {
+  name                 = "kv-secrets-expire"
+  display_name         = "Key Vault secrets must have an expiration date"
+  resource_group_id    = azurerm_resource_group.main.id
+  policy_definition_id = "/providers/Microsoft.Authorization/policyDefinitions/98728c90-32c7-4049-8429-847dc0f4fe37"
+  parameters           = jsonencode({ effect = { value = "Deny" } })
+}

@@ -88,6 +88,23 @@ resource zoneGroup 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024
   }
 }
 
+// Every secret must carry an expiry date (built-in policy "Key Vault secrets should have an expiration date",
+// Deny): `az keyvault secret set` without --expires is refused, so no secret is forgotten; rotation dates per
+// secret are in docs/runbook.md ("Rotate secrets"). terraform/keyvault.tf assigns the same definition.
+resource secretExpiryPolicy 'Microsoft.Authorization/policyAssignments@2024-04-01' = {
+  name: 'kv-secrets-expire'
+  properties: {
+    displayName: 'Key Vault secrets must have an expiration date'
+    policyDefinitionId: '/providers/Microsoft.Authorization/policyDefinitions/98728c90-32c7-4049-8429-847dc0f4fe37'
+    enforcementMode: 'Default'
+    parameters: {
+      effect: {
+        value: 'Deny'
+      }
+    }
+  }
+}
+
 output id string = vault.id
 output name string = vault.name
 output uri string = vault.properties.vaultUri

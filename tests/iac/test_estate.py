@@ -214,3 +214,15 @@ def test_waf_blocks_curp_and_rfc_in_query_strings_in_both_trees() -> None:
         assert any(p.search(query.upper()) for p in compiled), sample
     for query in CLEAN:
         assert not any(p.search(query.upper()) for p in compiled), query
+
+
+SECRET_EXPIRY_POLICY = "/providers/Microsoft.Authorization/policyDefinitions/98728c90-32c7-4049-8429-847dc0f4fe37"
+
+
+def test_key_vault_refuses_secrets_without_an_expiry_date_in_both_trees() -> None:
+    tf = tf_resource("azurerm_resource_group_policy_assignment", "kv_secrets_expire")
+    assert attr(tf, "policy_definition_id") == SECRET_EXPIRY_POLICY
+    assert "Deny" in attr(tf, "parameters")
+    bicep = _iac.bicep("modules/keyvault.bicep")["resources"]["secretExpiryPolicy"]["config"]["properties"]
+    assert bicep["policyDefinitionId"] == SECRET_EXPIRY_POLICY
+    assert bicep["parameters"]["effect"]["value"] == "Deny"

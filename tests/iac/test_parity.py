@@ -53,6 +53,7 @@ TYPE_PAIRS = {
     "Microsoft.Network/dnsZones/CNAME": "azurerm_dns_cname_record",
     "Microsoft.Network/dnsZones/TXT": "azurerm_dns_txt_record",
     "Microsoft.Storage/storageAccounts/managementPolicies": "azurerm_storage_management_policy",
+    "Microsoft.Authorization/policyAssignments": "azurerm_resource_group_policy_assignment",
 }
 
 # Resources that exist in one tree only because of how the tool models them (documented, not drift).

@@ -126,3 +126,37 @@ def test_make_test_runs_every_check_the_workflow_runs() -> None:
                 assert "python -m pytest" in made, (name, command)
                 continue
             assert command in made, f"ci.yml job {name!r} runs {command!r}, which make test does not"
+
+
+def test_rollout_keeps_packages_backs_up_watches_and_reverts() -> None:
+    deploy = _load("deploy.yml")
+    dispatch = deploy["on"]["workflow_dispatch"]["inputs"]
+    assert dispatch["environment"]["options"] == ["dev", "staging", "production"]
+    assert dispatch["version"]["required"] is True, "redeploy a chosen version to a chosen environment"
+    jobs = deploy["jobs"]
+    migrate = _runs(jobs["migrate"])
+    backup = migrate.index("az postgres flexible-server backup create")
+    assert backup < migrate.index("python manage.py migrate"), "the pre-migration backup comes first"
+    assert "needs.target.outputs.environment == 'production'" in str(jobs["migrate"]["steps"])
+    release = _runs(jobs["deploy"])
+    assert "releases/${VERSION}.zip" in release and "releases/current.txt" in release, "packages are kept"
+    for name in ("migrate", "deploy", "rollback"):  # private database, storage and SCM endpoint
+        assert "self-hosted" in jobs[name]["runs-on"], name
+    assert "scripts/rollout_watch.py" in _runs(jobs["watch"])
+    assert set(jobs["rollback"]["needs"]) >= {"deploy", "smoke", "watch"}
+    condition = jobs["rollback"]["if"]
+    assert "needs.watch.result == 'failure'" in condition and "needs.smoke.result == 'failure'" in condition
+    assert "releases/${PREVIOUS}.zip" in _runs(jobs["rollback"])
+    assert (_iac.REPO / "scripts" / "rollout_watch.py").exists()
+
+
+def test_restore_drill_and_monthly_export_are_scheduled() -> None:
+    drill = _load("restore-drill.yml")
+    assert drill["on"]["schedule"] and "workflow_dispatch" in drill["on"]
+    assert "scripts/restore_drill.sh" in _runs(drill["jobs"]["drill"])
+    script = (_iac.REPO / "scripts" / "restore_drill.sh").read_text()
+    for step in ("flexible-server restore", "manage.py invariants check", "rto_seconds", "flexible-server delete"):
+        assert step in script, step
+    assert "db-exports" in _runs(drill["jobs"]["monthly-export"]) and "pg_dump -Fc" in _runs(
+        drill["jobs"]["monthly-export"]
+    )
