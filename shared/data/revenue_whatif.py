@@ -126,13 +126,23 @@ _CHUNK_INVOICES = """
 
 
 def price_keys(conn: Conn, *, chunk: Chunk, start: date, end: date) -> list[PriceKey]:
-    """The distinct (class, period, billed m³) of the chunk's invoices: what the draft must price."""
-    return fetch_typed(
-        conn,
-        PriceKey,
-        f"SELECT DISTINCT tariff_class, period, consumption_m3 FROM ({_CHUNK_INVOICES}) inv",
-        {"start": start, "end": end, "first": chunk.first_account, "last": chunk.last_account},
+    """The distinct (class, period, billed m³) of the chunk's invoices: what the draft must price. The chunk's
+    invoices (with their non-tariff amount) are kept in a temporary table for `write_chunk`."""
+    conn.execute(
+        f"""CREATE TEMP TABLE tmp_whatif_invoices ON COMMIT DROP AS
+            WITH inv AS ({_CHUNK_INVOICES}),
+            nt AS (SELECT l.invoice_id, sum(l.amount + l.tax_amount) AS amount FROM invoice_lines l
+                   JOIN inv ON inv.id = l.invoice_id WHERE l.code = ANY(%(codes)s) GROUP BY l.invoice_id)
+            SELECT inv.*, coalesce(nt.amount, 0) AS non_tariff FROM inv LEFT JOIN nt ON nt.invoice_id = inv.id""",
+        {
+            "start": start,
+            "end": end,
+            "first": chunk.first_account,
+            "last": chunk.last_account,
+            "codes": list(NON_TARIFF_CODES),
+        },
     )
+    return fetch_typed(conn, PriceKey, "SELECT DISTINCT tariff_class, period, consumption_m3 FROM tmp_whatif_invoices")
 
 
 def write_chunk(
@@ -145,8 +155,9 @@ def write_chunk(
     end: date,
     prices: Sequence[tuple[PriceKey, Decimal]],
 ) -> int:
-    """Per account of the chunk: the real total of its invoices and the what-if total (the lines the tariff did not
-    produce, as billed, plus the draft's price of the billed m³). Marks the chunk done. Returns accounts written."""
+    """Per account of the chunk (the invoices `price_keys` kept): the real total of its invoices and the what-if
+    total (the lines the tariff did not produce, as billed, plus the draft's price of the billed m³). Marks the
+    chunk done. Returns accounts written."""
     conn.execute(
         "CREATE TEMP TABLE tmp_whatif_prices (tariff_class text, period date, m3 numeric, total numeric) ON COMMIT DROP"
     )
@@ -154,28 +165,17 @@ def write_chunk(
         for key, total in prices:
             copy.write_row((key.tariff_class, key.period, key.consumption_m3, total))
     cur = conn.execute(
-        f"""
-        WITH inv AS ({_CHUNK_INVOICES}),
-        nt AS (SELECT l.invoice_id, sum(l.amount + l.tax_amount) AS amount FROM invoice_lines l
-               JOIN inv ON inv.id = l.invoice_id WHERE l.code = ANY(%(codes)s) GROUP BY l.invoice_id)
+        """
         INSERT INTO whatif_accounts (tenant_id, run_id, account_id, tariff_class, sector, restricted, invoices,
                                      consumption_m3, real_total, whatif_total)
         SELECT %(t)s, %(run)s, inv.account_id, min(inv.tariff_class), min(inv.sector), bool_or(inv.restricted),
-               count(*), sum(inv.consumption_m3), sum(inv.total), sum(coalesce(nt.amount, 0) + p.total)
-        FROM inv LEFT JOIN nt ON nt.invoice_id = inv.id
+               count(*), sum(inv.consumption_m3), sum(inv.total), sum(inv.non_tariff + p.total)
+        FROM tmp_whatif_invoices inv
         JOIN tmp_whatif_prices p ON p.tariff_class = inv.tariff_class AND p.period = inv.period
                                 AND p.m3 = inv.consumption_m3
         GROUP BY inv.account_id
         ON CONFLICT (run_id, account_id) DO NOTHING""",
-        {
-            "start": start,
-            "end": end,
-            "first": chunk.first_account,
-            "last": chunk.last_account,
-            "codes": list(NON_TARIFF_CODES),
-            "t": str(tenant_id),
-            "run": run_id,
-        },
+        {"t": str(tenant_id), "run": run_id},
     )
     conn.execute(
         "UPDATE whatif_chunks SET status = 'done' WHERE run_id = %s AND chunk_no = %s", (run_id, chunk.chunk_no)
