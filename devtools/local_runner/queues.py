@@ -123,9 +123,13 @@ class QueueStats:
     by_function: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def count(self, function: str, what: str) -> None:
-        setattr(self, what, getattr(self, what) + 1)
-        per = self.by_function.setdefault(function, {"received": 0, "succeeded": 0, "failed": 0, "poisoned": 0})
-        per[what] += 1
+        with _stats_lock:  # messages of every queue are handled concurrently
+            setattr(self, what, getattr(self, what) + 1)
+            per = self.by_function.setdefault(function, {"received": 0, "succeeded": 0, "failed": 0, "poisoned": 0})
+            per[what] += 1
+
+
+_stats_lock = threading.Lock()
 
 
 class QueueHost:
@@ -148,7 +152,7 @@ class QueueHost:
         self.outputs = QueueOutputs(self.clients, env)
         self.stats = QueueStats()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     # ---- one polling pass ------------------------------------------------------------------------------------
 
@@ -268,29 +272,70 @@ class QueueHost:
     # ---- serve mode --------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None or not self.functions:
+        if self._threads or not self.functions:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._serve, name="queue-host", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._serve, args=(function,), name=f"queue-{function.name}", daemon=True)
+            for function in self.functions
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _serve(self) -> None:
+    def _serve(self, function: IndexedFunction) -> None:
+        """Serve one trigger queue as the Functions host does: its own poller (a slow message of another queue never
+        holds it up), up to `batchSize` messages received at a time, a new batch fetched as soon as the messages in
+        flight fall to `newBatchThreshold` (default batchSize / 2), backoff up to `maxPollingInterval` when empty."""
+        batch_size = self.options.batch_size
+        threshold = self.options.new_batch_threshold
+        threshold = batch_size // 2 if threshold is None else threshold
         delay, max_delay = 0.1, max(self.options.max_polling_interval.total_seconds(), 0.1)
-        while not self._stop.is_set():
+        in_flight = 0
+        changed = threading.Condition()
+
+        def run(client: QueueClient, message: Any) -> None:
+            nonlocal in_flight
             try:
-                handled = self.poll_once()
-            except Exception:  # storage hiccup: log, back off, keep serving
-                log.exception("queue polling failed")
-                handled = 0
-            delay = 0.1 if handled else min(delay * 2, max_delay)
-            if not handled:
-                self._stop.wait(delay)
+                self._handle(function, client, message)
+            except Exception:
+                log.exception("queue message %s of %s could not be handled", message.id, function.name)
+            finally:
+                with changed:
+                    in_flight -= 1
+                    changed.notify_all()
+
+        with concurrent.futures.ThreadPoolExecutor(batch_size + threshold, thread_name_prefix=function.name) as pool:
+            while not self._stop.is_set():
+                with changed:
+                    while in_flight > threshold and not self._stop.is_set():
+                        changed.wait(0.1)
+                try:
+                    client = self._trigger_client(function)
+                    batch = list(
+                        client.receive_messages(
+                            messages_per_page=batch_size, max_messages=batch_size, visibility_timeout=LEASE_SECONDS
+                        )
+                    )
+                except Exception:  # storage hiccup: log, back off, keep serving
+                    log.exception("queue polling failed for %s", function.name)
+                    batch = []
+                for message in batch:
+                    self.stats.count(function.name, "received")
+                    with changed:
+                        in_flight += 1
+                    pool.submit(run, client, message)
+                delay = 0.1 if batch else min(delay * 2, max_delay)
+                if not batch:
+                    self._stop.wait(delay)
+            with changed:
+                while in_flight > 0:
+                    changed.wait(0.1)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
 
     def close(self) -> None:
         self.stop()

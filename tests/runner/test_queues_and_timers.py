@@ -71,6 +71,39 @@ def test_serve_mode_polls_in_background(sample_host: LocalHost, queues) -> None:
         sample_host.queues.stop()
 
 
+def test_serve_mode_serves_each_queue_on_its_own(sample_host: LocalHost, queues) -> None:
+    """A slow message on one queue never holds up another queue (head-of-line blocking made a burst of payments
+    wait behind one slow domain-event consumer)."""
+    from tests.runner.apps import sample_app
+
+    sample_app.HOLD_RELEASED.clear()
+    sample_host.queues.start()
+    try:
+        queues["fanout-in"].send_message("hold uno")
+        deadline = time.monotonic() + 30
+        while sample_host.queues.stats.by_function.get("split_message", {}).get("received", 0) == 0:
+            assert time.monotonic() < deadline, "the slow message was never received"
+            time.sleep(0.05)
+        queues["payments-in"].send_message(json.dumps({"account": 11, "amount": "2.00"}))
+        received: list[str] = []
+        while not received:
+            assert time.monotonic() < deadline, f"payments waited behind the slow message: {sample_host.queues.stats}"
+            time.sleep(0.1)
+            received = drain(queues["notifications"])
+        assert json.loads(received[0])["account"] == 11
+        assert drain(queues["fanout-out"]) == []  # the slow one is still running
+        sample_app.HOLD_RELEASED.set()
+        out: list[str] = []
+        while not out:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+            out = drain(queues["fanout-out"])
+        assert out == ["uno"]
+    finally:
+        sample_app.HOLD_RELEASED.set()
+        sample_host.queues.stop()
+
+
 def test_timer_scheduler_fires_on_schedule(sample_host: LocalHost) -> None:
     timers = TimerHost(
         sample_host.index,
