@@ -9,7 +9,8 @@
 - `replay(queue=..., ids=..., now=...)` runs open dead letters again: in process through the queue's replayer
   (domain events: `outbox.handle`, which runs each consumer once per event key) or, for a queue without one, by
   sending the body back to the queue; notifications: the notifications worker. A replayed letter is closed, so
-  replaying again is a no-op. The payments queue keeps its own poison path (shared.application.payments.poison); `replay` delegates to it.
+  replaying again is a no-op. The payments queue keeps its own poison path (shared.application.payments.poison);
+  `replay` delegates to it.
 """
 
 from __future__ import annotations
