@@ -184,15 +184,20 @@ def uncount_sends(conn: Conn, *, minute: datetime, count: int) -> None:
         conn.execute("UPDATE notification_rate SET sent = sent - %s WHERE minute = %s", (count, minute))
 
 
-def keys_to_release(conn: Conn, *, now: datetime, lease: timedelta, limit: int) -> list[str]:
-    """Requests waiting for nothing any more: queued with send_after passed (or lost queue messages older than the
-    lease), and 'sending' under an expired claim."""
+def keys_to_release(conn: Conn, *, now: datetime, lease: timedelta, limit: int, lost_after: timedelta) -> list[str]:
+    """Requests to enqueue again, marked as re-enqueued now (claimed_at) so the next run skips them: queued with
+    their wait over (quiet hours, rate limit, retry backoff), queued without a wait whose last message is older
+    than `lost_after` (a lost queue message), and 'sending' under a claim older than `lease` (a dead worker)."""
     rows = conn.execute(
-        """SELECT natural_key FROM notifications
-           WHERE (status = 'queued' AND coalesce(send_after, created_at + %s) <= %s)
-              OR (status = 'sending' AND claimed_at < %s)
-           ORDER BY id LIMIT %s""",
-        (lease, now, now - lease, limit),
+        """WITH due AS (
+               SELECT id FROM notifications
+               WHERE (status = 'queued' AND send_after IS NOT NULL AND send_after <= %(now)s)
+                  OR (status = 'queued' AND send_after IS NULL AND coalesce(claimed_at, created_at) < %(lost)s)
+                  OR (status = 'sending' AND claimed_at < %(stale)s)
+               ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+           UPDATE notifications n SET status = 'queued', send_after = NULL, claimed_at = %(now)s
+           FROM due WHERE n.id = due.id RETURNING n.natural_key""",
+        {"now": now, "lost": now - lost_after, "stale": now - lease, "limit": limit},
     ).fetchall()
     conn.execute("DELETE FROM notification_rate WHERE minute < %s", (now - timedelta(hours=1),))
     return [str(r[0]) for r in rows]
@@ -214,7 +219,7 @@ def record_status(
     if reference:
         conn.execute(
             """UPDATE notifications SET status = 'sent', provider_message_id = %s, sent_at = %s
-               WHERE natural_key = %s AND status = 'sending' AND provider_message_id IS NULL""",
+               WHERE natural_key = %s AND status IN ('sending', 'queued') AND provider_message_id IS NULL""",
             (provider_message_id, at, reference),
         )
     conn.execute(

@@ -57,7 +57,7 @@ def request(conn: Conn, *, kind: str, key: str, account_id: int, params: dict[st
     inserted = store.insert_requests(conn, notices=[NewNotice(key, kind, purpose, account_id, params, now)])
     if inserted:
         # Sent before the caller commits: a worker that comes too early finds nothing and the release job
-        # picks the row up after the lease; a rolled-back request leaves a message that finds nothing.
+        # picks the row up after sender.LOST_AFTER; a rolled-back request leaves a message that finds nothing.
         sender.enqueue_keys(tenant_id=tenant[0], keys=inserted)
     return bool(inserted)
 

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # keys per queue message
 LEASE = timedelta(minutes=2)  # a claim older than this belongs to a dead worker
+LOST_AFTER = timedelta(minutes=10)  # a queued request whose message is older than this was lost
 MAX_ATTEMPTS = 6
 SEND_CONCURRENCY = 8
 FLUSH_EVERY = 16  # outcomes are recorded in groups as sends complete
@@ -244,6 +245,6 @@ def release_due(*, tenant_id: UUID | str, now: datetime, enqueue: Enqueue | None
     """Re-enqueue requests whose wait is over (quiet hours, rate limit, retry backoff), whose queue message was
     lost, or whose worker died mid-send. Returns how many keys were enqueued."""
     with db.tenant_transaction(tenant_id) as conn:
-        keys = store.keys_to_release(conn, now=now, lease=LEASE, limit=limit)
+        keys = store.keys_to_release(conn, now=now, lease=LEASE, limit=limit, lost_after=LOST_AFTER)
     enqueue_keys(tenant_id=tenant_id, keys=keys, enqueue=enqueue)
     return len(keys)
