@@ -5,6 +5,7 @@ plays scripted turns per conversation (`metadata.user_id`):
 
 * `{"text": "..."}` → an `end_turn` reply;
 * `{"tool": "name", "input": {...}}` (or `{"tools": [...]}` for parallel calls) → `tool_use` blocks;
+* `{"sleep": 2}` → answers after that many seconds (timeouts);
 * `{"error": 529}` (429, 500, 400...) → that status with the API's error body (retried by the SDK when retryable);
 * `{"raw_input": "..."}` with `tool` → a tool_use whose input is not an object (malformed input from the model).
 
@@ -21,6 +22,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,6 +120,9 @@ class ClaudeFake:
             queue = self._scripts.get(user_id) or []
             step: dict[str, Any] = queue.pop(0) if queue else {"text": DEFAULT_REPLY}
             usage = self._usage(body)
+        if "sleep" in step:  # a slow model: the client's timeout fires first
+            time.sleep(float(step["sleep"]))
+            step = {k: v for k, v in step.items() if k != "sleep"} or {"text": DEFAULT_REPLY}
         if "error" in step:
             status = int(step["error"])
             kind = {429: "rate_limit_error", 529: "overloaded_error", 400: "invalid_request_error"}.get(
@@ -163,7 +168,10 @@ class ClaudeFake:
                 if status in (429, 529):
                     self.send_header("retry-after-ms", "1")
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client gave up (its timeout fired)
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()

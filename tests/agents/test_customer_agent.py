@@ -140,3 +140,38 @@ def test_missing_or_rejected_key_and_oversized_text_get_a_clear_answer(
     with psycopg.connect(fresh_db.owner_url) as conn:
         rules = {r[0] for r in conn.execute("SELECT rule FROM agent_decisions WHERE rule IS NOT NULL").fetchall()}
     assert {"model_key_missing", "model_misconfigured", "message_too_long"} <= rules
+
+
+def test_a_model_timeout_ends_in_a_polite_handoff(
+    claude_fake: ClaudeFake, world: World, fresh_db: TestDatabase
+) -> None:
+    from shared.adapters.claude import ClaudeClient
+    from shared.platform.config import Settings
+
+    settings = Settings(ANTHROPIC_BASE_URL=claude_fake.url, AGENT_MAX_RETRIES=0, AGENT_TIMEOUT_SECONDS=0.3)
+    slow = CustomerAgentResponder(
+        settings=settings, client=ClaudeClient(settings=settings, api_key=claude_fake.api_key)
+    )
+    claude_fake.script(_uid(world, 9), [{"sleep": 1.5, "text": "tarde"}])
+    reply = slow.respond(context=_ctx(world, 9), message=ConversationTurn("inbound", "Hola", NOW))
+    assert reply.handoff and reply.text == UNAVAILABLE_ES
+    with psycopg.connect(fresh_db.owner_url) as conn:
+        rules = [r[0] for r in conn.execute("SELECT rule FROM agent_decisions WHERE conversation_id = 9").fetchall()]
+    assert "model_unavailable" in rules
+
+
+def test_live_eval_refuses_to_start_without_a_key(monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from devtools.commands.agent import agent_app
+    from shared.platform.secrets import reset_secret_cache
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("KEY_VAULT_URL", raising=False)
+    reset_secret_cache()
+    import typer
+
+    app = typer.Typer()
+    app.add_typer(agent_app, name="agent")
+    result = CliRunner().invoke(app, ["agent", "eval", "--live"])
+    assert result.exit_code == 2 and "ANTHROPIC_API_KEY" in result.output
