@@ -182,7 +182,13 @@ def test_bicep_postgres_resilience_in_production() -> None:
         "tenantId": props["authConfig"]["tenantId"],
     }
     configs = {c["name"]: c["value"] for c in _iac.bicep_var("modules/database.bicep", "configurations")}
-    assert set(configs["azure.extensions"].split(",")) == {"PGCRYPTO", "BTREE_GIST", "PG_TRGM", "PG_STAT_STATEMENTS", "UNACCENT"}
+    assert set(configs["azure.extensions"].split(",")) == {
+        "PGCRYPTO",
+        "BTREE_GIST",
+        "PG_TRGM",
+        "PG_STAT_STATEMENTS",
+        "UNACCENT",
+    }
 
 
 def test_bicep_function_is_flex_python_311_with_identity_and_vnet() -> None:
