@@ -1,14 +1,13 @@
 """`manage.py cfdi ...`: stamp a billing run, cancel, SAT status, a sample PDF.
 
-With CSD_CERTIFICATE / CSD_PRIVATE_KEY / CSD_PASSWORD and PAC_URL set, `stamp` uses them; without CSD secrets (a
-developer machine) it uses a throwaway test CSD and the local PAC simulator from `devtools/commands/cfdi_local.py`.
+`stamp` starts a round of the durable stamping orchestration in the local function host. With CSD_CERTIFICATE /
+CSD_PRIVATE_KEY / CSD_PASSWORD and PAC_URL set, its activities use them; without CSD secrets (a developer machine)
+a throwaway test CSD and the local PAC simulator from `devtools/commands/cfdi_local.py`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,9 +15,10 @@ from uuid import UUID
 import typer
 
 from cli.runtime import stack
+from functions.cfdi import RUN_ORCHESTRATOR
 from shared.application.billing.runs import TenantNotFound, tenant_id_for
-from shared.application.cfdi import corrections, publishing
-from shared.application.cfdi.stamping import stamp_run_inline
+from shared.application.cfdi import corrections, publishing, stamping
+from shared.domain.errors import SupraError
 
 cfdi_app = typer.Typer(help="CFDI 4.0: timbrado, cancelación, estado ante el SAT y recibo PDF.", no_args_is_help=True)
 TenantOpt = Annotated[str, typer.Option("--tenant", help="Tenant slug")]
@@ -42,37 +42,26 @@ def _tenant(slug: str) -> UUID:
 def stamp(
     run_id: Annotated[int, typer.Option("--run")],
     tenant: TenantOpt = "cea-queretaro",
-    publish: Annotated[bool, typer.Option("--publish/--no-publish")] = True,
+    publish: Annotated[
+        bool, typer.Option("--publish/--no-publish", help="Publicar XML y PDF al timbrar (por omisión: al descargar)")
+    ] = False,
 ) -> None:
-    """Stamp (and publish) the issued invoices of a billing run, in this process. Safe to run again."""
-    with stack():
-        tenant_id = _tenant(tenant)
-        if os.environ.get("CSD_CERTIFICATE"):
-            typer.echo(
-                json.dumps(
-                    stamp_run_inline(tenant_id=tenant_id, run_id=run_id, now=dt.datetime.now(dt.UTC), publish=publish),
-                    default=str,
-                    indent=2,
-                )
-            )
-            return
-        from devtools.commands.cfdi_local import local_simulator, services_for  # developer machine only
+    """Start a stamping round of an issued run through `cfdi_stamp_run_orchestrator` (the API's path) and wait for
+    it. Safe to run again: a round sends only what is still pending."""
+    from cli.billing import cfdi_host  # the function host that can stamp (configured CSD/PAC or local ones)
 
-        with local_simulator() as url:
-            services = services_for(tenant_id, url)
-            typer.echo(
-                json.dumps(
-                    stamp_run_inline(
-                        tenant_id=tenant_id,
-                        run_id=run_id,
-                        now=dt.datetime.now(dt.UTC),
-                        services=services,
-                        publish=publish,
-                    ),
-                    default=str,
-                    indent=2,
-                )
-            )
+    with stack() as s:
+        tenant_id = _tenant(tenant)
+        try:
+            opened = stamping.start_stamping(tenant_id=tenant_id, run_id=run_id)
+        except SupraError as exc:
+            _fail(str(exc), 2)
+        with cfdi_host(s, tenant_id=tenant_id) as host:
+            host.start_orchestration(RUN_ORCHESTRATOR, {**opened["input"], "publish": publish}, opened["instance_id"])
+            record = host.wait_for(opened["instance_id"], timeout=24 * 3600)
+        typer.echo(json.dumps({"status": record.status.name, "result": record.output}, default=str, indent=2))
+        if record.status.name != "COMPLETED":
+            raise typer.Exit(1)
 
 
 @cfdi_app.command("cancel")
@@ -88,7 +77,7 @@ def cancel(
             result = corrections.cancel_invoice(
                 tenant_id=_tenant(tenant), invoice_id=invoice_id, motivo=motivo, substitute_uuid=substitute
             )
-        except corrections.CorrectionError as exc:
+        except SupraError as exc:
             _fail(str(exc), 2)
         typer.echo(json.dumps(result, default=str, indent=2))
 

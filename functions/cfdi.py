@@ -1,13 +1,15 @@
 """Durable stamping of a billing run: run orchestrator (one planning activity for the whole run) → one
 sub-orchestrator per sector with its chunks → chunk activities.
 
-Start it right after issuing, with the durable client (`start_stamp_orchestration`) or as a sub-orchestration
-`cfdi_stamp_run_orchestrator` with input {"tenant_id", "run_id"}. Activities receive ids and counts only. A chunk
+The billing cycle runs it as a sub-orchestration of `billing_close_orchestrator` right after issuing; the API
+(`POST /billing-runs/{id}/stamping-rounds`) and `manage.py cfdi stamp` start a new round (a retry) with the durable
+client (`start_stamp_orchestration`). Activities receive ids and counts only. A chunk
 that meets a PAC outage raises after saving (its documents stay signed/failed_retryable); the sector retries it with
 `call_activity_with_retry`, and when retries run out the run completes as 'incomplete': a new round
 (`start_stamp_orchestration` again) sends exactly the same signed bytes and adds no duplicate UUIDs.
 Optional input: "retry_ms" (first retry interval, default 5000), "attempts" (default 3), "publish" (XML + PDF to
-Blob Storage after stamping, default true), "chunk_size" (default 1000).
+Blob Storage after stamping, default false: production publishes lazily, on the first download, and caches the
+blob; see docs/cfdi.md), "chunk_size" (default 1000).
 """
 
 from __future__ import annotations
@@ -43,20 +45,29 @@ async def start_stamp_orchestration(
 def cfdi_stamp_run_orchestrator(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
     job = context.get_input()
     plan = yield context.call_activity("cfdi_plan_run", job)
-    context.set_custom_status({"stage": "stamping", "sectors": len(plan)})
-    results = yield context.task_all(
-        [
-            context.call_sub_orchestrator(
-                SECTOR_ORCHESTRATOR,
-                {**job, "sector_id": int(s), "chunks": chunks},
-                instance_id=f"{context.instance_id}:s{s}",
-            )
-            for s, chunks in plan.items()
-        ]
+    context.set_custom_status(
+        {
+            "stage": "stamping",
+            "sectors": len(plan),
+            "chunks": sum(len(c) for c in plan.values()),
+            "round": job.get("round"),
+        }
     )
+    results = []
+    if plan:  # the SDK yields None for task_all of nothing: with nothing to stamp, go straight to finish
+        results = yield context.task_all(
+            [
+                context.call_sub_orchestrator(
+                    SECTOR_ORCHESTRATOR,
+                    {**job, "sector_id": int(s), "chunks": chunks},
+                    instance_id=f"{context.instance_id}:s{s}",
+                )
+                for s, chunks in plan.items()
+            ]
+        )
     failed = [r["sector_id"] for r in results if r.get("failed")]
     summary = yield context.call_activity("cfdi_finish_run", {**job, "failed_sectors": failed})
-    context.set_custom_status({"stage": "done", "status": summary.get("status")})
+    context.set_custom_status({"stage": "done", **summary})
     return summary
 
 
@@ -88,7 +99,7 @@ def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # 
     except Exception as exc:
         result["failed"] = True
         result["error"] = str(exc)[:500]
-    if job.get("publish", True):
+    if job.get("publish", False):
         yield context.task_all([context.call_activity("cfdi_publish_chunk", p) for p in payloads])
     return result
 

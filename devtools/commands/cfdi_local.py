@@ -1,11 +1,14 @@
-"""The local PAC: a throwaway test CSD, the PAC simulator in its own process, and the CFDI steps `make demo` and
-`manage.py bench billing --cfdi` run against it. Developer tooling, never deployed.
+"""The local PAC: a throwaway test CSD, the PAC simulator in its own process, and the settings that make the function
+host's activity workers stamp against them (CSD_* secrets as environment variables, PAC_URL). `make demo`,
+`manage.py cfdi stamp`, `manage.py bill --issue` and `manage.py bench billing --cfdi` stamp through the durable
+orchestrations with these. Developer tooling, never deployed.
 
 The simulator process is `python -m devtools.fakes.pac_simulator --full-check-every N` (it prints its URL).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import secrets as pysecrets
@@ -13,25 +16,37 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
-from cli.cfdi import write_sample
-from devtools.bench.cfdi import BenchCsd, bench_cfdi
-from shared.adapters.csd import CfdiSigner, generate_test_csd, load_signer
-from shared.adapters.pac import FinkokClient
-from shared.application.cfdi.services import CfdiServices, use_services
-from shared.application.cfdi.stamping import load_config, stamp_run_inline
+from shared.adapters.csd import generate_test_csd
+from shared.application.cfdi.setup import load_config
+
+
+@dataclass(frozen=True)
+class LocalCsd:
+    certificate_der: bytes
+    key_der: bytes
+    password: str
 
 
 # --------------------------------------------------------------------------------------------- local PAC
-def throwaway_csd(rfc: str, name: str) -> BenchCsd:
+def throwaway_csd(rfc: str, name: str) -> LocalCsd:
     password = pysecrets.token_urlsafe(12)
     csd = generate_test_csd(
         rfc=rfc, name=name, password=password, valid_from=dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     )
-    return BenchCsd(csd.certificate_der, csd.key_der, password)
+    return LocalCsd(csd.certificate_der, csd.key_der, password)
+
+
+def csd_env(csd: LocalCsd) -> dict[str, str]:
+    """The CSD as the secrets the app reads from the environment when no Key Vault is configured."""
+    return {
+        "CSD_CERTIFICATE": base64.b64encode(csd.certificate_der).decode(),
+        "CSD_PRIVATE_KEY": base64.b64encode(csd.key_der).decode(),
+        "CSD_PASSWORD": csd.password,
+    }
 
 
 SIMULATOR_PIDS: list[int] = []
@@ -41,6 +56,35 @@ def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant process of `pid` (Linux /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    seconds = {}
+    for pid in pids:
+        try:
+            seconds[pid] = process_cpu_seconds(pid)
+        except OSError:
+            continue
+    return seconds
 
 
 @contextmanager
@@ -66,43 +110,14 @@ def local_simulator(*, full_check_every: int = 1) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def services_for(tenant_id: UUID, pac_url: str | None) -> CfdiServices | None:
-    """Local services (throwaway CSD + simulator URL) unless real CSD secrets are configured."""
-    if os.environ.get("CSD_CERTIFICATE") or pac_url is None:
-        return None
-    config = load_config(tenant_id)
-    csd = throwaway_csd(config.issuer.rfc, config.issuer.name)
-    signer = CfdiSigner(load_signer(certificate=csd.certificate_der, key=csd.key_der, password=csd.password))
-    services = CfdiServices(signer=signer, pac=FinkokClient(base_url=pac_url, username="demo", password="demo"))  # noqa: S106 - simulator
-    use_services(str(tenant_id), services)
-    return services
-
-
-# --------------------------------------------------------------------------------------------- for demo / bench
-def demo_cfdi(tenant_id: UUID, run_id: int, out: Path) -> dict[str, Any]:
-    """`make demo`: stamp the demo run against the local simulator and write one sample PDF and XML to `out`."""
-    with local_simulator() as url:
-        services = services_for(tenant_id, url)
-        summary = stamp_run_inline(tenant_id=tenant_id, run_id=run_id, now=dt.datetime.now(dt.UTC), services=services)
-    sample = write_sample(tenant_id, out)
-    return {"stamping": summary, "sample": sample, "folder": str(out)}
-
-
-def bench_cfdi_local(
-    tenant_id: UUID, run_id: int, *, processes: int = 2, pac_workers: int = 8, full_check_every: int = 1
-) -> dict[str, Any]:
-    """`manage.py bench billing --cfdi`: build, sign and stamp the run against the local simulator (own process)."""
-    config = load_config(tenant_id)
-    csd = throwaway_csd(config.issuer.rfc, config.issuer.name)
+@contextmanager
+def local_cfdi_env(tenant_id: UUID | str, *, full_check_every: int = 1) -> Iterator[dict[str, str]]:
+    """Settings for a function host that stamps: none when real CSD secrets are configured (they are used), else a
+    throwaway CSD for the tenant's RFC and the local PAC simulator (started for the duration)."""
+    if os.environ.get("CSD_CERTIFICATE"):
+        yield {}
+        return
+    issuer = load_config(tenant_id).issuer
+    csd = throwaway_csd(issuer.rfc, issuer.name)
     with local_simulator(full_check_every=full_check_every) as url:
-        pid = SIMULATOR_PIDS[-1]
-        before = process_cpu_seconds(pid)
-        result = bench_cfdi(tenant_id, run_id, csd=csd, pac_url=url, processes=processes, pac_workers=pac_workers)
-        simulator_cpu = process_cpu_seconds(pid) - before
-    seconds = result.get("seconds") or 0
-    return {
-        **result,
-        "simulator_full_check_every": full_check_every,
-        "simulator_cpu_seconds": round(simulator_cpu, 2),
-        "simulator_share_of_2_cores": round(simulator_cpu / (2 * seconds), 3) if seconds else None,
-    }
+        yield {**csd_env(csd), "PAC_PROVIDER": "simulator", "PAC_URL": url}

@@ -5,7 +5,6 @@ Each capability adds its step here. The demo uses its own throwaway cluster (.lo
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets as pysecrets
 import shutil
@@ -17,11 +16,12 @@ from typing import Any
 import httpx
 import typer
 
-from cli.billing import run_billing
+from cli.billing import follow, run_billing
 from cli.cfdi import write_sample
 from cli.payments import run_payments_demo
 from cli.runtime import LOCAL_DEMO, function_host, stack
-from devtools.commands.cfdi_local import local_simulator, throwaway_csd
+from devtools.commands.cfdi_local import csd_env, local_simulator, throwaway_csd
+from devtools.demo_conversation import channel_env, describe, run_conversation_demo, start_agora
 from devtools.fakes.conekta_server import ConektaFake
 from devtools.fakes.whatsapp_server import WhatsAppFake
 from devtools.seeding.plan import SyntheticSpec
@@ -29,7 +29,6 @@ from devtools.seeding.reference import TENANT, seed_reference
 from devtools.seeding.synthetic import seed_synthetic
 from shared.application.access.tokens import issue_token
 from shared.application.billing import runs
-from shared.application.cfdi.stamping import start_stamping
 from shared.data import db
 
 DEMO_ACCOUNTS = 3000
@@ -78,13 +77,45 @@ def _download(host: Any, slug: str, invoice_id: int) -> dict[str, Any]:
     return out
 
 
+def _outbox_and_notices(host: Any, tenant_id: Any, whatsapp: WhatsAppFake) -> dict[str, Any]:
+    consumed = "SELECT count(*) FROM processed_events WHERE consumer = 'event-log'"
+    before = _count(tenant_id, consumed)
+    outbox = {
+        "relay": _relay(host),
+        "events_consumed": _count(tenant_id, consumed) - before,
+        "still_pending": _count(tenant_id, "SELECT count(*) FROM domain_events WHERE published_at IS NULL"),
+    }
+    with db.tenant_transaction(tenant_id) as conn:
+        outcomes = dict(
+            conn.execute("SELECT coalesce(skip_reason, status), count(*) FROM notifications GROUP BY 1").fetchall()
+        )
+    notices = {
+        "outcomes": outcomes,
+        "messages_received_by_fake": len(whatsapp.sent),
+        "example": describe(whatsapp.sent[0]) if whatsapp.sent else None,
+    }
+    return {"outbox": outbox, "whatsapp_notices": notices}
+
+
+def _approve(host: Any, slug: str, run_id: int) -> dict[str, Any]:
+    """POST /billing-runs/{id}/approve as billing staff would."""
+    token = issue_token(tenant=slug, roles=["billing_admin"], now=datetime.now(UTC))
+    r = httpx.post(
+        f"{host.base_url}/api/v1/billing-runs/{run_id}/approve",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    if r.status_code != 202:
+        typer.echo(f"approval refused: {r.status_code} {r.text}", err=True)
+        raise typer.Exit(1)
+    return dict(r.json())
+
+
 def _secrets_env(pac_url: str, conekta: ConektaFake, spei_secret: str) -> dict[str, str]:
     """Local stand-ins for the Key Vault secrets: a throwaway CSD for the tenant's RFC, the simulator as PAC."""
     csd = throwaway_csd(str(TENANT["rfc"]), str(TENANT["fiscal_name"]).upper())
     return {
-        "CSD_CERTIFICATE": base64.b64encode(csd.certificate_der).decode(),
-        "CSD_PRIVATE_KEY": base64.b64encode(csd.key_der).decode(),
-        "CSD_PASSWORD": csd.password,
+        **csd_env(csd),
         "PAC_PROVIDER": "simulator",
         "PAC_URL": pac_url,
         "CONEKTA_WEBHOOK_PUBLIC_KEY": conekta.public_pem,
@@ -102,6 +133,7 @@ def demo_command() -> None:
     whatsapp = WhatsAppFake().start()
     with ExitStack() as scope:
         scope.callback(whatsapp.stop)
+        agora = start_agora(scope)
         pac_url = scope.enter_context(local_simulator())
         s = scope.enter_context(stack(root=LOCAL_DEMO, throwaway=True))
         env = {
@@ -109,6 +141,7 @@ def demo_command() -> None:
             "WHATSAPP_API_URL": whatsapp.url,
             "WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id,
             "WHATSAPP_API_KEY": whatsapp.api_key,
+            **channel_env(whatsapp, agora),
         }
         host = scope.enter_context(function_host(s, extra_env=env))
         slug = str(TENANT["slug"])
@@ -133,57 +166,55 @@ def demo_command() -> None:
         if ready.status_code != 200:
             raise typer.Exit(1)
 
-        t = _step(f"billing run {DEMO_PERIOD} through the durable orchestrator")
-        result = run_billing(host, tenant=slug, period=DEMO_PERIOD, sector=None)
+        t = _step(f"billing run {DEMO_PERIOD} through the durable orchestrator, then the review policy")
+        # The synthetic utility's reads are fixed in 2026, so the demo bills 2026-10 as back-billing whatever the
+        # date; the run waits for an operator's approval (the tenant's policy does not auto-issue).
+        result = run_billing(
+            host, tenant=slug, period=DEMO_PERIOD, sector=None, now=datetime.now(UTC), back_billing=True
+        )
         progress = result["progress"]
         summary["billing"] = {
             "status": result["status"],
             "accounts_billed": progress["invoices"],
             "estimated": progress["estimated"],
             "exceptions_held": progress["held"],
+            "review": progress["review"],
+            "run_held_reason": progress["review_reason"],
             "total_billed": progress["total_billed"],
             "sectors": progress["sectors"],
             "seconds": round(time.perf_counter() - t, 2),
         }
-        if result["status"] != "COMPLETED":
+        if result["status"] != "AWAITING_APPROVAL":
             raise typer.Exit(1)
-        issued = runs.issue_run(tenant_id=tenant_id, run_id=result["run_id"], now=datetime.now(UTC), reviewer="demo")
-        summary["billing"]["issued"] = issued["issued"]
 
-        _step("outbox relay: timer → domain-events queue → queue trigger")
-        consumed = "SELECT count(*) FROM processed_events WHERE consumer = 'event-log'"
-        before = _count(tenant_id, consumed)
-        summary["outbox"] = {
-            "relay": _relay(host),
-            "events_consumed": _count(tenant_id, consumed) - before,
-            "still_pending": _count(tenant_id, "SELECT count(*) FROM domain_events WHERE published_at IS NULL"),
-        }
-        with db.tenant_transaction(tenant_id) as conn:
-            outcomes = dict(
-                conn.execute("SELECT coalesce(skip_reason, status), count(*) FROM notifications GROUP BY 1").fetchall()
-            )
-        summary["whatsapp_notices"] = {
-            "outcomes": outcomes,
-            "messages_received_by_fake": len(whatsapp.sent),
-            "example": whatsapp.sent[0]["text"]["body"] if whatsapp.sent else None,
-        }
-
-        t = _step("CFDI 4.0: sign and stamp the run per sector against the local PAC simulator")
-        stamping = start_stamping(tenant_id=str(tenant_id), run_id=result["run_id"])
-        # Bills are published on first download here (the orchestration's eager publishing of 3,000 PDFs would
-        # triple the demo's time); the sample below is downloaded through the API, which stores it in Blob Storage.
-        host.start_orchestration(
-            "cfdi_stamp_run_orchestrator", {**stamping["input"], "publish": False}, stamping["instance_id"]
+        t = _step("approval through the API: the orchestration issues, then stamps (CFDI 4.0, local PAC simulator)")
+        approved = _approve(host, slug, result["run_id"])
+        closed = follow(
+            host,
+            tenant_id=tenant_id,
+            run_id=result["run_id"],
+            instance_id=approved["instance_id"],
+            until_waiting=False,
+            timeout=900,
         )
-        record = host.wait_for(stamping["instance_id"], timeout=600)
+        output = closed["output"] or {}
+        summary["billing"]["issued"] = (output.get("issue") or {}).get("issued")
+        # Bills are published lazily, on their first download (production default, docs/cfdi.md); the sample
+        # below is downloaded through the API, which stores it in Blob Storage.
         sample = write_sample(tenant_id, LOCAL_DEMO / "cfdi-sample")
         summary["cfdi"] = {
-            "status": record.status.name,
-            "result": record.output,
+            "status": closed["status"],
+            "approve": approved,
+            "result": output.get("cfdi"),
             "seconds": round(time.perf_counter() - t, 2),
             "sample": sample,
             "downloads": _download(host, slug, int(sample["invoice_id"])),
         }
+        if closed["status"] != "COMPLETED":
+            raise typer.Exit(1)
+
+        _step("outbox relay: timer → domain-events queue → queue trigger")
+        summary.update(_outbox_and_notices(host, tenant_id, whatsapp))
 
         _step("payments: signed Conekta and SPEI webhooks through the HTTP trigger")
         host.queues.start()
@@ -193,6 +224,10 @@ def demo_command() -> None:
             key_file=str(key_file),
             spei_secret=spei_secret,
             echo=lambda *_a, **_k: None,
+        )
+        _step("conversation: WhatsApp, bot, leak report, Chatwoot handoff, the crew's 'reparado' notice")
+        summary["conversation"] = run_conversation_demo(
+            host=host, slug=slug, tenant_id=tenant_id, owner_url=s.migrations_url, whatsapp=whatsapp, agora=agora
         )
     typer.echo(json.dumps(summary, indent=2, default=str, ensure_ascii=False))
     typer.echo(f"\nSample CFDI XML and PDF: {LOCAL_DEMO / 'cfdi-sample'}", err=True)

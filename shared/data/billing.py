@@ -18,7 +18,8 @@ from shared.data.sql import Row, fetch_all, fetch_typed, fetch_typed_one
 from shared.domain.timezone import UTILITY_TZ_NAME
 
 RUN_COLUMNS = """id, tenant_id, period, scope, status, instance_id, total_accounts, accounts_done, counters, error,
-    started_by, correlation_id, created_at, started_at, completed_at"""
+    started_by, correlation_id, created_at, started_at, completed_at, review_reason, review_counters, back_billing,
+    reviewed_at, approved_by, approved_at, issued_at"""
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class BillingRun:
     tenant_id: UUID
     period: date
     scope: str
-    status: str  # pending | running | completed | failed
+    status: str  # pending | running | completed | awaiting_approval | approved | issued | failed
     instance_id: str
     total_accounts: int
     accounts_done: int
@@ -38,6 +39,13 @@ class BillingRun:
     created_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
+    review_reason: str | None
+    review_counters: dict[str, Any]
+    back_billing: bool
+    reviewed_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
+    issued_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -154,12 +162,15 @@ def upsert_run(
     instance_id: str,
     started_by: str | None,
     correlation_id: str | None,
+    back_billing: bool,
+    now: datetime,
 ) -> BillingRun:
     """The run record for (tenant, period, scope): created once, returned as is afterwards."""
     conn.execute(
-        """INSERT INTO billing_runs (tenant_id, period, scope, instance_id, started_by, correlation_id)
-           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, period, scope) DO NOTHING""",
-        (tenant_id, period, scope, instance_id, started_by, correlation_id),
+        """INSERT INTO billing_runs (tenant_id, period, scope, instance_id, started_by, correlation_id, back_billing,
+                                     created_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, period, scope) DO NOTHING""",
+        (tenant_id, period, scope, instance_id, started_by, correlation_id, back_billing, now),
     )
     row = get_run_by_key(conn, period=period, scope=scope)
     assert row is not None
@@ -187,16 +198,164 @@ def mark_run(
     run_id: int,
     *,
     status: str,
+    now: datetime,
     error: str | None = None,
     counters: dict[str, Any] | None = None,
 ) -> None:
+    """Billing-phase transitions (running, completed, failed) at the caller's moment."""
     conn.execute(
-        """UPDATE billing_runs SET status = %s, error = %s,
-               counters = counters || %s,
-               started_at = CASE WHEN %s = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
-               completed_at = CASE WHEN %s IN ('completed', 'failed') THEN now() ELSE NULL END
-           WHERE id = %s""",
-        (status, error, Jsonb(counters or {}), status, status, run_id),
+        """UPDATE billing_runs SET status = %(status)s, error = %(error)s,
+               counters = counters || %(counters)s,
+               started_at = CASE WHEN %(status)s = 'running' THEN coalesce(started_at, %(now)s) ELSE started_at END,
+               completed_at = CASE WHEN %(status)s IN ('completed', 'failed') THEN %(now)s ELSE NULL END
+           WHERE id = %(id)s""",
+        {"status": status, "error": error, "counters": Jsonb(counters or {}), "now": now, "id": run_id},
+    )
+
+
+def sector_exists(conn: psycopg.Connection[Any], *, code: str) -> bool:
+    return conn.execute("SELECT 1 FROM sectores_hidraulicos WHERE code = %s", (code,)).fetchone() is not None
+
+
+def latest_read_day(conn: psycopg.Connection[Any], *, scope_sector: str | None) -> date | None:
+    """The local day of the newest non-rejected read of the accounts in scope (None: no reads at all)."""
+    row = conn.execute(
+        """SELECT max((r.read_at AT TIME ZONE %s)::date) FROM meter_readings r
+           JOIN accounts a ON a.id = r.account_id JOIN tomas t ON t.id = a.toma_id
+           JOIN sectores_hidraulicos s ON s.id = t.sector_id
+           WHERE r.status <> 'rejected' AND (%s::text IS NULL OR s.code = %s)""",
+        (UTILITY_TZ_NAME, scope_sector, scope_sector),
+    ).fetchone()
+    return row[0] if row else None
+
+
+# ---------------------------------------------------------------- review policy and approval
+
+
+_HOLD_RULES = """
+WITH hist AS (
+    SELECT p.account_id, avg(p.consumption_m3) AS avg_m3
+    FROM invoices c JOIN invoices p ON p.account_id = c.account_id
+    WHERE c.billing_run_id = %(run)s AND c.status = 'draft' AND c.reviewed_by IS NULL
+      AND p.period >= %(since)s AND p.period < c.period AND NOT p.estimated AND p.status <> 'cancelled'
+    GROUP BY p.account_id),
+class_avg AS (
+    SELECT a.tariff_class, avg(i.total) AS avg_total
+    FROM invoices i JOIN accounts a ON a.id = i.account_id
+    WHERE i.billing_run_id = %(run)s GROUP BY a.tariff_class),
+flagged AS (
+    SELECT i.id, array_remove(ARRAY[
+        CASE WHEN %(high)s::numeric IS NOT NULL AND h.avg_m3 > 0 AND i.consumption_m3 > %(high)s * h.avg_m3
+             THEN 'HIGH_CONSUMPTION' END,
+        CASE WHEN %(low)s::numeric IS NOT NULL AND h.avg_m3 >= %(min_avg)s AND i.consumption_m3 > 0
+                  AND i.consumption_m3 < %(low)s * h.avg_m3
+             THEN 'LOW_CONSUMPTION' END,
+        CASE WHEN %(negative)s AND i.total < 0 THEN 'NEGATIVE_AMOUNT' END,
+        CASE WHEN %(zero)s AND i.consumption_m3 = 0 AND t.occupied THEN 'ZERO_ON_OCCUPIED' END,
+        CASE WHEN %(amount)s::numeric IS NOT NULL AND ca.avg_total > 0 AND i.total > %(amount)s * ca.avg_total
+             THEN 'AMOUNT_OVER_AVERAGE' END
+    ], NULL) AS codes
+    FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
+    LEFT JOIN hist h ON h.account_id = i.account_id
+    LEFT JOIN class_avg ca ON ca.tariff_class = a.tariff_class
+    WHERE i.billing_run_id = %(run)s AND i.status = 'draft' AND i.reviewed_by IS NULL),
+held AS (
+    UPDATE invoices i SET status = 'held', exception_codes = i.exception_codes || f.codes,
+           held_reason = array_to_string(i.exception_codes || f.codes, ', ')
+    FROM flagged f WHERE i.id = f.id AND cardinality(f.codes) > 0
+    RETURNING f.codes)
+SELECT code, count(*)::int FROM held, unnest(held.codes) AS code GROUP BY code ORDER BY code"""
+
+
+def apply_hold_rules(
+    conn: psycopg.Connection[Any],
+    *,
+    run_id: int,
+    history_since: date,
+    high_factor: Decimal | None,
+    low_factor: Decimal | None,
+    min_average_m3: Decimal,
+    amount_factor: Decimal | None,
+    hold_negative_amount: bool,
+    hold_zero_on_occupied: bool,
+) -> dict[str, int]:
+    """Hold the run's drafts that a review rule flags (set-based, one statement); drafts an analyst already
+    released are left alone, so re-applying holds nothing twice. Returns {rule code: invoices newly held}."""
+    cur = conn.execute(
+        _HOLD_RULES,
+        {
+            "run": run_id,
+            "since": history_since,
+            "high": high_factor,
+            "low": low_factor,
+            "min_avg": min_average_m3,
+            "amount": amount_factor,
+            "negative": hold_negative_amount,
+            "zero": hold_zero_on_occupied,
+        },
+    )
+    return {str(code): int(n) for code, n in cur.fetchall()}
+
+
+def set_run_review(
+    conn: psycopg.Connection[Any],
+    *,
+    run_id: int,
+    status: str,
+    reason: str | None,
+    counters: dict[str, Any],
+    now: datetime,
+    approved_by: str | None = None,
+) -> bool:
+    """The review decision on a billed run: 'awaiting_approval' (with the reason when the run itself is held) or
+    'approved' (by the policy). Only a run that is 'completed' moves; returns whether it did."""
+    cur = conn.execute(
+        """UPDATE billing_runs SET status = %(status)s, review_reason = %(reason)s, review_counters = %(counters)s,
+                  reviewed_at = %(now)s,
+                  approved_by = CASE WHEN %(status)s = 'approved' THEN %(by)s END,
+                  approved_at = CASE WHEN %(status)s = 'approved' THEN %(now)s END
+           WHERE id = %(id)s AND status = 'completed'""",
+        {"status": status, "reason": reason, "counters": Jsonb(counters), "now": now, "by": approved_by, "id": run_id},
+    )
+    return cur.rowcount == 1
+
+
+def set_review_reason(conn: psycopg.Connection[Any], *, run_id: int, reason: str) -> None:
+    conn.execute("UPDATE billing_runs SET review_reason = %s WHERE id = %s", (reason, run_id))
+
+
+def approve_run(conn: psycopg.Connection[Any], *, run_id: int, by: str, now: datetime) -> bool:
+    """'awaiting_approval' → 'approved' in one conditional UPDATE: of two concurrent approvals exactly one wins."""
+    cur = conn.execute(
+        """UPDATE billing_runs SET status = 'approved', approved_by = %s, approved_at = %s
+           WHERE id = %s AND status = 'awaiting_approval'""",
+        (by, now, run_id),
+    )
+    return cur.rowcount == 1
+
+
+def reopen_issued_run(conn: psycopg.Connection[Any], *, run_id: int, by: str, now: datetime) -> bool:
+    """An issued run whose held invoices were released afterwards goes back to 'approved' (one winner)."""
+    cur = conn.execute(
+        """UPDATE billing_runs r SET status = 'approved', approved_by = %s, approved_at = %s
+           WHERE r.id = %s AND r.status = 'issued'
+             AND EXISTS (SELECT 1 FROM invoices i WHERE i.billing_run_id = r.id AND i.status = 'draft')""",
+        (by, now, run_id),
+    )
+    return cur.rowcount == 1
+
+
+def mark_issued(conn: psycopg.Connection[Any], *, run_id: int, now: datetime) -> None:
+    conn.execute(
+        "UPDATE billing_runs SET status = 'issued', issued_at = coalesce(issued_at, %s) WHERE id = %s",
+        (now, run_id),
+    )
+
+
+def lock_run(conn: psycopg.Connection[Any], run_id: int) -> BillingRun | None:
+    """The run, locked for this transaction (issue and approval serialize on it)."""
+    return fetch_typed_one(
+        conn, BillingRun, f"SELECT {RUN_COLUMNS} FROM billing_runs WHERE id = %s FOR UPDATE", (run_id,)
     )
 
 
@@ -450,11 +609,23 @@ def held_invoices(conn: psycopg.Connection[Any], run_id: int, limit: int = 100) 
 
 
 def set_invoice_status(
-    conn: psycopg.Connection[Any], *, invoice_id: int, from_status: str, to_status: str, reviewed_by: str
+    conn: psycopg.Connection[Any],
+    *,
+    invoice_id: int,
+    from_status: str,
+    to_status: str,
+    reviewed_by: str,
+    now: datetime,
 ) -> bool:
     cur = conn.execute(
-        """UPDATE invoices SET status = %s, reviewed_by = %s, reviewed_at = now()
+        """UPDATE invoices SET status = %s, reviewed_by = %s, reviewed_at = %s
            WHERE id = %s AND status = %s""",
-        (to_status, reviewed_by, invoice_id, from_status),
+        (to_status, reviewed_by, now, invoice_id, from_status),
     )
     return cur.rowcount == 1
+
+
+def invoice_status(conn: psycopg.Connection[Any], *, invoice_id: int) -> str | None:
+    """The invoice's status; None when it does not exist for this tenant (row-level security hides others')."""
+    row = conn.execute("SELECT status FROM invoices WHERE id = %s", (invoice_id,)).fetchone()
+    return str(row[0]) if row else None

@@ -9,6 +9,7 @@ from shared.application.billing import chunk, runs
 from tests.billing.builders import add_account, make_utility, monthly
 
 MARCH = date(2026, 3, 1)
+NOW = datetime(2026, 4, 5, 15, tzinfo=UTC)  # March has ended in Querétaro
 
 
 @pytest.fixture
@@ -27,8 +28,8 @@ def utility(fresh_db, monkeypatch):
 
 
 def bill_everything(u, period=MARCH):
-    started = runs.start_run(tenant_slug=u.slug, period=period)
-    plan = runs.plan_run(tenant_id=u.tenant_id, run_id=started.run_id)
+    started = runs.start_run(tenant_slug=u.slug, period=period, now=NOW)
+    plan = runs.plan_run(tenant_id=u.tenant_id, run_id=started.run_id, now=NOW)
     results = [
         chunk.bill_chunk(tenant_id=u.tenant_id, run_id=started.run_id, sector_id=s["sector_id"], chunk_no=n)
         for s in plan["sectors"]
@@ -39,7 +40,7 @@ def bill_everything(u, period=MARCH):
 
 def test_run_bills_each_account_once_with_traces(fresh_db, utility):
     started, plan, _ = bill_everything(utility)
-    summary = runs.finish_run(tenant_id=utility.tenant_id, run_id=started.run_id)
+    summary = runs.finish_run(tenant_id=utility.tenant_id, run_id=started.run_id, now=NOW)
     assert plan["accounts"] == 7 and {s["code"] for s in plan["sectors"]} == {"S01", "S02"}
     assert summary["invoices"] == 7 and summary["estimated"] == 1
     with fresh_db.owner() as conn:
@@ -55,9 +56,9 @@ def test_rerunning_chunks_and_runs_changes_nothing(fresh_db, utility):
     started, plan, _ = bill_everything(utility)
     with fresh_db.owner() as conn:
         before = conn.execute("SELECT id, total, created_at FROM invoices ORDER BY id").fetchall()
-    again = runs.start_run(tenant_slug=utility.slug, period=MARCH)
+    again = runs.start_run(tenant_slug=utility.slug, period=MARCH, now=NOW)
     assert again.run_id == started.run_id and again.instance_id == started.instance_id
-    runs.plan_run(tenant_id=utility.tenant_id, run_id=started.run_id)
+    runs.plan_run(tenant_id=utility.tenant_id, run_id=started.run_id, now=NOW)
     repeat = chunk.bill_chunk(
         tenant_id=utility.tenant_id, run_id=started.run_id, sector_id=plan["sectors"][0]["sector_id"], chunk_no=0
     )
@@ -68,8 +69,8 @@ def test_rerunning_chunks_and_runs_changes_nothing(fresh_db, utility):
 
 
 def test_a_crash_inside_a_chunk_writes_nothing_and_the_retry_completes(fresh_db, utility, monkeypatch):
-    started = runs.start_run(tenant_slug=utility.slug, period=MARCH)
-    plan = runs.plan_run(tenant_id=utility.tenant_id, run_id=started.run_id)
+    started = runs.start_run(tenant_slug=utility.slug, period=MARCH, now=NOW)
+    plan = runs.plan_run(tenant_id=utility.tenant_id, run_id=started.run_id, now=NOW)
     sector = plan["sectors"][0]["sector_id"]
     real_complete = chunk.sql.complete_chunk
 
@@ -88,7 +89,7 @@ def test_a_crash_inside_a_chunk_writes_nothing_and_the_retry_completes(fresh_db,
 
 def test_issue_assigns_gapless_folios_and_posts_charges(fresh_db, utility):
     started, _, _ = bill_everything(utility)
-    runs.finish_run(tenant_id=utility.tenant_id, run_id=started.run_id)
+    runs.finish_run(tenant_id=utility.tenant_id, run_id=started.run_id, now=NOW)
     now = datetime(2026, 4, 2, 15, tzinfo=UTC)
     first = runs.issue_run(tenant_id=utility.tenant_id, run_id=started.run_id, now=now, reviewer="analista")
     second = runs.issue_run(tenant_id=utility.tenant_id, run_id=started.run_id, now=now, reviewer="analista")
@@ -107,14 +108,21 @@ def test_held_invoices_wait_for_review(fresh_db, utility):
         fresh_db, utility, sector="S01", reads=[(date(2026, 3, 20), 10)], installed=date(2026, 3, 1), initial_read=500
     )  # negative consumption on a 5-dial meter beyond rollover
     started, _, _ = bill_everything(utility)
-    runs.finish_run(tenant_id=utility.tenant_id, run_id=started.run_id)
+    runs.finish_run(tenant_id=utility.tenant_id, run_id=started.run_id, now=NOW)
     held = runs.exceptions(tenant_id=utility.tenant_id, run_id=started.run_id)
     assert len(held) == 1 and "NEGATIVE_CONSUMPTION" in held[0]["exception_codes"]
     result = runs.issue_run(
         tenant_id=utility.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 2, tzinfo=UTC), reviewer="a"
     )
     assert result == {**result, "issued": 7, "held": 1}
-    runs.review_invoice(tenant_id=utility.tenant_id, invoice_id=held[0]["id"], action="release", reviewer="a")
+    runs.review_invoice(tenant_id=utility.tenant_id, invoice_id=held[0]["id"], action="release", reviewer="a", now=NOW)
+    with pytest.raises(runs.InvoiceNotInState):  # released already
+        runs.review_invoice(
+            tenant_id=utility.tenant_id, invoice_id=held[0]["id"], action="release", reviewer="a", now=NOW
+        )
+    runs.approve_run(tenant_id=utility.tenant_id, run_id=started.run_id, reviewer="a", now=NOW)  # the released one
+    with pytest.raises(runs.RunAlreadyApproved):
+        runs.approve_run(tenant_id=utility.tenant_id, run_id=started.run_id, reviewer="b", now=NOW)
     assert (
         runs.issue_run(
             tenant_id=utility.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 3, tzinfo=UTC), reviewer="a"
@@ -127,7 +135,7 @@ def test_no_tariff_in_force_fails_fast_and_bills_nothing(fresh_db):
     u = make_utility(fresh_db, "sin-tarifa", tariffs=False)
     add_account(fresh_db, u, sector="S01", reads=monthly(date(2026, 1, 1), [1, 2, 3]))
     with pytest.raises(runs.NoTariffInForce, match="domestico"):
-        runs.start_run(tenant_slug=u.slug, period=MARCH)
+        runs.start_run(tenant_slug=u.slug, period=MARCH, now=NOW)
     with fresh_db.owner() as conn:
         assert conn.execute("SELECT count(*) FROM billing_runs").fetchone() == (0,)
 

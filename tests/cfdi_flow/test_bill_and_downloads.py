@@ -18,10 +18,10 @@ from shared.adapters.pdf import render_bill_pdf
 from shared.application.access.tokens import issue_token, reset_tenant_cache
 from shared.application.cfdi.bill import bill_data
 from shared.application.cfdi.services import CfdiServices
-from shared.application.cfdi.stamping import stamp_run_inline
 from shared.platform.config import reset_settings_cache
 from shared.platform.secrets import reset_secret_cache
 from tests.cfdi_flow.conftest import GOOD_RECEIVER, NO_RFC, build_world, docs, install
+from tests.cfdi_flow.rounds import stamp_round
 from tests.fixtures.postgres import TestDatabase
 
 
@@ -56,7 +56,7 @@ def test_sample_bill_renders_to_a_non_blank_png_with_fiscal_data(
         conn.execute(
             "UPDATE invoices SET previous_balance = 150, amount_due = total + 150 WHERE id = %s", (world.invoices[0],)
         )
-    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     bill, doc = bill_data(tenant_id=world.tenant_id, invoice_id=world.invoices[0])
     assert doc is not None and bill.fiscal is not None and bill.fiscal.uuid.lower() == str(doc["uuid"])
     assert bill.previous_read is not None and bill.current_read is not None and bill.in_arrears
@@ -100,7 +100,7 @@ def api(monkeypatch: pytest.MonkeyPatch, storage_env: str) -> TestClient:
 def test_downloads_serve_own_invoices_only(fresh_db: TestDatabase, installed: CfdiServices, api: TestClient) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC]])
     install(world, installed)
-    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC))
+    stamp_round(tenant_id=world.tenant_id, run_id=world.run_id)
     with world.owner() as conn:
         person = conn.execute("SELECT person_id FROM accounts WHERE id = %s", (world.accounts[0],)).fetchone()[0]
     now = dt.datetime.now(dt.UTC)

@@ -12,8 +12,8 @@ from lxml import etree
 from shared.application import consumers, outbox
 from shared.application.cfdi import corrections, payments
 from shared.application.cfdi.services import CfdiServices
-from shared.application.cfdi.stamping import stamp_run_inline
 from tests.cfdi_flow.conftest import GOOD_RECEIVER, NO_RFC, PERIOD, WATER_LINES, World, add_invoice, build_world, docs
+from tests.cfdi_flow.rounds import stamp_round
 from tests.fixtures.postgres import TestDatabase
 
 NS = {
@@ -50,7 +50,7 @@ def test_cancel_motivo_01_needs_the_substitute_then_sat_confirms(
     fresh_db: TestDatabase, services: CfdiServices
 ) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     (original,) = docs(world)
     with pytest.raises(corrections.SubstituteRequired):
         corrections.cancel(tenant_id=world.tenant_id, uuid=original["uuid"], motivo="01", services=services)
@@ -92,7 +92,7 @@ def test_over_estimate_credit_becomes_an_egreso_related_to_the_estimated_invoice
     estimated_invoice = world.invoices[0]
     with world.owner() as conn:
         conn.execute("UPDATE invoices SET estimated = true WHERE id = %s", (estimated_invoice,))
-    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     (estimated_doc,) = docs(world)
     # Next month: an actual read shows 5 m³ fewer than estimated → a negative credit line on the new invoice.
     credit = (
@@ -120,9 +120,7 @@ def test_over_estimate_credit_becomes_an_egreso_related_to_the_estimated_invoice
             period=dt.date(2026, 11, 1),
             account_id=world.accounts[0],
         )
-    summary = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
-    )
+    summary = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     assert summary["stamped"] == 1
     (egreso,) = docs(world, "kind = 'E'")
     assert egreso["status"] == "stamped" and egreso["invoice_id"] == invoice
@@ -136,7 +134,7 @@ def test_over_estimate_credit_becomes_an_egreso_related_to_the_estimated_invoice
 
 def test_adjustment_credit_note_prorates_iva_and_is_idempotent(fresh_db: TestDatabase, services: CfdiServices) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     (ingreso,) = docs(world)
     first = corrections.issue_credit_note(
         tenant_id=world.tenant_id,
@@ -190,13 +188,15 @@ def _applied(world: World, payment_id: int) -> dict:  # type: ignore[type-arg]
 
 
 def test_payment_applied_event_produces_pagos_complements_numbered_per_invoice(
-    fresh_db: TestDatabase, installed: CfdiServices
+    fresh_db: TestDatabase,
+    installed: CfdiServices,
+    storage_env: str,  # every consumer of the event runs (the WhatsApp notice one enqueues its sends)
 ) -> None:
     from tests.cfdi_flow.conftest import install
 
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
     install(world, installed)
-    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC))
+    stamp_round(tenant_id=world.tenant_id, run_id=world.run_id)
     (ingreso,) = docs(world)
     first = _payment(world, world.invoices[0], "100.00", 1)
     assert handle(_applied(world, first)) >= 1  # the cfdi-pagos consumer (and the event log) ran
@@ -228,9 +228,7 @@ def test_on_payment_model_stamps_pue_when_paid_and_a_global_invoice_for_publico_
     services = installed
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC]], config={"invoicing_model": "on_payment"})
     install(world, services)
-    summary = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
-    )
+    summary = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     assert summary["stamped"] == 0 and docs(world) == []  # receipts only at billing
     with world.owner() as conn:  # the second customer pays too
         world.accounts.append(
@@ -268,7 +266,7 @@ def test_operator_credit_on_an_invoice_becomes_an_egreso_through_its_event(
 
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
     install(world, installed)
-    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=installed)
+    stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=installed)
     (ingreso,) = docs(world)
     now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
     credit = {

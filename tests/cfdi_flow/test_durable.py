@@ -51,7 +51,7 @@ def test_orchestration_stamps_per_sector_and_publishes_xml_and_pdf(
 ) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC], [GOOD_RECEIVER], [NO_RFC, NO_RFC]])
     install(world, installed)
-    out = run_round(engine, world, chunk_size=1, retry_ms=10, attempts=2)
+    out = run_round(engine, world, chunk_size=1, retry_ms=10, attempts=2, publish=True)  # eager: opt-in
     assert out["status"] == "completed" and out["stamped"] == 5 and out["failed_sectors"] == []
     sectors = [engine.get(f"cfdi-stamp-{world.tenant_id}-{world.run_id}-r1:s{s}") for s in world.sectors]
     assert all(s is not None and s.status is RuntimeStatus.COMPLETED for s in sectors)

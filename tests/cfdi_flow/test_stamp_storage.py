@@ -3,18 +3,16 @@ whole answer otherwise; `cfdi_stamped_xml(d)` always gives back the PAC's bytes.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 from devtools.fakes.pac_simulator import PacSimulator
 from shared.application.cfdi.services import CfdiServices
-from shared.application.cfdi.stamping import stamp_run_inline
 from shared.data import cfdi as data
 from shared.data.db import tenant_transaction
 from shared.domain.cfdi.stamped import stamp_insertion
 from tests.cfdi_flow.conftest import GOOD_RECEIVER, build_world, docs
+from tests.cfdi_flow.rounds import stamp_round
 from tests.fixtures.postgres import TestDatabase
 
 
@@ -49,12 +47,7 @@ def test_an_answer_that_is_not_an_insertion_is_stored_whole(
     fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
 ) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    assert (
-        stamp_run_inline(
-            tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
-        )["stamped"]
-        == 1
-    )
+    assert stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)["stamped"] == 1
     (row,) = docs(world)
     with world.owner() as conn:
         signed, stamped = conn.execute("SELECT signed_xml, cfdi_stamped_xml(d) FROM cfdi_documents d").fetchone()
@@ -82,7 +75,7 @@ def test_an_insertion_is_not_applied_to_a_signed_xml_other_than_the_one_sent(
     fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
 ) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
-    stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services)
+    stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     (row,) = docs(world)
     with world.owner() as conn:
         stamped = bytes(conn.execute("SELECT cfdi_stamped_xml(d) FROM cfdi_documents d").fetchone()[0])

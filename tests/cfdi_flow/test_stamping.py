@@ -11,8 +11,8 @@ from devtools.fakes.pac_simulator import PacSimulator
 from shared.adapters.pac.checks import check_cfdi
 from shared.application.cfdi import mapping
 from shared.application.cfdi.services import CfdiServices
-from shared.application.cfdi.stamping import stamp_run_inline
 from tests.cfdi_flow.conftest import GOOD_RECEIVER, NO_RFC, build_world, docs
+from tests.cfdi_flow.rounds import stamp_round
 from tests.fixtures.postgres import TestDatabase
 
 NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "tfd": "http://www.sat.gob.mx/TimbreFiscalDigital"}
@@ -31,9 +31,7 @@ def test_happy_path_stamps_every_invoice_once(
     fresh_db: TestDatabase, services: CfdiServices, simulator: PacSimulator
 ) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER, NO_RFC, GOOD_RECEIVER], [NO_RFC, GOOD_RECEIVER]])
-    summary = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2
-    )
+    summary = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services, chunk_size=2)
     assert summary["status"] == "completed"
     assert (summary["invoices"], summary["stamped"], summary["pending"], summary["rejected"]) == (5, 5, 0, 0)
     assert summary["success_rate"] == 1.0
@@ -56,9 +54,7 @@ def test_happy_path_stamps_every_invoice_once(
             assert root.find("cfdi:InformacionGlobal", NS).get("Meses") == "10"
     # A second round finds nothing to do: no new PAC calls, no new documents.
     calls = simulator.stats().get("stamp", 0)
-    again = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
-    )
+    again = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     assert again["stamped"] == 5 and simulator.stats().get("stamp", 0) == calls
     assert simulator.stats()["stamped_documents"] == 5
 
@@ -68,9 +64,7 @@ def test_pac_outage_leaves_pending_and_rerun_finishes_without_duplicates(
 ) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 4, [NO_RFC] * 3])
     simulator.inject("http_error", count=1000, status=503, operation="stamp")
-    first = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2
-    )
+    first = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services, chunk_size=2)
     assert first["status"] == "incomplete" and first["stamped"] == 0
     assert first["failed_retryable"] >= 1 and first["failed_retryable"] + first["pending"] == 7
     rows = docs(world)
@@ -85,9 +79,7 @@ def test_pac_outage_leaves_pending_and_rerun_finishes_without_duplicates(
             ).fetchall()
         )
     simulator.clear_faults()
-    second = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2
-    )
+    second = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services, chunk_size=2)
     assert second["status"] == "completed" and second["stamped"] == 7 and second["pending"] == 0
     rows = docs(world)
     assert len({r["uuid"] for r in rows}) == 7 and simulator.stats()["stamped_documents"] == 7
@@ -100,16 +92,14 @@ def test_documents_left_unstamped_past_the_72_hour_window_are_signed_again_once(
 ) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 3])
     simulator.inject("http_error", count=1000, status=503, operation="stamp")
-    first = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
-    )
+    first = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     assert first["stamped"] == 0 and {r["status"] for r in docs(world)} <= {"signed", "failed_retryable"}
     with world.owner() as conn:
         old_fechas = {r[0] for r in conn.execute("SELECT fecha FROM cfdi_documents")}
     simulator.clear_faults()
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=80)  # the outage outlived the PAC's 72-hour window
     simulator._clock = lambda: mapping.local_now(later)
-    second = stamp_run_inline(tenant_id=world.tenant_id, run_id=world.run_id, now=later, services=services)
+    second = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, now=later, services=services)
     assert second["status"] == "completed" and second["stamped"] == 3
     rows = docs(world)
     assert len({r["uuid"] for r in rows}) == 3 and simulator.stats()["stamped_documents"] == 3
@@ -124,9 +114,7 @@ def test_timeout_after_stamp_recovers_the_same_uuid_through_307(
 ) -> None:
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER]])
     simulator.inject("timeout", count=1, seconds=1.0, operation="stamp")  # stamps, answers after the client gave up
-    summary = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services
-    )
+    summary = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services)
     assert summary["stamped"] == 1
     stats = simulator.stats()
     assert stats["stamp"] == 2 and stats.get("stamped", 0) >= 1  # retry saw 307, recovered with `stamped`
@@ -142,9 +130,7 @@ def test_invalid_receivers_are_rejected_with_reasons_and_the_sector_continues(
     bad_rfc = ("CACX7605101P9", "612", "G03", "76010", None)  # wrong check digit
     uso_mismatch = ("CACX7605101P8", "605", "G03", "76010", None)  # sueldos y salarios cannot use G03
     world = build_world(fresh_db, per_sector=[[missing_cp, GOOD_RECEIVER, bad_rfc, uso_mismatch, NO_RFC]])
-    summary = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=10
-    )
+    summary = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services, chunk_size=10)
     assert (summary["stamped"], summary["rejected"], summary["pending"]) == (2, 3, 0)
     assert summary["status"] == "completed"
     rows = {r["invoice_id"]: r for r in docs(world)}
@@ -165,9 +151,7 @@ def test_chunks_reuse_the_pac_threads_and_their_connections(
 ) -> None:
     """Five chunks of two invoices each: the PAC is reached through at most `workers` keep-alive connections."""
     world = build_world(fresh_db, per_sector=[[GOOD_RECEIVER] * 10])
-    summary = stamp_run_inline(
-        tenant_id=world.tenant_id, run_id=world.run_id, now=dt.datetime.now(dt.UTC), services=services, chunk_size=2
-    )
+    summary = stamp_round(tenant_id=world.tenant_id, run_id=world.run_id, services=services, chunk_size=2)
     assert summary["stamped"] == 10
     connections = services.pac._http._all  # type: ignore[attr-defined]
     assert 1 <= len(connections) <= services.workers

@@ -36,12 +36,12 @@ def test_invoice_issued_events_carry_the_correlation_id_of_the_issue(fresh_db):
     u = make_utility(fresh_db, "cea-correlacion", sectors=("S01",))
     for i in range(3):
         add_account(fresh_db, u, sector="S01", reads=monthly(date(2025, 3, 1), [1000 + 15 * m + i for m in range(13)]))
-    started = runs.start_run(tenant_slug=u.slug, period=date(2026, 3, 1))
-    plan = runs.plan_run(tenant_id=u.tenant_id, run_id=started.run_id)
+    started = runs.start_run(tenant_slug=u.slug, period=date(2026, 3, 1), now=datetime(2026, 4, 5, tzinfo=UTC))
+    plan = runs.plan_run(tenant_id=u.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 5, tzinfo=UTC))
     for sector in plan["sectors"]:
         for n in range(sector["chunks"]):
             chunk.bill_chunk(tenant_id=u.tenant_id, run_id=started.run_id, sector_id=sector["sector_id"], chunk_no=n)
-    runs.finish_run(tenant_id=u.tenant_id, run_id=started.run_id)
+    runs.finish_run(tenant_id=u.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 5, tzinfo=UTC))
     with context.bound(correlation="issue-run-7f3a") as cid:
         issued = runs.issue_run(
             tenant_id=u.tenant_id, run_id=started.run_id, now=datetime(2026, 4, 2, 15, tzinfo=UTC), reviewer="analista"

@@ -1,4 +1,6 @@
-"""Billing runs: start (through the durable orchestration), follow progress, review exceptions, issue."""
+"""Billing runs: start (through the durable orchestration), follow progress (database counts and the
+orchestration's custom status), review exceptions, approve (wakes the orchestration, which issues and stamps) or
+hold."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from pydantic import BaseModel, Field
 from functions.api.deps import Caller, IdPath
 from functions.api.problems import ProblemError
 from functions.api.schemas import PROBLEM_RESPONSES
-from functions.durable_client import get_durable_client
+from functions.billing import start_orchestration, wake_after_approval
+from functions.durable_client import get_durable_client, orchestration_status
 from shared.application.access.principal import BILLING_RUN, Principal
 from shared.application.billing import periods, runs
 
@@ -21,8 +24,11 @@ router = APIRouter(prefix="/api/v1", tags=["billing runs"], responses=PROBLEM_RE
 
 
 class StartRunIn(BaseModel):
-    period: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Periodo AAAA-MM")]
+    period: Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Periodo AAAA-MM")]
     sector: Annotated[str | None, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")] = None
+    back_billing: Annotated[
+        bool, Field(strict=True, description="Required to bill a period that ended more than the tenant's window ago")
+    ] = False
 
 
 class StartRunOut(BaseModel):
@@ -58,6 +64,15 @@ class RunProgressOut(BaseModel):
     total_billed: str
     started_at: str | None
     completed_at: str | None
+    review_reason: str | None = None
+    review: dict[str, Any] = Field(default_factory=dict)
+    back_billing: bool = False
+    approved_by: str | None = None
+    approved_at: str | None = None
+    issued_at: str | None = None
+    orchestration: dict[str, Any] | None = Field(
+        default=None, description="runtime status and custom status (phase and counts) of the run's orchestration"
+    )
 
 
 class HeldInvoiceOut(BaseModel):
@@ -71,11 +86,15 @@ class HeldInvoiceOut(BaseModel):
     total: str
 
 
-class IssueOut(BaseModel):
+class ApproveOut(BaseModel):
     run_id: int
-    issued: int
-    held: int
-    due_date: str
+    status: str
+    instance_id: str = Field(description="the orchestration that issues and stamps the run")
+    approved_by: str
+
+
+class HoldIn(BaseModel):
+    reason: Annotated[str, Field(min_length=3, max_length=300, pattern=r"^[^\x00]*\S[^\x00]*$")]
 
 
 class ReviewIn(BaseModel):
@@ -96,9 +115,9 @@ async def start_billing_run(p: Caller, body: StartRunIn) -> JSONResponse:
         period=periods.parse_period(body.period),
         sector=body.sector,
         started_by=p.subject,
+        back_billing=body.back_billing,
+        now=datetime.now(UTC),
     )
-    from functions.billing import start_orchestration
-
     launched = await start_orchestration(get_durable_client(), started)
     out = StartRunOut(
         run_id=started.run_id,
@@ -119,9 +138,11 @@ def list_billing_runs(p: Caller) -> list[dict[str, Any]]:
 
 
 @router.get("/billing-runs/{run_id}", response_model=RunProgressOut, summary="Progress of a billing run")
-def get_billing_run(p: Caller, run_id: IdPath) -> dict[str, Any]:
+async def get_billing_run(p: Caller, run_id: IdPath) -> dict[str, Any]:
     _staff(p)
-    return runs.progress(tenant_id=p.tenant_id, run_id=run_id)
+    progress = await run_in_threadpool(runs.progress, tenant_id=p.tenant_id, run_id=run_id)
+    progress["orchestration"] = await orchestration_status(progress["instance_id"])
+    return progress
 
 
 @router.get(
@@ -132,13 +153,34 @@ def billing_run_exceptions(p: Caller, run_id: IdPath) -> list[dict[str, Any]]:
     return runs.exceptions(tenant_id=p.tenant_id, run_id=run_id)
 
 
-@router.post("/billing-runs/{run_id}/approve", response_model=IssueOut, summary="Issue the run's drafts")
-def approve_billing_run(p: Caller, run_id: IdPath) -> dict[str, Any]:
+@router.post(
+    "/billing-runs/{run_id}/approve",
+    status_code=202,
+    response_model=ApproveOut,
+    summary="Approve a run waiting for approval: its orchestration issues and stamps it",
+)
+async def approve_billing_run(p: Caller, run_id: IdPath) -> JSONResponse:
     _staff(p)
-    return runs.issue_run(tenant_id=p.tenant_id, run_id=run_id, now=datetime.now(UTC), reviewer=p.subject)
+    approved = await run_in_threadpool(
+        runs.approve_run, tenant_id=p.tenant_id, run_id=run_id, reviewer=p.subject, now=datetime.now(UTC)
+    )
+    job = {"tenant_id": str(p.tenant_id), "run_id": run_id}
+    instance_id = await wake_after_approval(get_durable_client(), approved, job)
+    out = ApproveOut(run_id=run_id, status="approved", instance_id=instance_id, approved_by=p.subject)
+    return JSONResponse(out.model_dump(), status_code=202, headers={"Location": f"/api/v1/billing-runs/{run_id}"})
+
+
+@router.post("/billing-runs/{run_id}/hold", response_model=RunProgressOut, summary="Hold a run that is not approved")
+def hold_billing_run(p: Caller, run_id: IdPath, body: HoldIn) -> dict[str, Any]:
+    _staff(p)
+    return runs.hold_run(
+        tenant_id=p.tenant_id, run_id=run_id, reviewer=p.subject, reason=body.reason.strip(), now=datetime.now(UTC)
+    )
 
 
 @router.post("/invoices/{invoice_id}/review", status_code=204, summary="Release a held invoice or hold a draft")
 def review_invoice(p: Caller, invoice_id: IdPath, body: ReviewIn) -> None:
     _staff(p)
-    runs.review_invoice(tenant_id=p.tenant_id, invoice_id=invoice_id, action=body.action, reviewer=p.subject)
+    runs.review_invoice(
+        tenant_id=p.tenant_id, invoice_id=invoice_id, action=body.action, reviewer=p.subject, now=datetime.now(UTC)
+    )

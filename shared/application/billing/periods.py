@@ -9,7 +9,7 @@ from shared.domain.billing.errors import BillingError
 from shared.domain.errors import Invalid
 from shared.domain.timezone import UTILITY_TZ
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")  # ASCII digits only: \d would accept Arabic-Indic ones
 
 
 class InvalidPeriod(BillingError, Invalid, ValueError):
@@ -40,6 +40,34 @@ def local_midnight_utc(day: date) -> datetime:
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(UTILITY_TZ).date()
+
+
+class PeriodNotEnded(BillingError, Invalid, ValueError):
+    """The period has not ended yet in the utility's local time: billing it would bill estimates of the future."""
+
+    default_code = "period_not_ended"
+
+
+class BackBillingRequired(BillingError, Invalid, ValueError):
+    """The period ended long ago: billing it needs the explicit back-billing flag."""
+
+    default_code = "back_billing_required"
+
+
+def check_billable(*, period: date, now: datetime, back_billing: bool, back_billing_months: int) -> None:
+    """A run may bill `period` at `now` only once the period has ended in local time; a period that ended more than
+    `back_billing_months` months before the current one needs `back_billing`."""
+    today = local_date(now)
+    if period_end(period) > today:
+        raise PeriodNotEnded(
+            f"el periodo {period:%Y-%m} no ha terminado (hoy es {today.isoformat()} en hora local): "
+            "no se factura un periodo en curso ni futuro"
+        )
+    if not back_billing and add_months(period_end(period), back_billing_months) < today.replace(day=1):
+        raise BackBillingRequired(
+            f"el periodo {period:%Y-%m} terminó hace más de {back_billing_months} meses: "
+            "indique back_billing para refacturar un periodo antiguo"
+        )
 
 
 def previous_period(today: date) -> date:

@@ -10,10 +10,17 @@ import orjson
 
 from shared.data.billing import TariffInForce
 from shared.domain.billing.model import BillingPolicy
+from shared.domain.billing.review import ReviewPolicy, review_policy
 from shared.domain.readings.model import EstimationPolicy
 from shared.domain.tariffs.schema import TariffSchedule
 
-DEFAULT_POLICY: dict[str, Any] = {"due_days": 20, "series": "A", "late_fee_rate": "0", "run_day": 1}
+DEFAULT_POLICY: dict[str, Any] = {
+    "due_days": 20,
+    "series": "A",
+    "late_fee_rate": "0",
+    "run_day": 1,
+    "back_billing_months": 3,
+}
 
 
 def billing_settings(config: dict[str, Any]) -> dict[str, Any]:
@@ -28,6 +35,11 @@ def billing_policy(config: dict[str, Any]) -> BillingPolicy:
         due_days=int(billing["due_days"]),
         series=str(billing["series"]),
     )
+
+
+def run_review_policy(config: dict[str, Any]) -> ReviewPolicy:
+    """The review policy of tenants.config `billing.review` (hold rules, estimated-share limit, auto issue)."""
+    return review_policy(settings=dict((config.get("billing") or {}).get("review") or {}))
 
 
 def estimation_policy(config: dict[str, Any]) -> EstimationPolicy:

@@ -8,7 +8,7 @@ Modules:
   services       the signer (tenant CSD) and the PAC client of this process
   documents      one fiscal document, issued idempotently (signed and committed before the PAC call)
   pac_calls      concurrent PAC calls with a breaker
-  stamping       start_stamping, sector/chunk planning, stamp_chunk, finish_run, stamp_run_inline
+  stamping       start_stamping (a round of the durable stamping orchestration), planning, stamp_chunk, finish_run
   publishing     stamped XML and the PDF bill to Blob Storage; downloads; a sample bill
   corrections    cancel (motivo 01-04) and status polling, substitution, credit notes (Egreso)
   payments       Pagos 2.0 from payment.applied; on_payment PUE invoices and the factura global
@@ -48,11 +48,15 @@ from shared.application.cfdi.services import CfdiServices, SignerRfcMismatch, re
 from shared.application.cfdi.setup import CsdSummary, create_test_csd, tenant_ids
 from shared.application.cfdi.stamping import (
     CHUNK_SIZE,
+    NoStampingRound,
     PacUnavailable,
+    RunNotIssued,
+    StampRunNotFound,
     finish_run,
     plan_run,
+    round_status,
     stamp_chunk,
-    stamp_run_inline,
+    stamps_at_billing,
     start_stamping,
 )
 
@@ -64,9 +68,12 @@ __all__ = [
     "CsdSummary",
     "DocumentNotAvailable",
     "Download",
+    "NoStampingRound",
     "PacUnavailable",
+    "RunNotIssued",
     "SampleBill",
     "SignerRfcMismatch",
+    "StampRunNotFound",
     "SubstituteRequired",
     "bill_data",
     "cancel",
@@ -88,9 +95,10 @@ __all__ = [
     "poll_status",
     "publish_chunk",
     "reset_services",
+    "round_status",
     "sample_bill",
     "stamp_chunk",
-    "stamp_run_inline",
+    "stamps_at_billing",
     "start_stamping",
     "tenant_ids",
     "use_services",

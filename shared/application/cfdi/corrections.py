@@ -16,6 +16,7 @@ from shared.application.cfdi.documents import Built, DocumentKey, issue, plain
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.setup import load_config, services_of
 from shared.application.cfdi.tenant_config import TenantCfdiConfig
+from shared.data import billing as billing_data
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
 from shared.data.db import tenant_transaction
@@ -23,7 +24,7 @@ from shared.domain.billing.errors import BillingError
 from shared.domain.cfdi.catalogs import CLAVE_ABASTECIMIENTO_AGUA, UNIDAD_ACTIVIDAD
 from shared.domain.cfdi.models import ConceptInput, InvoicingModel, RelatedCfdis
 from shared.domain.cfdi.validation import Rejection
-from shared.domain.errors import Invalid
+from shared.domain.errors import Conflict, Invalid, NotFound
 from shared.domain.money import round_cents
 
 MOTIVOS = {
@@ -38,6 +39,25 @@ class CorrectionError(BillingError, Invalid, ValueError):
     """The correction cannot be made as asked (es-MX message for the operator)."""
 
     default_code = "correction_not_possible"
+
+
+class CfdiAlreadyCancelled(BillingError, Conflict, ValueError):
+    """The CFDI is already cancelled, or its cancellation is in progress: a second request changes nothing."""
+
+    default_code = "cfdi_already_cancelled"
+
+
+class CfdiNotStamped(BillingError, Conflict, ValueError):
+    """The invoice has no stamped CFDI to cancel."""
+
+    default_code = "cfdi_not_stamped"
+
+
+class CfdiInvoiceNotFound(BillingError, NotFound, LookupError):
+    """No invoice with that id for this tenant."""
+
+    default_code = "invoice_not_found"
+    detail = "La factura no existe."
 
 
 class SubstituteRequired(CorrectionError):
@@ -297,7 +317,7 @@ def cancel(
         if doc is None:
             raise CorrectionError(f"No existe un CFDI con UUID {uuid}.")
         if doc["status"] in ("cancel_requested", "cancelled"):
-            return _row(doc)
+            raise CfdiAlreadyCancelled(f"El CFDI {uuid} ya está cancelado o en cancelación (estado {doc['status']}).")
         if doc["status"] != "stamped":
             raise CorrectionError(f"El CFDI {uuid} no está timbrado (estado {doc['status']}).")
         if substitute_uuid:
@@ -338,10 +358,16 @@ def cancel_invoice(
     services: CfdiServices | None = None,
 ) -> dict[str, Any]:
     """`cancel` the invoice's current Ingreso (a stamped substitute wins over a cancelled original)."""
+    if motivo not in MOTIVOS:  # bad input is refused before anything is looked up
+        raise CorrectionError(f"Motivo de cancelación {motivo!r} inválido: use 01, 02, 03 o 04.")
+    if motivo == "01" and not substitute_uuid:
+        raise SubstituteRequired("El motivo 01 requiere el UUID del CFDI que sustituye al cancelado.")
     with tenant_transaction(tenant_id) as conn:
+        if billing_data.invoice_status(conn, invoice_id=invoice_id) is None:
+            raise CfdiInvoiceNotFound(f"la factura {invoice_id} no existe")
         doc = live_ingreso(conn, invoice_id)
     if doc is None or doc["uuid"] is None:
-        raise CorrectionError(f"la factura {invoice_id} no tiene un CFDI timbrado")
+        raise CfdiNotStamped(f"la factura {invoice_id} no tiene un CFDI timbrado")
     return cancel(
         tenant_id=tenant_id, uuid=str(doc["uuid"]), motivo=motivo, substitute_uuid=substitute_uuid, services=services
     )
@@ -396,6 +422,9 @@ def _row(doc: dict[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "MOTIVOS",
+    "CfdiAlreadyCancelled",
+    "CfdiInvoiceNotFound",
+    "CfdiNotStamped",
     "CorrectionError",
     "Rejection",
     "SubstituteRequired",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -30,11 +29,14 @@ from shared.application.cfdi.pac_calls import Outcome, PacSender, fecha_timbrado
 from shared.application.cfdi.services import CfdiServices
 from shared.application.cfdi.setup import load_config, services_of
 from shared.application.cfdi.tenant_config import TenantCfdiConfig, tenant_config
+from shared.data import billing as billing_data
 from shared.data import cfdi as data
 from shared.data import cfdi_sources as sources
 from shared.data.cfdi import NewDocument, Resigned
 from shared.data.db import tenant_transaction
+from shared.domain.billing.errors import BillingError
 from shared.domain.cfdi.models import InvoicingModel
+from shared.domain.errors import Conflict, NotFound
 from shared.domain.timezone import UTILITY_TZ
 from shared.platform.metrics import cfdi_stamped_total, cfdi_stamping_failures_total
 
@@ -49,12 +51,42 @@ class PacUnavailable(RuntimeError):
     """The PAC kept failing with retryable errors; the chunk's unsent documents stay signed for a retry."""
 
 
+class StampRunNotFound(BillingError, NotFound, LookupError):
+    """No billing run with that id for this tenant."""
+
+    default_code = "billing_run_not_found"
+    detail = "La corrida de facturación no existe."
+
+
+class RunNotIssued(BillingError, Conflict, ValueError):
+    """The billing run has no issued invoice: there is nothing to stamp until it is approved and issued."""
+
+    default_code = "billing_run_not_issued"
+
+
+class NoStampingRound(BillingError, NotFound, LookupError):
+    """The billing run has had no stamping round yet."""
+
+    default_code = "stamping_round_not_found"
+    detail = "La corrida no tiene rondas de timbrado."
+
+
 # ------------------------------------------------------------------------------------------ run level
+def stamps_at_billing(*, tenant_id: UUID | str) -> bool:
+    """Whether the tenant stamps its invoices when they are issued (at_billing) rather than when paid."""
+    return load_config(tenant_id).model is InvoicingModel.AT_BILLING
+
+
 def start_stamping(*, tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
     """Open a stamping round for a billing run; returns the orchestration to start:
     {"instance_id": ..., "input": {"tenant_id", "run_id", "round"}}. Each round is a new instance; documents are
-    keyed by invoice, so a round only sends what is still pending."""
+    keyed by invoice, so a round only sends what is still pending. A missing run is StampRunNotFound; a run with
+    no issued invoice is RunNotIssued (nothing is recorded)."""
     with tenant_transaction(tenant_id) as conn:
+        if billing_data.get_run(conn, run_id) is None:
+            raise StampRunNotFound(f"billing run {run_id} not found")
+        if not billing_data.run_totals(conn, run_id).issued:
+            raise RunNotIssued(f"la corrida {run_id} no tiene facturas emitidas: apruébela antes de timbrar")
         round_no = data.begin_round(conn, tenant_id=tenant_id, run_id=run_id)
         instance_id = f"cfdi-stamp-{tenant_id}-{run_id}-r{round_no}"
         data.set_round_instance(conn, run_id=run_id, instance_id=instance_id)
@@ -72,6 +104,27 @@ def plan_run(*, tenant_id: UUID | str, run_id: int, chunk_size: int = CHUNK_SIZE
         for r in data.run_chunks(conn, run_id=run_id, chunk_size=chunk_size):
             plan.setdefault(int(r["sector_id"]), []).append([int(r["first_id"]), int(r["last_id"]), int(r["invoices"])])
     return plan
+
+
+def round_status(*, tenant_id: UUID | str, run_id: int) -> dict[str, Any]:
+    """The run's latest stamping round as stored (round number, instance, status) with live document counts."""
+    with tenant_transaction(tenant_id) as conn:
+        if billing_data.get_run(conn, run_id) is None:
+            raise StampRunNotFound(f"billing run {run_id} not found")
+        stored = data.stamp_run(conn, run_id)
+        if stored is None:
+            raise NoStampingRound(f"billing run {run_id} has no stamping round")
+        live = dict(data.run_counters(conn, run_id))
+    return {
+        "run_id": run_id,
+        "round": int(stored["rounds"]),
+        "instance_id": stored["instance_id"],
+        "status": stored["status"],
+        "started_at": stored["started_at"].isoformat() if stored["started_at"] else None,
+        "completed_at": stored["completed_at"].isoformat() if stored["completed_at"] else None,
+        "documents": live,
+        "last_round": stored["counters"],
+    }
 
 
 def finish_run(*, tenant_id: UUID | str, run_id: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -359,45 +412,3 @@ class _Clock:
         now = time.perf_counter()
         self.sink[name] = self.sink.get(name, 0.0) + now - self.t
         self.t = now
-
-
-# ------------------------------------------------------------------------------------------ inline runner
-def stamp_run_inline(
-    *,
-    tenant_id: UUID | str,
-    run_id: int,
-    now: dt.datetime,
-    services: CfdiServices | None = None,
-    chunk_size: int = CHUNK_SIZE,
-    publish: bool = False,
-    timings: dict[str, float] | None = None,
-    on_chunk: Callable[[dict[str, int]], None] | None = None,
-) -> dict[str, Any]:
-    """The orchestration's work in this process, chunk after chunk (CLI, demo, benchmark). A chunk that meets a
-    PAC outage is left for the next round; the others continue."""
-    start_stamping(tenant_id=tenant_id, run_id=run_id)
-    unavailable = 0
-    for sector_id, chunks in plan_run(tenant_id=tenant_id, run_id=run_id, chunk_size=chunk_size).items():
-        for first_id, last_id, _n in chunks:
-            try:
-                counts = stamp_chunk(
-                    tenant_id=tenant_id,
-                    run_id=run_id,
-                    sector_id=sector_id,
-                    first_id=first_id,
-                    last_id=last_id,
-                    services=services,
-                    timings=timings,
-                    now=now,
-                )
-            except PacUnavailable as exc:
-                log.warning("stamping chunk left pending: %s", exc)
-                unavailable += 1
-                continue
-            if on_chunk is not None:
-                on_chunk(counts)
-            if publish:
-                from shared.application.cfdi.publishing import publish_chunk
-
-                publish_chunk(tenant_id=tenant_id, run_id=run_id, first_id=first_id, last_id=last_id)
-    return finish_run(tenant_id=tenant_id, run_id=run_id, extra={"chunks_unavailable": unavailable})
