@@ -34,22 +34,25 @@ def m3(value: Decimal) -> Decimal:
 
 def monthly_supply(*, intervals: Iterable[MacroInterval], months: Sequence[date]) -> dict[tuple[str, date], Decimal]:
     """Volume per (sector, month): each interval's volume split over the months it covers in proportion to days
-    (rounded to litres, the last piece takes the rounding remainder so an interval's pieces add up to it)."""
+    (rounded to litres cumulatively, so an interval's pieces add up to it and none is negative)."""
     wanted = set(months)
     out: dict[tuple[str, date], Decimal] = {}
     for r in intervals:
         days = (r.read_to - r.read_from).days
         month = r.read_from.replace(day=1)
         pieces: list[tuple[date, Decimal]] = []
+        elapsed, allotted = 0, ZERO
         while month < r.read_to:
             nxt = add_months(month, 1)
             overlap = (min(nxt, r.read_to) - max(month, r.read_from)).days
             if overlap > 0:
-                pieces.append((month, m3(r.volume_m3 * overlap / days)))
+                elapsed += overlap
+                # cumulative rounding: each month gets round(V·elapsed/D) − what earlier months got, so the pieces
+                # are never negative and add up to the interval exactly
+                upto = r.volume_m3 if elapsed == days else m3(r.volume_m3 * elapsed / days)
+                pieces.append((month, upto - allotted))
+                allotted = upto
             month = nxt
-        if pieces:
-            last_month, _ = pieces[-1]
-            pieces[-1] = (last_month, r.volume_m3 - sum((v for _, v in pieces[:-1]), ZERO))
         for month, volume in pieces:
             if month in wanted:
                 key = (r.sector_code, month)
