@@ -6,6 +6,7 @@ transaction only (set_config(..., true)), so row-level security scopes it to one
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -157,7 +158,13 @@ def use_case_transaction(tenant_id: UUID | str) -> Iterator[psycopg.Connection[A
         raise InvalidValue(detail_es="Un valor de la solicitud está fuera de rango o es inválido.") from error
 
 
+_SLUG = re.compile(r"[a-z0-9-]{1,63}", re.ASCII)  # what tenants.slug's CHECK allows (and no NUL PostgreSQL refuses)
+
+
 def resolve_tenant(slug: str) -> UUID | None:
+    """The tenant a slug names; None for an unknown slug and for text that cannot be a slug (no query then)."""
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        return None
     with connection() as conn:
         row = conn.execute("SELECT tenant_id_for_slug(%s)", (slug,)).fetchone()
         conn.rollback()
