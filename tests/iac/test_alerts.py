@@ -117,7 +117,7 @@ def _billing_month(run_day: int, *, good: bool) -> list[Sample]:
 
 
 @given(st.integers(1, 28))
-@settings(max_examples=28)
+@settings(max_examples=28, deadline=None)
 def test_billing_alert_is_quiet_all_month_after_a_good_run(run_day: int) -> None:
     alert = A.by_key("billing-no-invoices")
     samples = _billing_month(run_day, good=True)

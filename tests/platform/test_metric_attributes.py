@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.platform import metrics
@@ -36,6 +36,7 @@ def test_refused(metric: metrics.Metric, attributes: dict[str, object]) -> None:
 
 
 @given(st.one_of(rfcs(), curps(), emails(), phones().map(lambda p: p[0])))
+@settings(deadline=None)
 def test_any_pii_shape_is_refused(value: str) -> None:
     with pytest.raises(MetricAttributeRefused):
         metrics.check_attributes(metrics.payments_processed_total.spec, {"channel": value})

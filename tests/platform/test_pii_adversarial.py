@@ -133,7 +133,7 @@ def _assert_clean(out: str, forbidden: list[str]) -> None:
 
 
 @given(secrets_in_text())
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_free_text_is_masked(sample: tuple[str, list[str]]) -> None:
     text, forbidden = sample
     _assert_clean(mask_text(text), forbidden)
@@ -170,7 +170,7 @@ nested = st.recursive(
 
 
 @given(nested)
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_nested_values_of_any_type_are_masked(sample: tuple[Any, list[str]]) -> None:
     value, forbidden = sample
     _assert_clean(json.dumps(mask_any(value), ensure_ascii=False, default=str), forbidden)
@@ -189,7 +189,7 @@ def _json_logger() -> tuple[logging.Logger, io.StringIO, logging.Handler]:
 
 
 @given(nested, secrets_in_text())
-@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_log_line_masks_message_args_extras_and_exception(sample: tuple[Any, list[str]], exc_text: Any) -> None:
     logger, stream, handler = _json_logger()
     try:
@@ -219,7 +219,7 @@ def _otel_logger(with_filter: bool) -> tuple[logging.Logger, InMemoryLogRecordEx
 
 
 @given(secrets_in_text(), st.booleans())
-@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_exported_log_records_are_masked_with_or_without_the_filter(sample: Any, with_filter: bool) -> None:
     text, forbidden = sample
     logger, exporter, handler = _otel_logger(with_filter)
@@ -238,7 +238,7 @@ def test_exported_log_records_are_masked_with_or_without_the_filter(sample: Any,
 
 
 @given(secrets_in_text())
-@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_exported_spans_are_masked(sample: Any) -> None:
     text, forbidden = sample
     exporter = InMemorySpanExporter()
