@@ -163,8 +163,17 @@ def run_revenue_bench(*, accounts: int, sectors: int, workers: int, chunk_size: 
     started = whatif.start_whatif(principal=p, draft_text=draft, period=PERIOD, months=12, now=now)
     plan = whatif.plan_whatif(tenant_id=p.tenant_id, run_id=started.run_id, chunk_size=chunk_size)
     jobs = [(str(p.tenant_id), started.run_id, n) for n in range(plan["chunks"])]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        list(pool.map(_replay, jobs))
+    if workers == 1:
+        chunk_seconds = []
+        for job in jobs:
+            c = time.perf_counter()
+            _replay(job)
+            chunk_seconds.append(time.perf_counter() - c)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            c = time.perf_counter()
+            list(pool.map(_replay, jobs))
+            chunk_seconds = [time.perf_counter() - c]
     whatif.finish_whatif(tenant_id=p.tenant_id, run_id=started.run_id, now=now)
     whatif_s = time.perf_counter() - t
     report = whatif.get_whatif(principal=p, run_id=started.run_id)["report"]
@@ -177,9 +186,11 @@ def run_revenue_bench(*, accounts: int, sectors: int, workers: int, chunk_size: 
         "ranking": {**_estimate("ranking_s", ranking_s, found.accounts_scanned), "candidates": len(found.candidates)},
         "whatif": {
             **_estimate("whatif_s", whatif_s, accounts),
+            "load_at_end": os.getloadavg()[0],
             "invoices": report["totals"]["invoices"],
             "chunks": plan["chunks"],
             "workers": workers,
+            "chunk_seconds": [round(x, 2) for x in chunk_seconds],
             "in_force_change": report["totals"]["change"],
             "reproduces_invoices": report["totals"]["change"] == "0.00",
         },

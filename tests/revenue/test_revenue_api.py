@@ -103,3 +103,44 @@ def test_candidates_and_inspections_over_http(api, fresh_db):
     assert early.status_code == 409 and early.json()["code"] == "inspection_not_started"
     listed = api.get("/api/v1/revenue/inspections", params={"period": "2026-10"}, headers=admin).json()
     assert listed[0]["work_order_id"] == wo and listed[0]["evidence"]["signals"]
+
+
+def test_tariff_what_if_over_http(api, fresh_db):
+    import json as _json
+
+    from shared.application.revenue import whatif
+    from shared.application.revenue.access import operator_principal
+    from tests.billing.builders import TARIFFS
+
+    admin = headers("billing_admin")
+    bad = api.post("/api/v1/revenue/tariff-what-if", json={"period": "2026-10", "draft": {"name": "x"}}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_draft_tariff"
+    none = api.post(
+        "/api/v1/revenue/tariff-what-if",
+        headers=admin,
+        json={"period": "2025-01", "draft": _json.loads((TARIFFS / "domestico_2026.json").read_text())},
+    )
+    assert none.status_code == 422 and none.json()["code"] == "no_invoices"
+    assert (
+        api.post(
+            "/api/v1/revenue/tariff-what-if", json={"period": "2026-10", "draft": {}}, headers=headers("operator")
+        ).status_code
+        == 403
+    )
+    p = operator_principal(tenant_slug="cea")
+    started = whatif.start_whatif(
+        principal=p,
+        draft_text=(TARIFFS / "domestico_2026.json").read_text(),
+        period=date(2026, 10, 1),
+        months=1,
+        now=datetime.now(UTC),
+    )
+    whatif.run_inline(tenant_id=p.tenant_id, run_id=started.run_id, now=datetime.now(UTC))
+    found = api.get(f"/api/v1/revenue/tariff-what-if/{started.run_id}", headers=admin).json()
+    assert found["status"] == "completed" and found["report"]["totals"]["invoices"] == 1
+    assert api.get(f"/api/v1/revenue/tariff-what-if/{started.run_id}/report.csv", headers=admin).text.startswith(
+        "group,key,"
+    )
+    png = api.get(f"/api/v1/revenue/tariff-what-if/{started.run_id}/by-class.png", headers=admin)
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert api.get(f"/api/v1/revenue/tariff-what-if/{started.run_id}/nope.png", headers=admin).status_code == 422
