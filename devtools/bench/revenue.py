@@ -205,8 +205,8 @@ def bench_revenue_command(
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=100)] = 5000,
 ) -> None:
     """Water balance, inspection ranking and tariff what-if timings (JSON)."""
-    from cli.runtime import REPO, stack
+    from devtools.devstack.stack import LOCAL, local_stack
 
-    with stack(root=REPO / ".local" / "bench-revenue"):
+    with local_stack(root=LOCAL / "bench-revenue", storage=False):  # PostgreSQL only: nothing here uses Storage
         result = run_revenue_bench(accounts=accounts, sectors=sectors, workers=workers, chunk_size=chunk_size)
     typer.echo(json.dumps(result, indent=2))
