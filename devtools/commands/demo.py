@@ -5,7 +5,6 @@ Each capability adds its step here. The demo uses its own throwaway cluster (.lo
 
 from __future__ import annotations
 
-import json
 import secrets as pysecrets
 import shutil
 import time
@@ -20,6 +19,7 @@ from cli.billing import follow, run_billing
 from cli.cfdi import write_sample
 from cli.payments import run_payments_demo
 from cli.runtime import LOCAL_DEMO, function_host, stack
+from devtools.commands import demo_report
 from devtools.commands.cfdi_local import csd_env, local_simulator, throwaway_csd
 from devtools.demo_conversation import channel_env, describe, run_conversation_demo, start_agora
 from devtools.fakes.conekta_server import ConektaFake
@@ -142,6 +142,7 @@ def demo_command() -> None:
             "WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id,
             "WHATSAPP_API_KEY": whatsapp.api_key,
             **channel_env(whatsapp, agora),
+            **demo_report.log_env(LOCAL_DEMO),  # JSON logs to .local/demo/logs/, not the terminal
         }
         host = scope.enter_context(function_host(s, extra_env=env))
         slug = str(TENANT["slug"])
@@ -229,5 +230,4 @@ def demo_command() -> None:
         summary["conversation"] = run_conversation_demo(
             host=host, slug=slug, tenant_id=tenant_id, owner_url=s.migrations_url, whatsapp=whatsapp, agora=agora
         )
-    typer.echo(json.dumps(summary, indent=2, default=str, ensure_ascii=False))
-    typer.echo(f"\nSample CFDI XML and PDF: {LOCAL_DEMO / 'cfdi-sample'}", err=True)
+    typer.echo(demo_report.finish(summary, root=LOCAL_DEMO))  # short summary; the full one in summary.json
