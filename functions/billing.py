@@ -17,6 +17,7 @@ import azure.functions as func
 
 from shared.application.billing import chunk, periods, runs
 from shared.application.cfdi import stamping
+from shared.platform.context import carried
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ APPROVAL_EVENT = "billing_run_approved"
 
 
 def _ids(job: dict[str, Any]) -> dict[str, Any]:
-    return {"tenant_id": job["tenant_id"], "run_id": job["run_id"]}
+    return {"tenant_id": job["tenant_id"], "run_id": job["run_id"], "correlation_id": job.get("correlation_id")}
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=RUN_ORCHESTRATOR)
@@ -91,7 +92,9 @@ def billing_close_orchestrator(context: df.DurableOrchestrationContext):  # type
     if round_ is not None:
         options = {k: job[k] for k in ("publish", "chunk_size", "retry_ms", "attempts") if k in job}
         stamped = yield context.call_sub_orchestrator(
-            STAMP_ORCHESTRATOR, {**round_["input"], **options}, instance_id=round_["instance_id"]
+            STAMP_ORCHESTRATOR,
+            {"correlation_id": job.get("correlation_id"), **round_["input"], **options},
+            instance_id=round_["instance_id"],
         )
     context.set_custom_status({"phase": "done", "issue": issued, "cfdi": stamped})
     return {"issue": issued, "cfdi": stamped}
@@ -104,7 +107,7 @@ def billing_sector_orchestrator(context: df.DurableOrchestrationContext):  # typ
         context.call_activity_with_retry(
             "billing_bill_chunk",
             CHUNK_RETRY,
-            {"tenant_id": job["tenant_id"], "run_id": job["run_id"], "sector_id": job["sector_id"], "chunk_no": n},
+            {**_ids(job), "sector_id": job["sector_id"], "chunk_no": n},
         )
         for n in range(job["chunks"])
     ]
@@ -122,11 +125,13 @@ def _now() -> datetime:
 
 
 @bp.activity_trigger(input_name="job")
+@carried  # binds the correlation id (and tenant) the input carries
 def billing_plan_run(job: dict[str, Any]) -> dict[str, Any]:
     return runs.plan_run(tenant_id=job["tenant_id"], run_id=job["run_id"], now=_now())
 
 
 @bp.activity_trigger(input_name="job")
+@carried  # binds the correlation id (and tenant) the input carries
 def billing_bill_chunk(job: dict[str, Any]) -> dict[str, Any]:
     return chunk.bill_chunk(
         tenant_id=job["tenant_id"], run_id=job["run_id"], sector_id=job["sector_id"], chunk_no=job["chunk_no"]
@@ -134,31 +139,37 @@ def billing_bill_chunk(job: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="job")
+@carried  # binds the correlation id (and tenant) the input carries
 def billing_finish_run(job: dict[str, Any]) -> dict[str, Any]:
     return runs.finish_run(tenant_id=job["tenant_id"], run_id=job["run_id"], now=_now())
 
 
 @bp.activity_trigger(input_name="job")
+@carried  # binds the correlation id (and tenant) the input carries
 def billing_fail_run(job: dict[str, Any]) -> None:
     runs.fail_run(tenant_id=job["tenant_id"], run_id=job["run_id"], error=job.get("error", ""), now=_now())
 
 
 @bp.activity_trigger(input_name="job")
+@carried  # binds the correlation id (and tenant) the input carries
 def billing_review_run(job: dict[str, Any]) -> dict[str, Any]:
     return runs.review_run(tenant_id=job["tenant_id"], run_id=job["run_id"], now=_now())
 
 
 @bp.activity_trigger(input_name="job")
+@carried  # binds the correlation id (and tenant) the input carries
 def billing_approval_timed_out(job: dict[str, Any]) -> dict[str, Any]:
     return runs.approval_timed_out(tenant_id=job["tenant_id"], run_id=job["run_id"], now=_now(), hours=job["hours"])
 
 
 @bp.activity_trigger(input_name="job")
+@carried  # binds the correlation id (and tenant) the input carries
 def billing_issue_run(job: dict[str, Any]) -> dict[str, Any]:
     return runs.issue_run(tenant_id=job["tenant_id"], run_id=job["run_id"], now=_now(), reviewer="orchestrator")
 
 
 @bp.activity_trigger(input_name="job")
+@carried  # binds the correlation id (and tenant) the input carries
 def billing_open_stamp_round(job: dict[str, Any]) -> dict[str, Any] | None:
     """A new stamping round for the issued run (None when the tenant stamps on payment, not at billing)."""
     if not stamping.stamps_at_billing(tenant_id=job["tenant_id"]):

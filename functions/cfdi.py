@@ -25,6 +25,7 @@ from shared.application.cfdi import payments as _payments
 from shared.application.cfdi import publishing, stamping
 from shared.application.cfdi.corrections import poll_pending_cancellations
 from shared.application.cfdi.setup import tenant_ids
+from shared.platform.context import carried
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # 
             "tenant_id": job["tenant_id"],
             "run_id": job["run_id"],
             "sector_id": job["sector_id"],
+            "correlation_id": job.get("correlation_id"),
             "first_id": c[0],
             "last_id": c[1],
         }
@@ -105,6 +107,7 @@ def cfdi_stamp_sector_orchestrator(context: df.DurableOrchestrationContext):  # 
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_plan_run")
+@carried
 def cfdi_plan_run(job: dict[str, Any]) -> dict[str, list[list[int]]]:
     """{sector_id (as text: JSON keys): chunks} of what is still to stamp."""
     plan = stamping.plan_run(
@@ -116,6 +119,7 @@ def cfdi_plan_run(job: dict[str, Any]) -> dict[str, list[list[int]]]:
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_stamp_chunk")
+@carried
 def cfdi_stamp_chunk(job: dict[str, Any]) -> dict[str, int]:
     return stamping.stamp_chunk(
         tenant_id=job["tenant_id"],
@@ -128,6 +132,7 @@ def cfdi_stamp_chunk(job: dict[str, Any]) -> dict[str, int]:
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_publish_chunk")
+@carried
 def cfdi_publish_chunk(job: dict[str, Any]) -> dict[str, int]:
     return publishing.publish_chunk(
         tenant_id=job["tenant_id"],
@@ -138,6 +143,7 @@ def cfdi_publish_chunk(job: dict[str, Any]) -> dict[str, int]:
 
 
 @bp.activity_trigger(input_name="job", activity="cfdi_finish_run")
+@carried
 def cfdi_finish_run(job: dict[str, Any]) -> dict[str, Any]:
     return stamping.finish_run(
         tenant_id=job["tenant_id"],

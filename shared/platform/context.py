@@ -85,7 +85,13 @@ def carry(payload: Mapping[str, Any] | None = None) -> dict[str, Any]:
 def bound_from(payload: Any, *, tenant: str | None = None) -> Iterator[str]:
     """Bind the correlation id and tenant a message or input carries (a fresh id when it carries none)."""
     data = payload if isinstance(payload, Mapping) else {}
-    tenant_value = tenant or _sane(data.get(TENANT_KEY)) or _sane(data.get("tenant_slug"))
+    tenant_id = data.get("tenant_id")  # inputs that carry only the tenant's id log it (better than nothing)
+    tenant_value = (
+        tenant
+        or _sane(data.get(TENANT_KEY))
+        or _sane(data.get("tenant_slug"))
+        or (_sane(str(tenant_id)) if tenant_id else None)
+    )
     with bound(correlation=data.get(CORRELATION_KEY), tenant=tenant_value) as cid:
         yield cid
 
