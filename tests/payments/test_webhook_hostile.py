@@ -249,6 +249,7 @@ def test_spei_nul_and_surrogates_are_400(api, fresh_db):
     for field in ["id", "claveRastreo", "cuentaBeneficiario", "nombreOrdenante", "conceptoPago"]:
         for bad in ["a\x00b", "a\ud83db"]:
             payload = {"id": 5, "monto": "10.00", "cuentaBeneficiario": GOOD_CLABE, "claveRastreo": "CR5"}
+            payload["tsLiquidacion"] = "1769540000000"  # a usable notification but for the one bad field
             payload[field] = bad
             r = _post_spei(client, payload)
             assert _is_problem(r, 400) and r.json()["code"] == "webhook_malformed", (field, bad)
