@@ -87,7 +87,7 @@ class Server:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, timeout: float = 90) -> None:
+    def start(self, *, timeout: float = 300) -> None:
         self.starts += 1
         log_path = self.logs / f"server-{self.starts}.log"
         self.log_files.append(log_path)
@@ -118,7 +118,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited at start: {log_path.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.base_url}/api/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}/api/health", timeout=15).status_code == 200:  # slow when loaded
                     return
             except httpx.HTTPError:
                 pass
