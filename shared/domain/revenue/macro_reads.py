@@ -15,6 +15,8 @@ from shared.domain.errors import Invalid
 
 COLUMNS = ("sector", "meter", "read_from", "read_to", "start_read", "end_read")
 MAX_REGISTER = Decimal("99999999999.999")
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 1, 1)
+MAX_INTERVAL_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,10 @@ class MacroReadsRejected(Invalid):
 
 
 def _date(text: str) -> date:
-    return date.fromisoformat(text.strip())
+    value = date.fromisoformat(text.strip())
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(text)
+    return value
 
 
 def _register(text: str) -> Decimal:
@@ -90,13 +95,15 @@ def _values(raw: Mapping[str, str | None], sectors: Mapping[str, int]) -> tuple[
     try:
         read_from, read_to = _date(str(raw["read_from"])), _date(str(raw["read_to"]))
     except ValueError as error:
-        raise _Bad("invalid_date", "las fechas deben ser AAAA-MM-DD") from error
+        raise _Bad("invalid_date", "las fechas deben ser AAAA-MM-DD entre 2000 y 2100") from error
     try:
         start, end = _register(str(raw["start_read"])), _register(str(raw["end_read"]))
     except (InvalidOperation, ValueError) as error:
         raise _Bad("invalid_read", "las lecturas deben ser números ≥ 0 con hasta 3 decimales") from error
     if read_to <= read_from:
         raise _Bad("empty_interval", "read_to debe ser posterior a read_from")
+    if (read_to - read_from).days > MAX_INTERVAL_DAYS:
+        raise _Bad("interval_too_long", f"un intervalo no puede pasar de {MAX_INTERVAL_DAYS} días")
     if end < start:
         raise _Bad("read_goes_backwards", f"la lectura final {end} es menor que la inicial {start}")
     return sector, read_from, read_to, start, end
@@ -213,7 +220,7 @@ def _unbilled_row(
     if category not in categories:
         raise _Bad("unknown_category", f"la categoría '{category}' no está configurada ({', '.join(categories)})")
     try:
-        period = date.fromisoformat(str(raw["period"]).strip() + "-01")
+        period = _date(str(raw["period"]).strip() + "-01")
     except ValueError as error:
         raise _Bad("invalid_period", "el periodo debe ser AAAA-MM") from error
     try:
