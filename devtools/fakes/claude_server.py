@@ -63,7 +63,8 @@ class ClaudeFake:
         self._server.server_close()
 
     def script(self, user_id: str, steps: Sequence[dict[str, Any]]) -> None:
-        """Queue the model's next replies for the conversation whose metadata.user_id is `user_id`."""
+        """Queue the model's next replies for the conversation whose metadata.user_id is `user_id` ("*": for any
+        conversation without a script of its own, when the test cannot know the id in advance)."""
         with self._lock:
             self._scripts.setdefault(user_id, []).extend(steps)
 
@@ -117,7 +118,7 @@ class ClaudeFake:
     def _reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         user_id = str((body.get("metadata") or {}).get("user_id") or "")
         with self._lock:
-            queue = self._scripts.get(user_id) or []
+            queue = self._scripts.get(user_id) or self._scripts.get("*") or []
             step: dict[str, Any] = queue.pop(0) if queue else {"text": DEFAULT_REPLY}
             usage = self._usage(body)
         if "sleep" in step:  # a slow model: the client's timeout fires first

@@ -24,6 +24,8 @@ CURP_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[A
 RFC_RE = re.compile(r"(?<![A-Za-zÑñ&0-9])[A-Za-zÑñ&]{3,4}\d{6}[A-Za-z0-9]{3}(?![A-Za-z0-9])")
 # Runs of 9+ digits, possibly with single spaces, dots or dashes between groups, optionally led by "+".
 DIGITS_RE = re.compile(r"(?<![\w.\-])\+?\d(?:[ .\-]?\d){8,21}(?![\w])")
+# Legacy / migrated identifiers: a short letter prefix and 6+ digits ("C0001234", "REF00001234").
+CODE_RE = re.compile(r"(?<![\w-])([A-Z]{1,3})-?(\d{6,14})(?![\w])")
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DECIMAL_RE = re.compile(r"\d+\.\d{1,2}")  # an amount (or a schema bound), not an identifier
 _UPPER = "A-ZÁÉÍÓÚÑÜ"
@@ -138,7 +140,12 @@ class Vault:
         text = CURP_RE.sub(lambda m: self.token(kind="CURP", value=m.group(0).upper()), text)
         text = RFC_RE.sub(lambda m: self.token(kind="RFC", value=m.group(0).upper()), text)
         text = DIGITS_RE.sub(self._digits, text)
+        text = CODE_RE.sub(self._code, text)
         return NAME_INTRO_RE.sub(self._intro, text)
+
+    def _code(self, m: re.Match[str]) -> str:
+        kind = "REFERENCIA" if m.group(1).startswith("REF") else "CUENTA"
+        return self.token(kind=kind, value=m.group(0))
 
     def _digits(self, m: re.Match[str]) -> str:
         raw = m.group(0)
@@ -200,7 +207,7 @@ def find_leaks(*, text: str, known_values: Iterable[str] = ()) -> list[Leak]:
         if len(v) >= 3 and v in folded:
             leaks.append(Leak("known", _excerpt(value)))
     stripped = TOKEN_RE.sub(" ", text)
-    for kind, pattern in (("CORREO", EMAIL_RE), ("CURP", CURP_RE), ("RFC", RFC_RE)):
+    for kind, pattern in (("CORREO", EMAIL_RE), ("CURP", CURP_RE), ("RFC", RFC_RE), ("CUENTA", CODE_RE)):
         leaks.extend(Leak(kind, _excerpt(m.group(0))) for m in pattern.finditer(stripped))
     for m in DIGITS_RE.finditer(stripped):
         if not (ISO_DATE_RE.fullmatch(m.group(0)) or DECIMAL_RE.fullmatch(m.group(0))):
