@@ -165,3 +165,11 @@ def span(name: str, **attributes: str | int | float | bool) -> Iterator[dict[str
             for key, value in result.items():
                 if isinstance(value, str | int | float | bool):
                     s.set_attribute(key, value)
+
+
+def record_phase(name: str, *, started_ns: int, ended_ns: int, **attributes: str | int | float | bool) -> None:
+    """A span for a phase already timed by the caller (lap clocks: the stamping pipeline's sign / PAC / persist laps),
+    with the bound correlation id and tenant and `duration_ms`."""
+    base = {"correlation_id": context.correlation_id.get(), "tenant": context.tenant_slug.get()}
+    attrs = {**{k: v for k, v in base.items() if v}, **attributes, "duration_ms": (ended_ns - started_ns) / 1e6}
+    _tracer.start_span(name, start_time=started_ns, attributes=attrs).end(end_time=ended_ns)

@@ -36,3 +36,12 @@ def test_phase_spans_carry_context_results_and_duration(exporter: InMemorySpanEx
     assert failed.status.status_code is StatusCode.ERROR
     text = str(dict(failed.attributes or {})) + str([dict(e.attributes or {}) for e in failed.events])
     assert "GALM800101AB1" not in text and "PAC refused" in text
+
+
+def test_lap_phases_become_spans_with_their_own_times(exporter: InMemorySpanExporter) -> None:
+    with context.bound(correlation="stamp-9"):
+        telemetry.record_phase("cfdi.stamp.pac", started_ns=1_000_000_000, ended_ns=1_250_000_000, run_id=9)
+    (phase,) = exporter.get_finished_spans()
+    assert (phase.name, phase.start_time, phase.end_time) == ("cfdi.stamp.pac", 1_000_000_000, 1_250_000_000)
+    attrs = dict(phase.attributes or {})
+    assert attrs["duration_ms"] == 250.0 and attrs["run_id"] == 9 and attrs["correlation_id"] == "stamp-9"

@@ -39,6 +39,7 @@ from shared.domain.cfdi.models import InvoicingModel
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.timezone import UTILITY_TZ
 from shared.platform.metrics import cfdi_stamped_total, cfdi_stamping_failures_total
+from shared.platform.telemetry import record_phase
 
 log = logging.getLogger(__name__)
 CHUNK_SIZE = 1000
@@ -292,7 +293,7 @@ def stamp_chunk(
 ) -> dict[str, int]:
     """Stamp one chunk of a run's issued invoices; returns counts. Raises PacUnavailable after saving everything
     when the PAC had retryable failures (the durable retry re-sends the same signed bytes)."""
-    clock = _Clock(timings)
+    clock = _Clock(timings, run_id=run_id, sector_id=sector_id, first_id=first_id)
     with tenant_transaction(tenant_id) as conn:
         config = tenant_config(data.tenant_fiscal(conn, tenant_id))
         rows = data.chunk_invoices(conn, run_id=run_id, sector_id=sector_id, first_id=first_id, last_id=last_id)
@@ -402,13 +403,18 @@ def _estimate_credits(
 
 
 class _Clock:
-    def __init__(self, sink: dict[str, float] | None) -> None:
+    """Lap clock of the stamping pipeline: each lap is an OpenTelemetry span `cfdi.stamp.<phase>` (and, for the
+    bench, a running total in `sink`)."""
+
+    def __init__(self, sink: dict[str, float] | None, **attributes: int) -> None:
         self.sink = sink
+        self.attributes = attributes
         self.t = time.perf_counter()
+        self.t_ns = time.time_ns()
 
     def lap(self, name: str) -> None:
-        if self.sink is None:
-            return
-        now = time.perf_counter()
-        self.sink[name] = self.sink.get(name, 0.0) + now - self.t
-        self.t = now
+        now, now_ns = time.perf_counter(), time.time_ns()
+        record_phase(f"cfdi.stamp.{name}", started_ns=self.t_ns, ended_ns=now_ns, **self.attributes)
+        if self.sink is not None:
+            self.sink[name] = self.sink.get(name, 0.0) + now - self.t
+        self.t, self.t_ns = now, now_ns
