@@ -17,11 +17,10 @@ from devtools.fakes.whatsapp_server import WhatsAppFake
 from shared.application.access.principal import ALL_DATA, WORK_ORDERS_MANAGE, Principal
 from shared.application.operations import work_orders
 from shared.data import db
+from shared.domain.notifications.messages import whatsapp_number
 
 __all__ = ["channel_env", "describe", "run_conversation_demo", "start_agora"]
 
-CUSTOMER = "5214429990001"
-TO = "524429990001"
 PHOTO = "https://fotos.example.mx/cuadrilla-3/ot-reparada.jpg"
 
 
@@ -83,19 +82,27 @@ def run_conversation_demo(
                WHERE slug = %s""",
             (slug,),
         )
-    with db.tenant_transaction(tenant_id) as conn:
-        row = conn.execute("SELECT account_number FROM accounts ORDER BY id LIMIT 1").fetchone()
+    with psycopg.connect(owner_url) as conn:
+        # The customer writes from the phone the account holder registered (notices go to that number).
+        row = conn.execute(
+            """UPDATE persons p SET phone = coalesce(nullif(p.phone, ''), '4429990001') FROM accounts a
+               WHERE a.id = (SELECT min(id) FROM accounts WHERE tenant_id = (SELECT id FROM tenants WHERE slug = %s))
+                 AND p.id = a.person_id RETURNING a.account_number, p.phone""",
+            (slug,),
+        ).fetchone()
     assert row is not None
     account_number = str(row[0])
+    to = whatsapp_number(phone=str(row[1])) or "524429990001"
+    customer = "521" + to[2:]  # WhatsApp's wa_id for a Mexican mobile may carry the old "1"
     transcript: list[dict[str, str]] = []
 
     def to_customer() -> list[dict[str, Any]]:
-        return [m for m in whatsapp.sent if m.get("to") == TO]
+        return [m for m in whatsapp.sent if m.get("to") == to]
 
     def say(text: str) -> str:
         before = len(to_customer())
         transcript.append({"cliente": text})
-        status = whatsapp.deliver_text(sender=CUSTOMER, text=text)
+        status = whatsapp.deliver_text(sender=customer, text=text)
         if status != 200:
             raise RuntimeError(f"webhook answered {status}")
         answer = describe(_wait(lambda: to_customer()[before] if len(to_customer()) > before else None))

@@ -3,14 +3,20 @@ the API (served by uvicorn), the notifications queue on Azurite carries them to 
 stand-in, and Chatwoot (AGORA) is the operators' inbox with handoff."""
 
 import json
+import threading
 import time
 from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 
+from devtools.demo_conversation import channel_env, run_conversation_demo
 from shared.adapters.whatsapp import sign
-from shared.application.notifications import sender
+from shared.application import outbox
+from shared.application.notifications import sender, whatsapp, worker
+from shared.application.outbox import Consumer
+from shared.platform.config import reset_settings_cache
+from shared.platform.secrets import reset_secret_cache
 from tests.billing.builders import add_account, make_utility, monthly
 
 CUSTOMER = "5214421234567"  # wa_id with the old mobile "1": the same number as the account's 442 123 4567
@@ -289,3 +295,61 @@ def test_the_crews_repaired_notice_with_photo_follows_a_leak_reported_on_whatsap
     assert [m["type"] for m in notices] == ["text", "text", "image"]  # inside the 24-hour window: free form
     assert notices[-1]["image"]["link"] == "https://fotos.example.mx/ot.jpg"
     assert f"OT-{wo} quedó reparado" in notices[-1]["image"]["caption"]
+
+
+# ---------------------------------------------------------------- the demo's conversation (devtools/demo_conversation.py)
+
+
+class Host:
+    """base_url and fire_timer("outbox_relay") as the local runner's host offers them."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+
+    def fire_timer(self, name):
+        assert name == "outbox_relay"
+        outbox.relay_pending(publish=lambda batch: [outbox.handle(e, now=datetime.now(UTC)) for e in batch])
+
+
+def test_the_demo_conversation_runs_end_to_end(fresh_db, fake, agora, api_server, queue_env, world, monkeypatch):
+    u, _account, _number = world
+    for key, value in channel_env(fake, agora).items():
+        monkeypatch.setenv(key, value)
+    reset_settings_cache()
+    reset_secret_cache()
+    stop = threading.Event()
+
+    def queue_trigger():
+        while not stop.is_set():
+            for m in queue_env.receive_messages(max_messages=32, visibility_timeout=30):
+                worker.handle(json.loads(m.content), now=datetime.now(UTC))
+                queue_env.delete_message(m)
+            stop.wait(0.1)
+
+    before = outbox.registered_consumers()
+    outbox.register_consumers(Consumer(t, whatsapp.CONSUMER, handler=whatsapp.on_event) for t in whatsapp.EVENT_TYPES)
+    loop = threading.Thread(target=queue_trigger, daemon=True)
+    loop.start()
+    try:
+        result = run_conversation_demo(
+            host=Host(api_server),
+            slug=u.slug,
+            tenant_id=u.tenant_id,
+            owner_url=fresh_db.owner_url,
+            whatsapp=fake,
+            agora=agora,
+        )
+    except TimeoutError:
+        with fresh_db.owner() as conn:
+            print(conn.execute("SELECT natural_key, status, skip_reason, failure_reason FROM notifications").fetchall())
+            print(conn.execute("SELECT event_type, event_key, published_at FROM domain_events").fetchall())
+        raise
+    finally:
+        stop.set()
+        loop.join(timeout=10)
+        outbox.register_consumers(before)
+    said = [next(iter(turn.values())) for turn in result["transcript"]]
+    assert "folio OT-" in result["work_order"]["from_bot_reply"]
+    assert result["chatwoot"]["status"] == "open"
+    assert any("La cuadrilla 3 va en camino." in s for s in said)
+    assert any(s.startswith("[foto https://fotos.example.mx/") and "reparado" in s for s in said)
