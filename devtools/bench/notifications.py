@@ -337,3 +337,10 @@ if __name__ == "__main__":
             bench_notifications(n=args.notices, workers=args.workers, rate=args.rate, seconds=args.seconds), indent=2
         )
     )
+
+
+def bench_notifications_command(
+    notices: int = 100_000, workers: int = 2, rate: float = 50.0, seconds: float = 20.0
+) -> None:
+    """`manage.py bench notifications`: 100,000 bill notices with a worker SIGKILLed, and webhook ack latency."""
+    print(json.dumps(bench_notifications(n=notices, workers=workers, rate=rate, seconds=seconds), indent=2))

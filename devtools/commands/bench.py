@@ -16,6 +16,7 @@ import typer
 from cli.billing import approve_and_close, run_billing
 from cli.runtime import REPO, function_host, stack
 from devtools.bench.cfdi import cfdi_figures
+from devtools.bench.notifications import bench_notifications_command
 from devtools.commands.bench_pac import bench_pac_command
 from devtools.commands.cfdi_local import SIMULATOR_PIDS, cpu_of, descendants, local_cfdi_env, process_cpu_seconds
 from devtools.commands.loadtest import bench_api_command
@@ -27,6 +28,7 @@ from shared.application.billing import runs
 bench_app = typer.Typer(help="Benchmarks (JSON output).", no_args_is_help=True)
 bench_app.command("api")(bench_api_command)
 bench_app.command("pac")(bench_pac_command)
+bench_app.command("notifications")(bench_notifications_command)
 BENCH_ROOT = REPO / ".local" / "bench"
 BENCH_UNTIL = date(2026, 11, 1)
 BENCH_PERIOD = "2026-10"
