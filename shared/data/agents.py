@@ -88,6 +88,7 @@ class PendingAction(NamedTuple):
     tool: str
     args: dict[str, Any]
     proposed_turn: str
+    proposed_at: datetime
     consumed_at: datetime | None
     result: dict[str, Any] | None
 
@@ -108,7 +109,9 @@ def propose(
         INSERT INTO agent_pending_actions (tenant_id, conversation_id, tool, args, args_hash, proposed_turn,
                                            proposed_at)
         VALUES (%s, %s, %s, %s, %s, %s, %s)
-        ON CONFLICT (tenant_id, conversation_id, args_hash) DO NOTHING
+        ON CONFLICT (tenant_id, conversation_id, args_hash) DO UPDATE
+            SET proposed_turn = EXCLUDED.proposed_turn, proposed_at = EXCLUDED.proposed_at
+            WHERE agent_pending_actions.consumed_at IS NULL
         """,
         (tenant_id, conversation_id, tool, Jsonb(args), args_hash, turn_key, now),
     )
@@ -118,7 +121,7 @@ def pending(conn: Conn, *, conversation_id: int, args_hash: str) -> PendingActio
     return fetch_typed_one(
         conn,
         PendingAction,
-        "SELECT id, tool, args, proposed_turn, consumed_at, result FROM agent_pending_actions "
+        "SELECT id, tool, args, proposed_turn, proposed_at, consumed_at, result FROM agent_pending_actions "
         "WHERE conversation_id = %s AND args_hash = %s",
         (conversation_id, args_hash),
     )

@@ -175,3 +175,28 @@ def test_live_eval_refuses_to_start_without_a_key(monkeypatch) -> None:
     app.add_typer(agent_app, name="agent")
     result = CliRunner().invoke(app, ["agent", "eval", "--live"])
     assert result.exit_code == 2 and "ANTHROPIC_API_KEY" in result.output
+
+
+def test_a_late_yes_does_not_confirm_a_stale_proposal(
+    responder: CustomerAgentResponder, claude_fake: ClaudeFake, world: World, fresh_db: TestDatabase
+) -> None:
+    c = world.customers[3]
+    call = {"tool": "dispute_reading", "input": {"reason": "Lectura equivocada"}}
+    claude_fake.script(
+        _uid(world, 10), [call, {"text": "¿Confirma?"}, call, {"text": "¿Confirma de nuevo?"}, call, {"text": "Hecho."}]
+    )
+    ctx = _ctx(world, 10, person=c.person_id, account=c.account_id)
+    responder.respond(context=ctx, message=ConversationTurn("inbound", "La lectura está mal", NOW))
+    late = NOW + timedelta(minutes=45)
+    again = responder.respond(context=ctx._replace(now=late), message=ConversationTurn("inbound", "Sí", late))
+    assert again.text == "¿Confirma de nuevo?"
+    with psycopg.connect(fresh_db.owner_url) as conn:
+        assert conn.execute("SELECT count(*) FROM work_orders WHERE account_id = %s", (c.account_id,)).fetchone() == (
+            0,
+        )
+    soon = late + timedelta(minutes=1)
+    done = responder.respond(context=ctx._replace(now=soon), message=ConversationTurn("inbound", "Sí, confirmo", soon))
+    assert done.text == "Hecho."
+    with psycopg.connect(fresh_db.owner_url) as conn:
+        kinds = conn.execute("SELECT kind FROM work_orders WHERE account_id = %s", (c.account_id,)).fetchall()
+    assert kinds == [("reading_check",)]

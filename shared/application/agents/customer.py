@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from shared.adapters.claude import ModelError, ModelMisconfigured, client_for
@@ -31,6 +32,7 @@ TOO_LONG_ES = "Su mensaje es muy largo. ¿Podría escribirlo en un mensaje más 
 BUDGET_ES = "Para atenderle mejor le comunico con un asesor de la CEA."
 HANDOFF_ES = "Le comunico con un asesor de la CEA; en breve le atenderá."
 EMPTY_ES = "¿En qué más puedo ayudarle?"
+CONFIRMATION_WINDOW = timedelta(minutes=30)  # a «sí» confirms only a proposal made in the last half hour
 
 
 def turn_key(*, conversation_id: int, message: ConversationTurn) -> str:
@@ -212,7 +214,12 @@ class CustomerAgentResponder:
         proposal = facts.pending(tenant_id=state.tenant_id, conversation_id=state.conversation_id, digest=digest)
         if proposal is not None and proposal.result is not None:
             return ToolOutcome("executed", None, {**proposal.result, "already_done": True})
-        confirmed = proposal is not None and proposal.proposed_turn != state.turn_key and confirmed_now
+        confirmed = (
+            proposal is not None
+            and proposal.proposed_turn != state.turn_key
+            and state.now - proposal.proposed_at <= CONFIRMATION_WINDOW
+            and confirmed_now
+        )
         gate = decide(spec=spec, facts=base._replace(plan_problems=problems, confirmed=confirmed))
         if gate.outcome == "refused":
             return refused_outcome(gate)
