@@ -8,6 +8,7 @@ same use case the API calls, followed by the same wake-up of the orchestration.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,15 +52,18 @@ def follow(
     """Wait for the orchestration (or, with `until_waiting`, for the run to wait for approval), drawing the run's
     progress bar from the database. Returns the orchestration's status name, or AWAITING_APPROVAL."""
     deadline = time.monotonic() + timeout
+    tty, shown = sys.stderr.isatty(), None
     while True:
         record = host.get_status(instance_id)
         progress = runs.progress(tenant_id=tenant_id, run_id=run_id)
-        if not quiet:
-            typer.echo(f"\r{_bar(progress['accounts_done'], progress['accounts_total'])}", nl=False, err=True)
+        counts = (progress["accounts_done"], progress["accounts_total"])
+        if not quiet and counts[1] and counts != shown:  # only when there is progress to show, once per change
+            typer.echo(f"\r{_bar(*counts)}" if tty else _bar(*counts), nl=not tty, err=True)
+            shown = counts
         done = record is not None and record.status.name in TERMINAL
         waiting = until_waiting and progress["status"] == "awaiting_approval"
         if done or waiting:
-            if not quiet:
+            if not quiet and tty and shown:
                 typer.echo("", err=True)
             status = record.status.name if done and record is not None else "AWAITING_APPROVAL"
             return {
