@@ -36,6 +36,30 @@ resource "azurerm_cdn_frontdoor_firewall_policy" "main" {
     }
   }
 
+  # Signed channel webhooks (WhatsApp, Chatwoot, Twilio: /api/v1/channels/*) carry customers' free text, which the
+  # managed rule set would block as injection; the app verifies each body's HMAC signature over the raw bytes before
+  # storing anything (docs/channels.md), so POSTs there skip the managed rules. Rate limits (90, 100) come first.
+  custom_rule {
+    name     = "AllowSignedChannelWebhooks"
+    enabled  = true
+    priority = 110
+    type     = "MatchRule"
+    action   = "Allow"
+
+    match_condition {
+      match_variable = "RequestUri"
+      operator       = "Contains"
+      transforms     = ["Lowercase"]
+      match_values   = ["/api/v1/channels/"]
+    }
+
+    match_condition {
+      match_variable = "RequestMethod"
+      operator       = "Equal"
+      match_values   = ["POST"]
+    }
+  }
+
   # CURP and RFC never travel in a URL (access logs, caches): a query string carrying one is refused. Same patterns as
   # bicep/modules/frontdoor.bicep, matched after URL-decoding and upper-casing.
   custom_rule {

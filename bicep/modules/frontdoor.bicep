@@ -73,6 +73,42 @@ var piiRules = [
   }
 ]
 
+// Signed channel webhooks (WhatsApp, Chatwoot, Twilio: /api/v1/channels/*) carry customers' free text, which the
+// managed rule set would block as injection; the app verifies each body's HMAC signature over the raw bytes before
+// storing anything (docs/channels.md), so POSTs there skip the managed rules. The rate limits (priority 90 and 100)
+// are evaluated before this rule.
+var channelRules = [
+  {
+    name: 'AllowSignedChannelWebhooks'
+    enabledState: 'Enabled'
+    priority: 110
+    ruleType: 'MatchRule'
+    action: 'Allow'
+    matchConditions: [
+      {
+        matchVariable: 'RequestUri'
+        operator: 'Contains'
+        negateCondition: false
+        transforms: [
+          'Lowercase'
+        ]
+        matchValue: [
+          '/api/v1/channels/'
+        ]
+      }
+      {
+        matchVariable: 'RequestMethod'
+        operator: 'Equal'
+        negateCondition: false
+        transforms: []
+        matchValue: [
+          'POST'
+        ]
+      }
+    ]
+  }
+]
+
 var geoRules = empty(allowedCountries) ? [] : [
   {
     name: 'GeoFilter'
@@ -118,7 +154,7 @@ resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2024-02-
       customBlockResponseStatusCode: 403
     }
     customRules: {
-      rules: concat(geoRules, piiRules, rateLimitRules)
+      rules: concat(geoRules, piiRules, rateLimitRules, channelRules)
     }
     managedRules: {
       managedRuleSets: [
