@@ -145,7 +145,7 @@ class ChatwootFake:
             "X-Chatwoot-Delivery": uuid.uuid4().hex,
             "X-Chatwoot-Signature": signature or sign(body=body, timestamp=ts, secret=self.webhook_secret),
         }
-        status = httpx.post(self.webhook_url, content=body, headers=headers, timeout=10).status_code
+        status = httpx.post(self.webhook_url, content=body, headers=headers, timeout=30).status_code
         self.deliveries.append((str(payload.get("event")), status))
         return status
 

@@ -32,7 +32,7 @@ class TwilioFake:
         self.voice_url = voice_url
         self.auth_token = auth_token
         self.account_sid = account_sid
-        self.http = httpx.Client(timeout=10)
+        self.http = httpx.Client(timeout=30)
 
     def _post(
         self, url: str, params: dict[str, str], transcript: CallTranscript, *, signature: str | None = None

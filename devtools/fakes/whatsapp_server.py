@@ -229,7 +229,7 @@ class WhatsAppFake:
         }
         if client is not None:
             return client.post(self.webhook_url, content=body, headers=headers)
-        return httpx.post(self.webhook_url, content=body, headers=headers, timeout=10)
+        return httpx.post(self.webhook_url, content=body, headers=headers, timeout=30)
 
     def deliver_text(self, *, sender: str, text: str, message_id: str | None = None) -> int:
         return self.post(self.inbound_text(sender=sender, text=text, message_id=message_id)).status_code

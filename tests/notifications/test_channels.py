@@ -55,9 +55,13 @@ def texts_to(fake, to):
 
 def test_the_verification_get_echoes_the_challenge_only_for_our_token(api_server):
     url = f"{api_server}/api/v1/channels/whatsapp"
-    ok = httpx.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "123abc"})
+    ok = httpx.get(
+        url, timeout=60, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "123abc"}
+    )
     assert ok.status_code == 200 and ok.text == "123abc"
-    bad = httpx.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "123abc"})
+    bad = httpx.get(
+        url, timeout=60, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "123abc"}
+    )
     assert bad.status_code == 403 and bad.headers["content-type"].startswith("application/problem+json")
 
 

@@ -60,7 +60,10 @@ def test_a_malformed_call_is_a_400(api_server, twilio, world):
     url = f"{api_server}/api/v1/channels/voice"
     params = {"CallSid": "not-a-call", "From": "+52"}
     answer = httpx.post(
-        url, data=params, headers={"X-Twilio-Signature": sign(url=url, params=params, auth_token="test-twilio-token")}
+        url,
+        timeout=60,
+        data=params,
+        headers={"X-Twilio-Signature": sign(url=url, params=params, auth_token="test-twilio-token")},
     )
     assert answer.status_code == 400 and answer.headers["content-type"].startswith("application/problem+json")
 
