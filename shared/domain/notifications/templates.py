@@ -139,6 +139,16 @@ CATALOGUE: dict[str, Template] = {
             "o en cualquier oficina.",
             approval="pending",
         ),
+        Template(  # the customer agent's one-time identity code (shared.application.agents.otp); H10, additive
+            "verification_code",
+            "cea_verification_code",
+            "whatsapp_notices",
+            "pending",
+            ("code", "minutes"),
+            "CEA Querétaro: su código de verificación es {code}. Vence en {minutes} minutos y sirve una sola vez. "
+            "Si usted no lo pidió, ignore este mensaje.",
+            category="AUTHENTICATION",
+        ),
     )
 }
 
