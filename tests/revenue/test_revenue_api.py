@@ -3,6 +3,7 @@ macro-read batch, staff only."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -144,3 +145,50 @@ def test_tariff_what_if_over_http(api, fresh_db):
     png = api.get(f"/api/v1/revenue/tariff-what-if/{started.run_id}/by-class.png", headers=admin)
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     assert api.get(f"/api/v1/revenue/tariff-what-if/{started.run_id}/nope.png", headers=admin).status_code == 422
+
+
+# Non-ASCII decimal digits that `\d` (and int()) accept: Arabic-Indic, fullwidth, Devanagari, mixed with ASCII.
+UNICODE_PERIODS = ("٢٠٢٦-١٠", "２０２６-１０", "२०२६-१०", "2026-１0", "202٦-10")
+
+
+def test_periods_with_non_ascii_digits_are_refused(api):
+    from shared.domain.revenue.months import InvalidPeriod, parse_period
+
+    admin = headers("billing_admin")
+    for text in UNICODE_PERIODS:
+        assert re.fullmatch(r"\d{4}-\d{2}", text)  # the old pattern let each of these through
+        for path in ("/api/v1/revenue/water-balance", "/api/v1/revenue/inspection-candidates"):
+            got = api.get(path, params={"period": text}, headers=admin)
+            assert got.status_code == 422, (path, text, got.status_code)
+            assert got.headers["content-type"].startswith("application/problem+json")
+        for path, body in (
+            ("/api/v1/revenue/inspections", {"period": text, "top": 5}),
+            ("/api/v1/revenue/tariff-what-if", {"period": text, "draft": {}}),
+        ):
+            got = api.post(path, json=body, headers=admin)
+            assert got.status_code == 422, (path, text, got.status_code)
+        with pytest.raises(InvalidPeriod):
+            parse_period(text)
+    # The same period in ASCII passes the pattern (so the refusal is about the digits, not the shape).
+    refused = api.get("/api/v1/revenue/inspection-candidates", params={"period": UNICODE_PERIODS[0]}, headers=admin)
+    ascii_ok = api.get("/api/v1/revenue/inspection-candidates", params={"period": "2026-10"}, headers=admin)
+    assert ascii_ok.json()["code"] == "no_reads"  # past the pattern: the fixture simply has no meter reads
+    assert refused.json()["code"] != "no_reads"
+
+
+def test_what_if_without_a_durable_client_is_503_and_records_nothing(api, fresh_db):
+    import json as _json
+
+    from tests.billing.builders import TARIFFS
+
+    admin = headers("billing_admin")
+    draft = _json.loads((TARIFFS / "domestico_2026.json").read_text())
+    got = api.post("/api/v1/revenue/tariff-what-if", json={"period": "2026-10", "draft": draft}, headers=admin)
+    assert got.status_code == 503, got.text
+    assert got.headers["content-type"].startswith("application/problem+json")
+    assert got.json()["code"] == "durable_unavailable" and got.headers["retry-after"] == "30"
+    with fresh_db.owner() as conn:
+        assert conn.execute("SELECT count(*) FROM whatif_runs").fetchone()[0] == 0
+    # A request the API would refuse anyway still gets its own 4xx, not the 503.
+    bad = api.post("/api/v1/revenue/tariff-what-if", json={"period": "2026-10", "draft": {"name": "x"}}, headers=admin)
+    assert bad.status_code == 422

@@ -16,7 +16,7 @@ from shared.application import revenue
 from shared.application.revenue import MacroReadsRejected, UnbilledRejected, parse_period
 
 router = APIRouter(prefix="/api/v1/revenue", tags=["revenue"], responses=PROBLEM_RESPONSES)
-Period = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="AAAA-MM")]
+Period = Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="AAAA-MM")]
 MAX_ROWS = 20_000
 
 

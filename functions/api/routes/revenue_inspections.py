@@ -16,8 +16,8 @@ from functions.api.schemas import PROBLEM_RESPONSES
 from shared.application import revenue
 
 router = APIRouter(prefix="/api/v1/revenue", tags=["revenue"], responses=PROBLEM_RESPONSES)
-PeriodText = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="AAAA-MM")]
-PeriodQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="AAAA-MM")]
+PeriodText = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="AAAA-MM")]
+PeriodQuery = Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="AAAA-MM")]
 
 
 @router.get("/inspection-candidates", summary="Ranked inspection candidates with their signals and evidence")

@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 
 from functions import revenue as durable
 from functions.api.deps import Caller, IdPath
+from functions.api.problems import ProblemError
 from functions.api.schemas import PROBLEM_RESPONSES
-from functions.durable_client import get_durable_client, orchestration_status
+from functions.durable_client import current_client, orchestration_status
 from shared.application import revenue
 from shared.application.revenue import whatif
 
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/v1/revenue/tariff-what-if", tags=["revenue"], re
 
 
 class WhatIfIn(BaseModel):
-    period: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Último mes simulado, AAAA-MM")]
+    period: Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Último mes simulado, AAAA-MM")]
     months: Annotated[int, Field(ge=1, le=whatif.MAX_MONTHS)] = 1
     draft: Annotated[
         dict[str, Any] | list[dict[str, Any]],
@@ -33,15 +34,24 @@ class WhatIfIn(BaseModel):
 
 @router.post("", status_code=202, summary="Start a tariff what-if over a period's (or a year's) invoices")
 async def start(*, p: Caller, body: WhatIfIn) -> JSONResponse:
-    started = await run_in_threadpool(
-        whatif.start_whatif,
-        principal=p,
-        draft_text=json.dumps(body.draft),
-        period=revenue.parse_period(body.period),
-        months=body.months,
-        now=datetime.now(UTC),
-    )
-    launched = await durable.start_orchestration(get_durable_client(), started)
+    args: dict[str, Any] = {
+        "principal": p,
+        "draft_text": json.dumps(body.draft),
+        "period": revenue.parse_period(body.period),
+        "months": body.months,
+    }
+    client = current_client.get()
+    if client is None:
+        # Refusals of the request itself first (403/422), then 503: no run is recorded that nothing would launch.
+        await run_in_threadpool(lambda: whatif.check_whatif(**args))
+        raise ProblemError(
+            503,
+            "durable_unavailable",
+            "El orquestador de simulaciones no está disponible en esta instancia; intente de nuevo más tarde.",
+            headers={"Retry-After": "30"},
+        )
+    started = await run_in_threadpool(lambda: whatif.start_whatif(**args, now=datetime.now(UTC)))
+    launched = await durable.start_orchestration(client, started)
     return JSONResponse(
         {"run_id": started.run_id, "instance_id": started.instance_id, "status": started.status, "launched": launched},
         status_code=202,

@@ -61,10 +61,15 @@ class StartedWhatIf:
         return {"tenant_id": self.tenant_id, "run_id": self.run_id, "chunk_size": chunk_size}
 
 
-def start_whatif(
-    *, principal: Principal, draft_text: str | bytes, period: date, months: int, now: datetime
-) -> StartedWhatIf:
-    """Record (or find) the run for this draft and the `months` months ending with `period`."""
+@dataclass(frozen=True)
+class _Checked:
+    draft: dict[str, TariffSchedule]
+    start: date
+    end: date
+    digest: str
+
+
+def _check(*, principal: Principal, draft_text: str | bytes, period: date, months: int) -> _Checked:
     principal.require(TARIFFS_WRITE)
     if not 1 <= months <= MAX_MONTHS:
         raise Invalid("invalid_months", f"Los meses a simular deben estar entre 1 y {MAX_MONTHS}.")
@@ -72,8 +77,24 @@ def start_whatif(
     for schedule in draft.values():
         compile_tariff(schedule)  # refuses a draft in UMA without its value before anything is written
     span = window(last=period, months=months)
-    start, end = span[0], add_months(period, 1)
-    digest = draft_hash(draft)
+    return _Checked(draft, span[0], add_months(period, 1), draft_hash(draft))
+
+
+def check_whatif(*, principal: Principal, draft_text: str | bytes, period: date, months: int) -> None:
+    """Every refusal `start_whatif` would give (permission, months, draft, a span without invoices), writing
+    nothing: for a caller that cannot launch the run right now and still owes the caller its 4xx."""
+    checked = _check(principal=principal, draft_text=draft_text, period=period, months=months)
+    with use_case_transaction(principal.tenant_id) as conn:
+        if sql.invoices_in_span(conn, start=checked.start, end=checked.end) == 0:
+            raise NoInvoices(checked.start, checked.end)
+
+
+def start_whatif(
+    *, principal: Principal, draft_text: str | bytes, period: date, months: int, now: datetime
+) -> StartedWhatIf:
+    """Record (or find) the run for this draft and the `months` months ending with `period`."""
+    checked = _check(principal=principal, draft_text=draft_text, period=period, months=months)
+    start, end, digest = checked.start, checked.end, checked.digest
     with use_case_transaction(principal.tenant_id) as conn:
         if sql.invoices_in_span(conn, start=start, end=end) == 0:
             raise NoInvoices(start, end)
@@ -81,7 +102,7 @@ def start_whatif(
             conn,
             tenant_id=principal.tenant_id,
             draft_hash=digest,
-            draft={k: v.model_dump(mode="json") for k, v in draft.items()},
+            draft={k: v.model_dump(mode="json") for k, v in checked.draft.items()},
             start=start,
             end=end,
             instance_id=f"whatif:{principal.tenant_id}:{digest[:16]}:{start:%Y%m}-{end:%Y%m}",

@@ -7,7 +7,7 @@ from datetime import date
 
 from shared.domain.errors import Invalid
 
-_PERIOD = re.compile(r"^([12]\d{3})-(0[1-9]|1[0-2])$")  # years 1000-2999: a window stepped back stays in range
+_PERIOD = re.compile(r"^([12][0-9]{3})-(0[1-9]|1[0-2])$")  # years 1000-2999: a window stepped back stays in range
 
 
 class InvalidPeriod(Invalid):
