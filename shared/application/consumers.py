@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.application import outbox
-from shared.application.cfdi import corrections
+from shared.application.cfdi import backbill, corrections
 from shared.application.cfdi import payments as cfdi_payments
 from shared.application.cfdi.setup import csd_required
 from shared.application.notifications import whatsapp
@@ -31,6 +31,7 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer("payment.applied", cfdi_payments.CONSUMER, run=cfdi_payments.on_payment_applied),
     Consumer("payment.applied", whatsapp.CONSUMER, handler=whatsapp.on_payment_applied),
     Consumer("adjustment.credited", corrections.EGRESO_CONSUMER, run=_egreso),
+    Consumer(backbill.EVENT_TYPE, backbill.CONSUMER, run=backbill.on_back_billed),
     # The other notices (dunning, plan broken, work orders, ARCO): requests for the notifications queue.
     *(
         Consumer(t, whatsapp.CONSUMER, handler=whatsapp.on_event)

@@ -370,3 +370,13 @@ def schedules_between(conn: Conn, *, start: date, end: date) -> list[ScheduleRow
            WHERE effective_from < %s AND (effective_to IS NULL OR effective_to > %s) ORDER BY id""",
         (end, start),
     )
+
+
+def latest_invoice_id(conn: Conn, *, account_id: int) -> int | None:
+    """The account's most recent issued invoice (its receiver data is the back-bill CFDI's receiver), or None."""
+    row = conn.execute(
+        """SELECT id FROM invoices WHERE account_id = %s AND status = 'issued'
+           ORDER BY period DESC, id DESC LIMIT 1""",
+        (account_id,),
+    ).fetchone()
+    return int(row[0]) if row else None

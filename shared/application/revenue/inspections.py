@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from shared.application.access.principal import (
     ALL_DATA,
@@ -30,6 +31,7 @@ from shared.application.access.principal import (
 )
 from shared.application.billing import adjustments
 from shared.application.operations import fraud, work_orders
+from shared.application.outbox import DomainEvent, record
 from shared.application.revenue.balance import NoMacroReads, water_balance
 from shared.data import ledger
 from shared.data import revenue as sql
@@ -48,6 +50,7 @@ from shared.domain.tariffs.schema import TariffSchedule
 from shared.domain.timezone import UTILITY_TZ, UTILITY_TZ_NAME
 
 HISTORY_MONTHS = 12
+BACK_BILLED = "revenue.back_billed"  # consumer: shared.application.cfdi.backbill
 
 
 class NoReads(Invalid):
@@ -361,6 +364,13 @@ def _first_recording(
                 by=principal.subject,
                 at=now,
             )
+    if result.total > 0 and result.outcome in ("fraud_confirmed", "meter_fault"):
+        key = (
+            f"fraud-back-billing:{case_id}"
+            if result.outcome == "fraud_confirmed"
+            else (f"inspection:{order.work_order_id}:back-bill")
+        )
+        _record_back_billed(principal, conn=conn, order=order, result=result, key=key, case_id=case_id, now=now)
     if order.work_order_status == "in_progress":
         work_orders.change_status(
             principal=principal, work_order_id=order.work_order_id, status="done", assigned_to=None, now=now
@@ -374,6 +384,47 @@ def _first_recording(
         amount=result.total,
         at=now,
         by=principal.subject,
+    )
+
+
+def _record_back_billed(
+    principal: Principal,
+    *,
+    conn: Any,
+    order: sql.InspectionOrder,
+    result: Assessment,
+    key: str,
+    case_id: int,
+    now: datetime,
+) -> None:
+    """`revenue.back_billed` for the back-bill adjustment just posted (same transaction): its consumer issues the
+    Ingreso CFDI (shared.application.cfdi.backbill), keyed by the adjustment."""
+    adjustment_id = ledger.adjustment_by_key(conn, key=key)
+    if adjustment_id is None:
+        raise AssertionError(f"back-bill adjustment {key} was not posted")
+    periods = sorted(m.period for m in result.months)
+    months = periods[0].isoformat()[:7] if len(periods) == 1 else f"{periods[0]:%Y-%m} a {periods[-1]:%Y-%m}"
+    record(
+        conn,
+        DomainEvent(
+            UUID(str(principal.tenant_id)),
+            BACK_BILLED,
+            f"{BACK_BILLED}:{adjustment_id}",
+            "adjustment",
+            str(adjustment_id),
+            now,
+            {
+                "adjustment_id": adjustment_id,
+                "account_id": order.account_id,
+                "work_order_id": order.work_order_id,
+                "fraud_case_id": case_id,
+                "outcome": result.outcome,
+                "amount": decimal_str(result.total),
+                "consumption": decimal_str(result.difference),
+                "surcharge": decimal_str(result.surcharge),
+                "months": months,
+            },
+        ),
     )
 
 
