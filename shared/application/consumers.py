@@ -31,7 +31,7 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer("payment.applied", cfdi_payments.CONSUMER, run=cfdi_payments.on_payment_applied),
     Consumer("payment.applied", whatsapp.CONSUMER, handler=whatsapp.on_payment_applied),
     Consumer("adjustment.credited", corrections.EGRESO_CONSUMER, run=_egreso),
-    Consumer(backbill.EVENT_TYPE, backbill.CONSUMER, run=backbill.on_back_billed),
+    Consumer(backbill.EVENT_TYPE, backbill.CONSUMER, run=csd_required(backbill.on_back_billed)),
     # The other notices (dunning, plan broken, work orders, ARCO): requests for the notifications queue.
     *(
         Consumer(t, whatsapp.CONSUMER, handler=whatsapp.on_event)

@@ -33,6 +33,7 @@ def test_importing_registers_nothing_and_function_app_installs_the_table():
                 ("invoice.issued", "notifications-whatsapp"),
                 ("payment.applied", "cfdi-pagos"),
                 ("payment.applied", "notifications-whatsapp"),
+                ("revenue.back_billed", "cfdi-backbill"),
                 ("arco.answer_ready", "notifications-whatsapp"),
                 ("dunning.reconnection_ordered", "notifications-whatsapp"),
                 ("dunning.restriction_ordered", "notifications-whatsapp"),
