@@ -233,36 +233,36 @@ def latest_read_day(conn: psycopg.Connection[Any], *, scope_sector: str | None) 
 
 
 _HOLD_RULES = """
-WITH hist AS (
-    SELECT p.account_id, avg(p.consumption_m3) AS avg_m3
-    FROM invoices c JOIN invoices p ON p.account_id = c.account_id
-    WHERE c.billing_run_id = %(run)s AND c.status = 'draft' AND c.reviewed_by IS NULL
-      AND p.period >= %(since)s AND p.period < c.period AND NOT p.estimated AND p.status <> 'cancelled'
-    GROUP BY p.account_id),
-class_avg AS (
+WITH class_avg AS MATERIALIZED (
     SELECT a.tariff_class, avg(i.total) AS avg_total
     FROM invoices i JOIN accounts a ON a.id = i.account_id
     WHERE i.billing_run_id = %(run)s GROUP BY a.tariff_class),
-flagged AS (
-    SELECT i.id, array_remove(ARRAY[
-        CASE WHEN %(high)s::numeric IS NOT NULL AND h.avg_m3 > 0 AND i.consumption_m3 > %(high)s * h.avg_m3
-             THEN 'HIGH_CONSUMPTION' END,
-        CASE WHEN %(low)s::numeric IS NOT NULL AND h.avg_m3 >= %(min_avg)s AND i.consumption_m3 > 0
-                  AND i.consumption_m3 < %(low)s * h.avg_m3
-             THEN 'LOW_CONSUMPTION' END,
-        CASE WHEN %(negative)s AND i.total < 0 THEN 'NEGATIVE_AMOUNT' END,
-        CASE WHEN %(zero)s AND i.consumption_m3 = 0 AND t.occupied THEN 'ZERO_ON_OCCUPIED' END,
-        CASE WHEN %(amount)s::numeric IS NOT NULL AND ca.avg_total > 0 AND i.total > %(amount)s * ca.avg_total
-             THEN 'AMOUNT_OVER_AVERAGE' END
-    ], NULL) AS codes
-    FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
-    LEFT JOIN hist h ON h.account_id = i.account_id
-    LEFT JOIN class_avg ca ON ca.tariff_class = a.tariff_class
-    WHERE i.billing_run_id = %(run)s AND i.status = 'draft' AND i.reviewed_by IS NULL),
+flagged AS MATERIALIZED (
+    SELECT id, codes FROM (
+        SELECT i.id, array_remove(ARRAY[
+            CASE WHEN %(high)s::numeric IS NOT NULL AND h.avg_m3 > 0 AND i.consumption_m3 > %(high)s * h.avg_m3
+                 THEN 'HIGH_CONSUMPTION' END,
+            CASE WHEN %(low)s::numeric IS NOT NULL AND h.avg_m3 >= %(min_avg)s AND i.consumption_m3 > 0
+                      AND i.consumption_m3 < %(low)s * h.avg_m3
+                 THEN 'LOW_CONSUMPTION' END,
+            CASE WHEN %(negative)s AND i.total < 0 THEN 'NEGATIVE_AMOUNT' END,
+            CASE WHEN %(zero)s AND i.consumption_m3 = 0 AND t.occupied THEN 'ZERO_ON_OCCUPIED' END,
+            CASE WHEN %(amount)s::numeric IS NOT NULL AND ca.avg_total > 0 AND i.total > %(amount)s * ca.avg_total
+                 THEN 'AMOUNT_OVER_AVERAGE' END
+        ], NULL) AS codes
+        FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN tomas t ON t.id = a.toma_id
+        LEFT JOIN class_avg ca ON ca.tariff_class = a.tariff_class
+        LEFT JOIN LATERAL (
+            SELECT avg(p.consumption_m3) AS avg_m3 FROM invoices p
+            WHERE p.tenant_id = i.tenant_id AND p.account_id = i.account_id
+              AND p.period >= %(since)s AND p.period < i.period AND NOT p.estimated AND p.status <> 'cancelled'
+        ) h ON true
+        WHERE i.billing_run_id = %(run)s AND i.status = 'draft' AND i.reviewed_by IS NULL) x
+    WHERE cardinality(codes) > 0),
 held AS (
     UPDATE invoices i SET status = 'held', exception_codes = i.exception_codes || f.codes,
            held_reason = array_to_string(i.exception_codes || f.codes, ', ')
-    FROM flagged f WHERE i.id = f.id AND cardinality(f.codes) > 0
+    FROM flagged f WHERE i.id = f.id
     RETURNING f.codes)
 SELECT code, count(*)::int FROM held, unnest(held.codes) AS code GROUP BY code ORDER BY code"""
 

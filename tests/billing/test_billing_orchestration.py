@@ -80,8 +80,8 @@ def wait_run(tenant_id, run_id, statuses, host=None, instance_id=None, timeout=1
         if progress["status"] in statuses:
             return progress
         record = host.get_status(instance_id) if host is not None and instance_id else None
-        if record is not None and record.status.name in ("FAILED", "TERMINATED"):
-            return progress
+        if record is not None and record.status.name in ("FAILED", "TERMINATED", "COMPLETED"):
+            return {**progress, "orchestration": record.status.name, "output": record.output}
         time.sleep(0.1)
     raise AssertionError(f"run {run_id} never reached {statuses}: {progress['status']}")
 
@@ -94,8 +94,10 @@ def begin(utility):
 def test_the_cycle_bills_waits_for_approval_then_issues_and_stamps_in_durable_code(fresh_db, cycle_host, utility):
     started = begin(utility)
     start(cycle_host, started)
-    waiting = wait_run(utility.tenant_id, started.run_id, {"awaiting_approval", "failed"})
-    assert waiting["status"] == "awaiting_approval" and waiting["accounts_done"] == 300
+    waiting = wait_run(
+        utility.tenant_id, started.run_id, {"awaiting_approval", "failed"}, cycle_host, started.instance_id
+    )
+    assert waiting["status"] == "awaiting_approval" and waiting["accounts_done"] == 300, waiting
     assert [s["sector"] for s in waiting["sectors"]] == ["S01", "S02", "S03"]
     assert all(s["chunks"] == 1 and s["chunks_done"] == 1 for s in waiting["sectors"])
     record = cycle_host.get_status(started.instance_id)
