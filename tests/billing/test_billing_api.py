@@ -51,21 +51,63 @@ def auth(tokens, role):
     return {"Authorization": f"Bearer {tokens[role]}"}
 
 
+def wait_status(client, tokens, run_id, statuses, tries=600):
+    for _ in range(tries):
+        progress = client.get(f"/billing-runs/{run_id}", headers=auth(tokens, "billing_admin")).json()
+        if progress["status"] in statuses:
+            return progress
+        time.sleep(0.1)
+    return progress
+
+
 def test_start_follow_and_approve_a_run(api):
     client, tokens, _ = api
-    started = client.post("/billing-runs", json={"period": "2026-03"}, headers=auth(tokens, "billing_admin"))
+    admin = auth(tokens, "billing_admin")
+    body = {"period": "2026-03", "back_billing": True}
+    started = client.post("/billing-runs", json=body, headers=admin)
     assert started.status_code == 202, started.text
     run_id = started.json()["run_id"]
-    for _ in range(200):
-        progress = client.get(f"/billing-runs/{run_id}", headers=auth(tokens, "billing_admin")).json()
-        if progress["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.1)
-    assert progress["status"] == "completed" and progress["invoices"] == 8
-    again = client.post("/billing-runs", json={"period": "2026-03"}, headers=auth(tokens, "billing_admin"))
+    progress = wait_status(client, tokens, run_id, ("awaiting_approval", "failed"))
+    assert progress["status"] == "awaiting_approval" and progress["invoices"] == 8
+    assert progress["orchestration"]["custom_status"]["phase"] == "awaiting_approval"
+    again = client.post("/billing-runs", json=body, headers=admin)
     assert again.status_code == 202 and again.json()["run_id"] == run_id and again.json()["launched"] is False
-    issued = client.post(f"/billing-runs/{run_id}/approve", headers=auth(tokens, "billing_admin"))
-    assert issued.status_code == 200 and issued.json()["issued"] == 8
+    unissued = client.post(f"/billing-runs/{run_id}/stamping-rounds", headers=admin)
+    assert unissued.status_code == 409 and unissued.json()["code"] == "billing_run_not_issued"
+    approved = client.post(f"/billing-runs/{run_id}/approve", headers=admin)
+    assert approved.status_code == 202 and approved.json()["instance_id"] == progress["instance_id"]
+    twice = client.post(f"/billing-runs/{run_id}/approve", headers=admin)
+    assert twice.status_code == 409 and twice.headers["content-type"].startswith("application/problem+json")
+    assert twice.json()["code"] == "billing_run_already_approved"
+    issued = wait_status(client, tokens, run_id, ("issued",))
+    assert issued["status"] == "issued" and issued["issued"] == 8 and issued["approved_by"]
+
+
+def test_bad_run_input_is_a_problem_and_records_nothing(api):
+    client, tokens, _ = api
+    admin = auth(tokens, "billing_admin")
+    future = client.post("/billing-runs", json={"period": "2099-01"}, headers=admin)
+    assert future.status_code == 422 and future.json()["code"] == "period_not_ended"
+    old = client.post("/billing-runs", json={"period": "2026-03"}, headers=admin)
+    assert old.status_code == 422 and old.json()["code"] == "back_billing_required"
+    sector = client.post(
+        "/billing-runs", json={"period": "2026-03", "back_billing": True, "sector": "S99"}, headers=admin
+    )
+    assert sector.status_code == 404 and sector.json()["code"] == "sector_not_found"
+    arabic = client.post("/billing-runs", json={"period": "٢٠٢٦-03"}, headers=admin)
+    assert arabic.status_code == 422
+    assert client.get("/billing-runs", headers=admin).json() == []
+    assert client.get("/billing-runs/999999/exceptions", headers=admin).status_code == 404
+    review = client.post("/invoices/999999/review", json={"action": "release"}, headers=admin)
+    assert review.status_code == 404
+    assert client.post("/billing-runs/999999/approve", headers=admin).status_code == 404
+    assert client.post("/billing-runs/999999/stamping-rounds", headers=admin).status_code == 404
+    cancel = client.post("/invoices/999999/cfdi/cancellation", json={"motivo": "02"}, headers=admin)
+    assert cancel.status_code == 404
+    no_substitute = client.post("/invoices/999999/cfdi/cancellation", json={"motivo": "01"}, headers=admin)
+    assert no_substitute.status_code == 422 and no_substitute.json()["code"] == "substitute_required"
+    bad_motivo = client.post("/invoices/1/cfdi/cancellation", json={"motivo": "05"}, headers=admin)
+    assert bad_motivo.status_code == 422
 
 
 def test_operators_cannot_run_billing_and_bad_periods_are_problems(api):
@@ -74,7 +116,9 @@ def test_operators_cannot_run_billing_and_bad_periods_are_problems(api):
     assert denied.status_code == 403
     bad = client.post("/billing-runs", json={"period": "2026-13"}, headers=auth(tokens, "billing_admin"))
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
-    no_tariff = client.post("/billing-runs", json={"period": "2019-01"}, headers=auth(tokens, "billing_admin"))
+    no_tariff = client.post(
+        "/billing-runs", json={"period": "2019-01", "back_billing": True}, headers=auth(tokens, "billing_admin")
+    )
     assert no_tariff.status_code == 422 and no_tariff.json()["code"] == "no_tariff_in_force"
     missing = client.get("/billing-runs/999", headers=auth(tokens, "billing_admin"))
     assert missing.status_code == 404
