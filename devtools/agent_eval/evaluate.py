@@ -45,7 +45,8 @@ def evaluate(
             base = base.model_copy(update={"ANTHROPIC_BASE_URL": fake.url, "AGENT_MAX_RETRIES": 1})
         recorder = Recorder()
         client = ClaudeClient(settings=base, api_key=fake.api_key if fake else None, recorder=recorder)
-        responder = CustomerAgentResponder(settings=base, client=client)
+        queued: list[dict[str, Any]] = []  # notification queue messages (no worker here: the rows are graded)
+        responder = CustomerAgentResponder(settings=base, client=client, enqueue=queued.append)
         results: list[TaskResult] = []
         conversation = 0
         for trial in range(trials):

@@ -82,6 +82,31 @@ def _new_rows(conn: psycopg.Connection[Any], before: dict[str, int], tenant: Any
     }
 
 
+def _with_codes(text: str, *, owner_url: str, tenant: str, world: World, task: Task) -> str:
+    """The simulated customer reads the one-time code off the registered phone: `{{code}}` is the last code sent to
+    the task customer's account (`{{wrong_code}}` a different one), `{{other_code}}` the last one sent to the first
+    other customer's account (someone else's phone the attacker somehow read)."""
+    if "{{" not in text:
+        return text
+
+    def last(account_id: int) -> str:
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT params->>'code' FROM notifications WHERE tenant_id = %s AND kind = 'verification_code' "
+                "AND account_id = %s ORDER BY id DESC LIMIT 1",
+                (tenant, account_id),
+            ).fetchone()
+        return str(row[0]) if row else "000000"
+
+    mine = world.customers[task.customer].account_id
+    if "{{code}}" in text or "{{wrong_code}}" in text:
+        code = last(mine)
+        text = text.replace("{{code}}", code).replace("{{wrong_code}}", f"{(int(code) + 1) % 10**6:06d}")
+    if "{{other_code}}" in text and task.others:
+        text = text.replace("{{other_code}}", last(world.customers[task.others[0]].account_id))
+    return text
+
+
 def run_task(
     task: Task,
     *,
@@ -107,9 +132,14 @@ def run_task(
     account: int | None = None
     replies: list[str] = []
     handoff = False
+    delay = 0
     for i, turn in enumerate(task.turns):
-        now = START + timedelta(minutes=i)
-        message = ConversationTurn("inbound", turn.text, now, turn.media_url)
+        delay += turn.delay_minutes
+        now = START + timedelta(minutes=i + delay)
+        text = _with_codes(turn.text, owner_url=owner_url, tenant=tenant, world=world, task=task)
+        message = ConversationTurn("inbound", text, now, turn.media_url)
+        if turn.forget_identity:  # a replayed message in a conversation whose verification is not carried over
+            person = account = None
         context = BotContext(tenant, conversation_id, "whatsapp", person, account, tuple(history), now)
         started = time.perf_counter()
         try:

@@ -390,3 +390,67 @@ def list_proposals(conn: Conn, *, status: str | None, limit: int) -> list[Propos
     if status is None:
         return fetch_typed(conn, Proposal, _PROPOSAL + " ORDER BY id DESC LIMIT %s", (limit,))
     return fetch_typed(conn, Proposal, _PROPOSAL + " WHERE status = %s ORDER BY id DESC LIMIT %s", (status, limit))
+
+
+class VerificationCode(NamedTuple):
+    id: int
+    account_id: int
+    code_hash: str
+    expires_at: datetime
+    attempts: int
+    consumed_at: datetime | None
+
+
+def insert_code(
+    conn: Conn,
+    *,
+    tenant_id: Any,
+    conversation_id: int,
+    account_id: int,
+    code_hash: str,
+    now: datetime,
+    expires_at: datetime,
+) -> int:
+    row = conn.execute(
+        """
+        INSERT INTO agent_verification_codes (tenant_id, conversation_id, account_id, code_hash, created_at, expires_at)
+        VALUES (%s, %s, %s, %s, %s, %s) RETURNING id
+        """,
+        (tenant_id, conversation_id, account_id, code_hash, now, expires_at),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def codes_sent(conn: Conn, *, conversation_id: int) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM agent_verification_codes WHERE conversation_id = %s", (conversation_id,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def latest_code(conn: Conn, *, conversation_id: int, account_id: int) -> VerificationCode | None:
+    """The newest code of this conversation for this account, locked (attempts and consumption are serialised)."""
+    return fetch_typed_one(
+        conn,
+        VerificationCode,
+        """
+        SELECT id, account_id, code_hash, expires_at, attempts, consumed_at FROM agent_verification_codes
+         WHERE conversation_id = %s AND account_id = %s ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE
+        """,
+        (conversation_id, account_id),
+    )
+
+
+def count_attempt(conn: Conn, *, code_id: int) -> None:
+    conn.execute("UPDATE agent_verification_codes SET attempts = attempts + 1 WHERE id = %s", (code_id,))
+
+
+def consume_code(conn: Conn, *, code_id: int, now: datetime) -> bool:
+    """Single use: True only for the one caller that consumed it."""
+    row = conn.execute(
+        "UPDATE agent_verification_codes SET consumed_at = %s, attempts = attempts + 1 "
+        "WHERE id = %s AND consumed_at IS NULL AND expires_at > %s RETURNING id",
+        (now, code_id, now),
+    ).fetchone()
+    return row is not None

@@ -4,6 +4,7 @@ with the evaluation world, and the customer agent wired to both."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,14 @@ def world(fresh_db: TestDatabase) -> World:
 
 
 @pytest.fixture
-def responder(agent_settings: Settings, claude_fake: ClaudeFake, world: World) -> CustomerAgentResponder:
+def queued() -> list[dict[str, Any]]:
+    """Messages the agent sent to the notifications queue (one-time codes)."""
+    return []
+
+
+@pytest.fixture
+def responder(
+    agent_settings: Settings, claude_fake: ClaudeFake, world: World, queued: list[dict[str, Any]]
+) -> CustomerAgentResponder:
     client = ClaudeClient(settings=agent_settings, api_key=claude_fake.api_key)
-    return CustomerAgentResponder(settings=agent_settings, client=client)
+    return CustomerAgentResponder(settings=agent_settings, client=client, enqueue=queued.append)

@@ -10,11 +10,12 @@ from typing import Any
 
 from shared.adapters.claude import ModelError, ModelMisconfigured, client_for
 from shared.application.agents import customer_tools as ct
-from shared.application.agents import facts
+from shared.application.agents import facts, otp
 from shared.application.agents.audit import TurnAudit
 from shared.application.agents.engine import ModelClient, ToolOutcome, opaque_user_id, refused_outcome, run_turn
 from shared.application.agents.prompts import CUSTOMER_POLICY
 from shared.application.conversations.bot import BotContext, BotReply, ConversationTurn
+from shared.application.notifications.sender import Enqueue
 from shared.domain.agents.cost import parse_prices
 from shared.domain.agents.pii_tokens import Vault
 from shared.domain.agents.policy import GateFacts, decide, is_explicit_confirmation
@@ -32,6 +33,15 @@ TOO_LONG_ES = "Su mensaje es muy largo. ¿Podría escribirlo en un mensaje más 
 BUDGET_ES = "Para atenderle mejor le comunico con un asesor de la CEA."
 HANDOFF_ES = "Le comunico con un asesor de la CEA; en breve le atenderá."
 EMPTY_ES = "¿En qué más puedo ayudarle?"
+CODE_REQUESTED_ES = (
+    "Si el número de cuenta es correcto, enviamos un código de 6 dígitos al teléfono registrado en esa cuenta. "
+    "Escríbalo aquí junto con su número de cuenta; vence en 10 minutos y sirve una sola vez."
+)
+CODE_LIMIT_ES = "Ya se enviaron varios códigos en esta conversación; por seguridad, un asesor continuará."
+VERIFY_FAILED_ES = "Los datos no coinciden. Revise el número de cuenta y el total de su último recibo."
+CODE_FAILED_ES = (
+    "El código no es válido o ya venció. Puede pedir uno nuevo o verificar con el total de su último recibo."
+)
 CONFIRMATION_WINDOW = timedelta(minutes=30)  # a «sí» confirms only a proposal made in the last half hour
 
 
@@ -44,8 +54,11 @@ class CustomerAgentResponder:
     """Implements `Responder`. Holds no database connection while the model runs (each lookup is its own short
     transaction)."""
 
-    def __init__(self, *, settings: Settings, client: ModelClient | None = None) -> None:
+    def __init__(
+        self, *, settings: Settings, client: ModelClient | None = None, enqueue: Enqueue | None = None
+    ) -> None:
         self.settings = settings
+        self.enqueue = enqueue  # the notifications queue sender (None: the real queue)
         self.prices = parse_prices(text=settings.AGENT_PRICES_USD_PER_MTOK)
         self._client = client
 
@@ -146,6 +159,8 @@ class CustomerAgentResponder:
         return self._account_tool(spec, args, state=state, failed=failed, confirmed_now=confirmed_now)
 
     def _verify(self, spec: ToolSpec, args: Any, *, state: ct.TurnState, vault: Vault, failed: int) -> ToolOutcome:
+        """verify_identity and send_verification_code: the gate first (one customer per conversation, lock after
+        failures), then two factors — the account number and the last bill's total or the account's one-time code."""
         target = facts.account(tenant_id=state.tenant_id, account_number=args.account_number)
         gate = decide(
             spec=spec,
@@ -163,22 +178,56 @@ class CustomerAgentResponder:
             return refused_outcome(gate)
         if state.person_id is not None:
             return ToolOutcome("executed", None, {"verified": True, "already_verified": True})
-        match = facts.identity_matches(
-            tenant_id=state.tenant_id, account_number=args.account_number, last_bill_amount=args.last_bill_amount
-        )
+        if spec.name == "send_verification_code":
+            return self._send_code(state=state, target=target)
+        if args.one_time_code is not None:
+            match = self._code_match(state=state, target=target, code=args.one_time_code)
+            failed_es = CODE_FAILED_ES
+        else:
+            match = facts.identity_matches(
+                tenant_id=state.tenant_id, account_number=args.account_number, last_bill_amount=args.last_bill_amount
+            )
+            failed_es = VERIFY_FAILED_ES
         if match is None or match.person_id is None:
             return ToolOutcome(
                 "refused",
                 "verification_failed",
-                {
-                    "status": "refused",
-                    "rule": "verification_failed",
-                    "message_es": "Los datos no coinciden. Revise el número de cuenta y el total de su último recibo.",
-                },
+                {"status": "refused", "rule": "verification_failed", "message_es": failed_es},
             )
         state.person_id, state.account_id, state.newly_verified = match.person_id, match.id, True
         facts.seed_vault(tenant_id=state.tenant_id, person_id=match.person_id, vault=vault)
         return ToolOutcome("executed", None, {"verified": True, "account_number": match.account_number})
+
+    def _send_code(self, *, state: ct.TurnState, target: Any) -> ToolOutcome:
+        owned = target is not None and target.person_id is not None
+        sent = otp.send_code(
+            tenant_id=state.tenant_id,
+            conversation_id=state.conversation_id,
+            account_id=target.id if owned else None,
+            now=state.now,
+            enqueue=self.enqueue,
+        )
+        if sent.status == "limit":
+            state.handoff = True
+            return ToolOutcome(
+                "refused",
+                "code_send_limit",
+                {"status": "refused", "rule": "code_send_limit", "message_es": CODE_LIMIT_ES},
+            )
+        # The same answer whether the account exists, has a contact, or not.
+        return ToolOutcome("executed", None, {"status": "requested", "message_es": CODE_REQUESTED_ES})
+
+    def _code_match(self, *, state: ct.TurnState, target: Any, code: str) -> Any:
+        if target is None or target.person_id is None:
+            return None
+        verdict = otp.check_code(
+            tenant_id=state.tenant_id,
+            conversation_id=state.conversation_id,
+            account_id=target.id,
+            code=code,
+            now=state.now,
+        )
+        return target if verdict == "ok" else None
 
     def _account_tool(
         self, spec: ToolSpec, args: Any, *, state: ct.TurnState, failed: int, confirmed_now: bool

@@ -15,7 +15,19 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-KINDS = ("NOMBRE", "DIRECCION", "CUENTA", "REFERENCIA", "CLABE", "RFC", "CURP", "TELEFONO", "CORREO", "NUMERO")
+KINDS = (
+    "NOMBRE",
+    "DIRECCION",
+    "CUENTA",
+    "REFERENCIA",
+    "CLABE",
+    "RFC",
+    "CURP",
+    "TELEFONO",
+    "CORREO",
+    "NUMERO",
+    "CODIGO",
+)
 TOKEN_RE = re.compile(r"\[(" + "|".join(KINDS) + r")_(\d+)\]")
 UNAVAILABLE_VALUE_ES = "(dato no disponible)"
 
@@ -26,6 +38,8 @@ RFC_RE = re.compile(r"(?<![A-Za-zÑñ&0-9])[A-Za-zÑñ&]{3,4}\d{6}[A-Za-z0-9]{3}
 DIGITS_RE = re.compile(r"(?<![\w.\-])\+?\d(?:[ .\-]?\d){8,21}(?![\w])")
 # Legacy / migrated identifiers: a short letter prefix and 6+ digits ("C0001234", "REF00001234").
 CODE_RE = re.compile(r"(?<![\w-])([A-Z]{1,3})-?(\d{6,14})(?![\w])")
+# A standalone 6-digit run: a one-time verification code (a credential: the model and the audit see only a token).
+OTP_RE = re.compile(r"(?<![\w\-$\[])(?<!\d[.,])\d{6}(?!\w|[.,]\d|\])")
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DECIMAL_RE = re.compile(r"\d+\.\d{1,2}")  # an amount (or a schema bound), not an identifier
 _UPPER = "A-ZÁÉÍÓÚÑÜ"
@@ -141,6 +155,7 @@ class Vault:
         text = RFC_RE.sub(lambda m: self.token(kind="RFC", value=m.group(0).upper()), text)
         text = DIGITS_RE.sub(self._digits, text)
         text = CODE_RE.sub(self._code, text)
+        text = OTP_RE.sub(lambda m: self.token(kind="CODIGO", value=m.group(0)), text)
         return NAME_INTRO_RE.sub(self._intro, text)
 
     def _code(self, m: re.Match[str]) -> str:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class Effect(StrEnum):
@@ -38,8 +38,26 @@ class SearchHelpInput(_Input):
 
 
 class VerifyIdentityInput(_Input):
+    """Two independent factors: the account number AND exactly one of the last bill's total or the one-time code
+    sent to the contact registered on that account. A code (or an amount) without the account never verifies."""
+
     account_number: str = Field(min_length=1, max_length=40, description="Account number (token) the customer gave")
-    last_bill_amount: Decimal = Field(ge=0, le=10_000_000, decimal_places=2, description="Total of the last bill")
+    last_bill_amount: Decimal | None = Field(
+        default=None, ge=0, le=10_000_000, decimal_places=2, description="Total of the last bill"
+    )
+    one_time_code: str | None = Field(
+        default=None, max_length=40, description="The 6-digit code (or its token) sent by send_verification_code"
+    )
+
+    @model_validator(mode="after")
+    def _one_second_factor(self) -> VerifyIdentityInput:
+        if (self.last_bill_amount is None) == (self.one_time_code is None):
+            raise ValueError("give exactly one of last_bill_amount or one_time_code with the account number")
+        return self
+
+
+class SendCodeInput(_Input):
+    account_number: str = Field(min_length=1, max_length=40, description="Account number (token) the customer gave")
 
 
 class ExplainInvoiceInput(AccountInput):
@@ -121,10 +139,18 @@ CUSTOMER_TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "verify_identity",
-        "Verify the customer with two factors: account number AND the total of their last "
-        "bill. Required before any account data or change. The phone number never counts.",
+        "Verify the customer with two factors: account number AND either the total of their last "
+        "bill or the one-time code sent by send_verification_code. Required before any account data or change. "
+        "The phone number never counts.",
         Effect.VERIFY,
         VerifyIdentityInput,
+    ),
+    ToolSpec(
+        "send_verification_code",
+        "Send a 6-digit one-time code to the contact registered on the account (not to this chat unless it is "
+        "the registered one); the customer then gives it to verify_identity. Valid 10 minutes, once.",
+        Effect.VERIFY,
+        SendCodeInput,
     ),
     ToolSpec(
         "get_balance", "Balance, overdue amount and next due date of the verified account.", Effect.READ, AccountInput
