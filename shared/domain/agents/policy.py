@@ -77,7 +77,8 @@ def decide(*, spec: ToolSpec | None, facts: GateFacts, limits: GateLimits = DEFA
     if facts.verified_person_id is None:
         return refuse(
             "identity_required",
-            "Antes necesito verificar su identidad: número de cuenta y el total de su último recibo.",
+            "Antes necesito verificar su identidad: número de cuenta y el total de su último recibo (o un código que "
+            "le enviamos al teléfono registrado en la cuenta).",
         )
     if facts.target_account_id is None or facts.target_owner_person_id != facts.verified_person_id:
         return refuse("account_not_owned", "Solo puedo atender la cuenta del titular verificado.")
@@ -86,7 +87,9 @@ def decide(*, spec: ToolSpec | None, facts: GateFacts, limits: GateLimits = DEFA
 
 def _verification(*, facts: GateFacts, limits: GateLimits) -> GateDecision:
     if facts.verified_person_id is not None:
-        if facts.target_owner_person_id not in (None, facts.verified_person_id):
+        # Another owner's account, an account without owner and a number that does not exist get the same refusal:
+        # the reply must not tell a verified customer whether someone else's account exists.
+        if facts.target_owner_person_id != facts.verified_person_id:
             return refuse(
                 "one_customer_per_conversation",
                 "En esta conversación ya se verificó a un titular; para otra cuenta inicie otra conversación.",
