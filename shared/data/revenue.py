@@ -153,66 +153,73 @@ class HistoryRow(NamedTuple):
     tariff_class: str
     household_size: int
     occupied: bool
-    months: list[date]
     m3: list[Decimal | None]
+    """One value per month of the window (oldest first), None where no read measured the month."""
     reversals: int
     tamper_reports: int
 
 
-_HISTORIES = """
+HISTORY_SLOTS = 12
+# One pass: each read's month is its slot among the local month starts (width_bucket over a 14-bound array, no time
+# zone arithmetic per read); the lag window runs on the (account, read time) sort and one GROUP BY per account sums
+# each slot with a FILTER (slot 1 is the month before the window: it only gives the first month its previous read).
+_HISTORIES = (
+    """
 WITH r AS (
-    SELECT mr.account_id, mr.read_at, mr.value, m.dials,
+    SELECT mr.account_id, width_bucket(mr.read_at, %(bounds)s::timestamptz[]) AS slot, mr.value, m.dials,
            lag(mr.value) OVER (PARTITION BY mr.account_id ORDER BY mr.read_at, mr.id) AS prev
     FROM meter_readings mr JOIN meters m ON m.id = mr.meter_id
     WHERE mr.read_at >= %(since)s AND mr.read_at < %(until)s AND mr.status <> 'rejected'
       AND (%(accounts)s::bigint[] IS NULL OR mr.account_id = ANY(%(accounts)s))),
 d AS (
-    SELECT account_id, (date_trunc('month', read_at AT TIME ZONE %(tz)s))::date AS month,
+    SELECT account_id, slot,
            CASE WHEN value >= prev THEN value - prev
                 WHEN prev - value > power(10::numeric, dials) / 2 THEN value + power(10::numeric, dials) - prev
            END AS m3,
            (value < prev AND prev - value <= power(10::numeric, dials) / 2) AS reversed
-    FROM r WHERE prev IS NOT NULL),
-per AS (
-    SELECT account_id, month, sum(m3) AS m3, count(*) FILTER (WHERE reversed) AS reversed
-    FROM d WHERE month >= %(first)s GROUP BY account_id, month),
+    FROM r WHERE prev IS NOT NULL AND slot >= 2),
 hist AS (
-    SELECT account_id, array_agg(month ORDER BY month) AS months, array_agg(m3 ORDER BY month) AS m3,
-           sum(reversed)::int AS reversals
-    FROM per GROUP BY account_id),
+    SELECT account_id,
+           ARRAY[
+"""
+    + ",\n".join(f"               sum(m3) FILTER (WHERE slot = {k})" for k in range(2, HISTORY_SLOTS + 2))
+    + """
+           ] AS m3,
+           count(*) FILTER (WHERE reversed)::int AS reversals
+    FROM d GROUP BY account_id),
 reports AS (
     SELECT account_id, count(*)::int AS n FROM fraud_cases
     WHERE source = 'report' AND status IN ('open', 'investigating') AND account_id IS NOT NULL GROUP BY account_id)
 SELECT a.id AS account_id, s.code AS sector, a.tariff_class, a.household_size::int AS household_size,
-       (t.status = 'active') AS occupied, h.months, h.m3, h.reversals, coalesce(rp.n, 0) AS tamper_reports
+       (t.status = 'active') AS occupied, h.m3, h.reversals, coalesce(rp.n, 0) AS tamper_reports
 FROM hist h JOIN accounts a ON a.id = h.account_id JOIN tomas t ON t.id = a.toma_id
 JOIN sectores_hidraulicos s ON s.id = t.sector_id LEFT JOIN reports rp ON rp.account_id = a.id
 WHERE a.status = 'active' AND (%(sector)s::text IS NULL OR s.code = %(sector)s)
 ORDER BY a.id"""
+)
 
 
 def account_histories(
     conn: Conn,
     *,
-    first: date,
-    since: datetime,
-    until: datetime,
-    tz: str,
+    bounds: Sequence[datetime],
     sector: str | None = None,
     accounts: Sequence[int] | None = None,
 ) -> list[HistoryRow]:
-    """Monthly consumption per active account from its register reads (rollover by the meter's dials), months from
-    `first`; reads in [since, until) (since one month earlier, so the first month has its previous read); reversed
-    reads (a drop that is not a rollover) and open reports counted."""
+    """Monthly consumption per active account from its register reads (rollover by the meter's dials) over the
+    `HISTORY_SLOTS` months whose local starts are `bounds[1:-1]` (`bounds[0]` is the month before, read only for
+    the first month's previous read; `bounds[-1]` ends the window); reversed reads (a drop that is not a rollover)
+    and open reports counted."""
+    if len(bounds) != HISTORY_SLOTS + 2:
+        raise ValueError(f"bounds: {HISTORY_SLOTS + 2} month starts expected, got {len(bounds)}")
     return fetch_typed(
         conn,
         HistoryRow,
         _HISTORIES,
         {
-            "since": since,
-            "until": until,
-            "first": first,
-            "tz": tz,
+            "bounds": list(bounds),
+            "since": bounds[0],
+            "until": bounds[-1],
             "sector": sector,
             "accounts": list(accounts) if accounts is not None else None,
         },

@@ -47,9 +47,9 @@ from shared.domain.tariffs.breakdown import Quote
 from shared.domain.tariffs.operations import quote
 from shared.domain.tariffs.queries import NoScheduleInForce, select_schedule
 from shared.domain.tariffs.schema import TariffSchedule
-from shared.domain.timezone import UTILITY_TZ, UTILITY_TZ_NAME
+from shared.domain.timezone import UTILITY_TZ
 
-HISTORY_MONTHS = 12
+HISTORY_MONTHS = sql.HISTORY_SLOTS  # 12
 BACK_BILLED = "revenue.back_billed"  # consumer: shared.application.cfdi.backbill
 
 
@@ -91,35 +91,22 @@ def _histories(
     conn: Any, *, period: date, sector: str | None, accounts: Sequence[int] | None = None
 ) -> list[AccountHistory]:
     months = window(last=period, months=HISTORY_MONTHS)
-    rows = sql.account_histories(
-        conn,
-        first=months[0],
-        since=_local_start(add_months(months[0], -1)),
-        until=_local_start(add_months(period, 1)),
-        tz=UTILITY_TZ_NAME,
-        sector=sector,
-        accounts=accounts,
-    )
-    index = {m: i for i, m in enumerate(months)}
-    out = []
-    for r in rows:
-        values: list[Decimal | None] = [None] * len(months)
-        for month, m3 in zip(r.months, r.m3, strict=True):
-            if month in index:
-                values[index[month]] = m3
-        out.append(
-            AccountHistory(
-                account_id=r.account_id,
-                sector=r.sector,
-                tariff_class=r.tariff_class,
-                household_size=r.household_size,
-                occupied=r.occupied,
-                monthly_m3=tuple(values),
-                reversals=r.reversals,
-                tamper_reports=r.tamper_reports,
-            )
+    bounds = [_local_start(add_months(months[0], -1)), *(_local_start(m) for m in months)]
+    bounds.append(_local_start(add_months(period, 1)))
+    rows = sql.account_histories(conn, bounds=bounds, sector=sector, accounts=accounts)
+    return [
+        AccountHistory(
+            account_id=r.account_id,
+            sector=r.sector,
+            tariff_class=r.tariff_class,
+            household_size=r.household_size,
+            occupied=r.occupied,
+            monthly_m3=tuple(r.m3),
+            reversals=r.reversals,
+            tamper_reports=r.tamper_reports,
         )
-    return out
+        for r in rows
+    ]
 
 
 def _rising(principal: Principal, *, period: date, settings: RevenueSettings) -> dict[str, Decimal]:

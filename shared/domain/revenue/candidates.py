@@ -99,20 +99,20 @@ def recent_average(history: AccountHistory, months: int) -> Decimal | None:
 
 
 def peer_medians(
-    histories: Iterable[AccountHistory], *, months: int
+    histories: Iterable[AccountHistory], *, months: int, averages: dict[int, Decimal | None] | None = None
 ) -> dict[tuple[str, str, int], tuple[Decimal, int]]:
-    """Median of the recent average per (sector, class, household size), with how many accounts it has."""
+    """Median of the recent average per (sector, class, household size), with how many accounts it has
+    (`averages`: each account's `recent_average(h, months)` when the caller already has them)."""
     groups: dict[tuple[str, str, int], list[Decimal]] = defaultdict(list)
     for h in histories:
-        avg = recent_average(h, months)
+        avg = averages[h.account_id] if averages is not None else recent_average(h, months)
         if avg is not None and h.occupied:
             groups[h.peer_key].append(avg)
     return {k: (Decimal(statistics.median(v)), len(v)) for k, v in groups.items()}
 
 
-def _sudden_drop(h: AccountHistory, t: Thresholds) -> Signal | None:
+def _sudden_drop(h: AccountHistory, t: Thresholds, now: Decimal | None) -> Signal | None:
     span = t.drop_months + 1
-    now = recent_average(h, t.drop_months)
     before = [v for v in h.monthly_m3[-(span + BASELINE_MONTHS) : -span] if v is not None]
     if now is None or len(before) < 3:
         return None
@@ -150,10 +150,9 @@ def _zero_streak(h: AccountHistory, t: Thresholds) -> Signal | None:
 
 
 def _low_vs_peers(
-    h: AccountHistory, t: Thresholds, peers: dict[tuple[str, str, int], tuple[Decimal, int]]
+    h: AccountHistory, t: Thresholds, peers: dict[tuple[str, str, int], tuple[Decimal, int]], avg: Decimal | None
 ) -> Signal | None:
     found = peers.get(h.peer_key)
-    avg = recent_average(h, t.drop_months)
     if found is None or avg is None or not h.occupied:
         return None
     median, count = found
@@ -172,13 +171,18 @@ def score_account(
     thresholds: Thresholds,
     peers: dict[tuple[str, str, int], tuple[Decimal, int]],
     rising_sectors: dict[str, Decimal],
+    recent: Decimal | None = None,
+    recent_known: bool = False,
 ) -> Candidate | None:
+    """`recent`: the account's `recent_average` over `drop_months`, when the caller computed it (`recent_known`)."""
+    if not recent_known:
+        recent = recent_average(history, thresholds.drop_months)
     signals = [
         s
         for s in (
-            _sudden_drop(history, thresholds),
+            _sudden_drop(history, thresholds, recent),
             _zero_streak(history, thresholds),
-            _low_vs_peers(history, thresholds, peers),
+            _low_vs_peers(history, thresholds, peers, recent),
         )
         if s is not None
     ]
@@ -208,12 +212,23 @@ def rank_candidates(
     rising_sectors: dict[str, Decimal] | None = None,
 ) -> list[Candidate]:
     """Every account with a signal and a score ≥ `min_score`, best first (ties by account id)."""
-    peers = peer_medians(histories, months=thresholds.drop_months)
+    averages = {h.account_id: recent_average(h, thresholds.drop_months) for h in histories}  # once per account
+    peers = peer_medians(histories, months=thresholds.drop_months, averages=averages)
     rising = rising_sectors or {}
     found = [
         c
         for h in histories
-        if (c := score_account(h, thresholds=thresholds, peers=peers, rising_sectors=rising)) is not None
+        if (
+            c := score_account(
+                h,
+                thresholds=thresholds,
+                peers=peers,
+                rising_sectors=rising,
+                recent=averages[h.account_id],
+                recent_known=True,
+            )
+        )
+        is not None
     ]
     found.sort(key=lambda c: (-c.score, c.account_id))
     return found
