@@ -316,6 +316,12 @@ def search_snippets(conn: Conn, *, query: str, limit: int = 3) -> list[Snippet]:
     )
 
 
+def all_snippets(conn: Conn) -> list[Snippet]:
+    return fetch_typed(
+        conn, Snippet, "SELECT code, title, body, source, 0::float AS rank FROM agent_snippets ORDER BY code"
+    )
+
+
 class Proposal(NamedTuple):
     id: int
     invoice_id: int

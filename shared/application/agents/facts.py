@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from shared.adapters import local_embeddings
 from shared.data import agents as data
 from shared.data.db import tenant_transaction
 from shared.domain.agents.pii_tokens import Vault
@@ -153,6 +154,26 @@ def record(*, tenant_id: str, decisions: list[data.Decision]) -> None:
         data.record_decisions(conn, tenant_id=tenant_id, decisions=decisions)
 
 
-def snippets(*, query: str, tenant_id: str, limit: int = 3) -> list[data.Snippet]:
+# multilingual-e5-small cosines are compressed (unrelated es-MX snippets score 0.76-0.82): only the single best
+# snippet is added, and only when it is both close (>= 0.84) and clearly ahead of the next one (calibrated on the
+# ten snippets of migration 0030; see docs/agents.md).
+SEMANTIC_MIN_SIMILARITY = 0.84
+SEMANTIC_MIN_MARGIN = 0.01
+
+
+def snippets(*, query: str, tenant_id: str, limit: int = 3, semantic: bool | None = None) -> list[data.Snippet]:
+    """Full-text hits (Spanish stemming, accents ignored); when there are none and local embeddings are installed,
+    the snippet whose meaning is clearly closest (a question with none of the snippet's words)."""
     with tenant_transaction(tenant_id) as conn:
-        return data.search_snippets(conn, query=query, limit=limit)
+        found = data.search_snippets(conn, query=query, limit=limit)
+        use = local_embeddings.available() if semantic is None else semantic
+        if found or not use:
+            return found
+        pool = data.all_snippets(conn)
+    scores = local_embeddings.similarities(query=query, passages={s.code: f"{s.title}. {s.body}" for s in pool})
+    ranked = sorted(pool, key=lambda s: -scores[s.code])
+    if not ranked or scores[ranked[0].code] < SEMANTIC_MIN_SIMILARITY:
+        return []
+    if len(ranked) > 1 and scores[ranked[0].code] - scores[ranked[1].code] < SEMANTIC_MIN_MARGIN:
+        return []
+    return [ranked[0]._replace(rank=scores[ranked[0].code])]
