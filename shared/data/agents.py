@@ -460,3 +460,35 @@ def consume_code(conn: Conn, *, code_id: int, now: datetime) -> bool:
         (now, code_id, now),
     ).fetchone()
     return row is not None
+
+
+def claim_proposal(conn: Conn, *, proposal_id: int, status: str, decided_by: str, now: datetime) -> Proposal | None:
+    """Decide an open proposal: one conditional UPDATE, so of concurrent deciders exactly one wins (None: lost)."""
+    return fetch_typed_one(
+        conn,
+        Proposal,
+        "UPDATE agent_proposals SET status = %s, decided_by = %s, decided_at = %s "
+        "WHERE id = %s AND status = 'proposed' "
+        "RETURNING id, invoice_id, action, evidence, explanation, model, requested_by, status, decided_by, decided_at, "
+        "applied, created_at",
+        (status, decided_by, now, proposal_id),
+    )
+
+
+def proposal_by_id(conn: Conn, *, proposal_id: int) -> Proposal | None:
+    return fetch_typed_one(conn, Proposal, _PROPOSAL + " WHERE id = %s", (proposal_id,))
+
+
+def reopen_proposal(conn: Conn, *, proposal_id: int) -> None:
+    conn.execute(
+        "UPDATE agent_proposals SET status = 'proposed', decided_by = NULL, decided_at = NULL WHERE id = %s",
+        (proposal_id,),
+    )
+
+
+def mark_applied(conn: Conn, *, proposal_id: int, applied: bool) -> Proposal:
+    conn.execute("UPDATE agent_proposals SET applied = %s WHERE id = %s", (applied, proposal_id))
+    row = proposal_by_id(conn, proposal_id=proposal_id)
+    if row is None:
+        raise LookupError("proposal vanished")
+    return row

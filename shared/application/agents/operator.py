@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from shared.adapters.claude import ModelError, client_for
@@ -168,37 +169,70 @@ def list_proposals(*, principal: Principal, status: str | None, limit: int) -> l
 
 
 def decide(*, principal: Principal, proposal_id: int, approve: bool, now: datetime) -> dict[str, Any]:
-    """An analyst approves (applies release/hold; a re-estimate is approved for the next run, not applied here) or
-    rejects a proposal. Deciding twice is a Conflict."""
+    """An analyst approves or rejects a proposal. The decision is claimed first (one conditional UPDATE: of two
+    concurrent approvals exactly one proceeds, the other is a Conflict), then applied once through the billing use
+    case (release → `runs.review_invoice`; hold → it stays held), then audited (one `agent_decisions` row per
+    proposal). If applying fails the proposal is open again and the error propagates. A re-estimate is approved but
+    NOT applied: the billing package has no re-estimation use case for a held invoice yet."""
     principal.require(BILLING_RUN)
-    with tenant_transaction(principal.tenant_id) as conn:
-        row = data.proposal_for_update(conn, proposal_id=proposal_id)
-    if row is None:
-        raise not_found("la propuesta")
-    if row.status != "proposed":
-        raise ProposalNotOpen(detail_es=f"La propuesta ya fue {row.status}.")
-    applied = False
-    if approve and row.action == "release":
-        runs.review_invoice(
-            tenant_id=principal.tenant_id,
-            invoice_id=row.invoice_id,
-            action="release",
-            reviewer=principal.subject,
-            now=now,
-        )
-        applied = True
-    elif approve and row.action == "hold":
-        applied = True  # it is held already; approving keeps it held with the analyst's name on the decision
-    with tenant_transaction(principal.tenant_id) as conn:
-        again = data.proposal_for_update(conn, proposal_id=proposal_id)
-        if again is None or again.status != "proposed":
-            raise ProposalNotOpen(detail_es="La propuesta ya fue decidida.")
-        done = data.decide_proposal(
+    tenant = principal.tenant_id
+    with tenant_transaction(tenant) as conn:
+        row = data.claim_proposal(
             conn,
             proposal_id=proposal_id,
             status="approved" if approve else "rejected",
             decided_by=principal.subject,
-            applied=applied,
             now=now,
+        )
+        existing = data.proposal_by_id(conn, proposal_id=proposal_id) if row is None else None
+    if row is None:
+        if existing is None:
+            raise not_found("la propuesta")
+        raise ProposalNotOpen(detail_es=f"La propuesta ya fue {existing.status}.")
+    applied = False
+    try:
+        if approve and row.action == "release":
+            runs.review_invoice(
+                tenant_id=tenant, invoice_id=row.invoice_id, action="release", reviewer=principal.subject, now=now
+            )
+            applied = True
+        elif approve and row.action == "hold":
+            applied = True  # it is held already; approving keeps it held with the analyst's name on the decision
+    except BaseException:
+        with tenant_transaction(tenant) as conn:
+            data.reopen_proposal(conn, proposal_id=proposal_id)
+        raise
+    outcome, rule = (
+        ("executed", None)
+        if applied
+        else ("allowed", "re_estimate_not_applied")
+        if approve
+        else ("refused", "rejected_by_analyst")
+    )
+    with tenant_transaction(tenant) as conn:
+        done = data.mark_applied(conn, proposal_id=proposal_id, applied=applied)
+        data.record_decisions(
+            conn,
+            tenant_id=tenant,
+            decisions=[
+                data.Decision(
+                    AGENT,
+                    proposal_id,
+                    f"proposal:{proposal_id}:decision",
+                    0,
+                    f"approve_{row.action}",
+                    outcome,
+                    rule,
+                    {"proposal_id": proposal_id, "invoice_id": row.invoice_id, "action": row.action},
+                    row.model,
+                    0,
+                    0,
+                    0,
+                    0,
+                    Decimal(0),
+                    0,
+                    now,
+                )
+            ],
         )
     return done._asdict()
