@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.application import queue_metrics
+from shared.application import queue_metrics, secret_expiry
 from shared.platform.metrics import timer_run
 
 bp = df.Blueprint()
@@ -29,3 +29,10 @@ def queue_depths(timer: func.TimerRequest) -> None:
 def billing_due_probe(timer: func.TimerRequest) -> None:
     with timer_run("billing_due_probe"):
         queue_metrics.record_billing_due(now=datetime.now(UTC))
+
+
+@bp.timer_trigger(arg_name="timer", schedule="0 0 14 * * *", run_on_startup=False, use_monitor=True)
+def secret_expiry_check(timer: func.TimerRequest) -> None:
+    """Daily at 08:00 Querétaro: the rotation reminder (keyvault-secrets-expiring alert)."""
+    with timer_run("secret_expiry_check"):
+        secret_expiry.check_secret_expiry(now=datetime.now(UTC))

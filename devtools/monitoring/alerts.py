@@ -93,6 +93,13 @@ ALERTS: tuple[Alert, ...] = (
         "Fires when the P95 latency over 5 minutes is above the 300 ms performance target; clears at or below it.",
         5 * M, 5 * M, 300,
     ),
+    Alert(
+        "keyvault-secrets-expiring", 3, "gauge_sustained",
+        "Fires when the daily check finds a secret of the inventory that expires within 30 days, has no expiry date "
+        "or is missing from Key Vault (keyvault_secrets_expiring > 0); clears after the first daily check that finds "
+        "none (rotate it: docs/runbook.md).",
+        26 * H, H, 0, metric="keyvault_secrets_expiring",
+    ),
     *(
         Alert(
             f"queue-backlog-{q}", 2, "gauge_sustained",

@@ -186,6 +186,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
                 "| summarize availability = 100.0 * countif(success == true) / count() by location, bin(timestamp, 5m)",
             ),
             gauge("Messages waiting (poison queues included)", "queue_messages_waiting", by="queue"),
+            gauge("Key Vault secrets to rotate (expiring ≤ 30 d, no expiry, missing)", "keyvault_secrets_expiring"),
         ),
     ),
 )  # fmt: skip

@@ -153,6 +153,12 @@ queue_dead_letters_replayed_total = _metric(
     "queue",
     "result",
 )
+keyvault_secrets_expiring = _metric(
+    "keyvault_secrets_expiring",
+    "gauge",
+    "{secret}",
+    "Secrets of the inventory that expire within 30 days, have no expiry date or are missing (sampled daily)",
+)
 queue_messages_waiting = _metric(
     "queue_messages_waiting",
     "gauge",

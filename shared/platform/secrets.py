@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -80,6 +81,27 @@ def get_secret(name: str, default: str | None = None) -> str:
     if default is not None:
         return default
     raise SecretNotFound(f"secret {name!r} not found (env {env_name(name)} or Key Vault)")
+
+
+class ExpiryUnknown(LookupError):
+    """No Key Vault is configured (local runs): secret expiry dates exist only in Key Vault."""
+
+
+def secret_expiry(name: str) -> datetime | None:
+    """When the current version of a Key Vault secret expires (None: it never does), without reading its value.
+    A secret missing from the vault raises SecretNotFound; no vault configured raises ExpiryUnknown."""
+    with _client_lock:
+        client = _vault_client()
+    if client is None:
+        raise ExpiryUnknown(name)
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        properties = client.get_secret(name).properties
+    except ResourceNotFoundError as exc:
+        raise SecretNotFound(name) from exc
+    expires: datetime | None = properties.expires_on
+    return expires
 
 
 def reset_secret_cache() -> None:
