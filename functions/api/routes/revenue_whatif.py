@@ -32,7 +32,17 @@ class WhatIfIn(BaseModel):
     ]
 
 
-@router.post("", status_code=202, summary="Start a tariff what-if over a period's (or a year's) invoices")
+@router.post(
+    "",
+    status_code=202,
+    summary="Start a tariff what-if over a period's (or a year's) invoices",
+    responses={
+        503: {
+            "description": "Sin orquestador durable en esta instancia (reintente; Retry-After)",
+            "content": {"application/problem+json": {}},
+        }
+    },
+)
 async def start(*, p: Caller, body: WhatIfIn) -> JSONResponse:
     args: dict[str, Any] = {
         "principal": p,
