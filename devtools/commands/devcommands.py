@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from cli.runtime import function_host, local_settings, stack
-from devtools.commands import bench, demo, drill, seed, soak
+from devtools.commands import bench, chaos, demo, drill, seed, soak
 from devtools.commands.cfdi_local import local_simulator, throwaway_csd
 from devtools.seeding.reference import TENANT, seed_reference
 from shared.data.migrate import migrate as run_migrations
@@ -72,3 +72,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(bench.bench_app, name="bench")
     app.add_typer(soak.soak_app, name="soak")
     app.add_typer(drill.drill_app, name="drill")
+    app.add_typer(chaos.chaos_app, name="chaos")
