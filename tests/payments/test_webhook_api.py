@@ -126,5 +126,7 @@ def test_spei_confirm_return_and_authentication(api, fresh_db, monkeypatch):
     assert client.post("/api/v1/webhooks/spei", content=_abono(4, good), headers=JSON).status_code == 401
     monkeypatch.setenv("SPEI_ALLOWED_IPS", "10.0.0.0/8, testclient")
     reset_settings_cache()
-    assert client.post("/api/v1/webhooks/spei", content=_abono(5, good), headers=JSON).status_code == 401  # not an address
+    assert (
+        client.post("/api/v1/webhooks/spei", content=_abono(5, good), headers=JSON).status_code == 401
+    )  # not an address
     assert intake._ip_allowed("10.1.2.3", "10.0.0.0/8") and not intake._ip_allowed("11.1.2.3", "10.0.0.0/8")
