@@ -114,12 +114,20 @@ def _bill_args(period: str, back_billing: bool) -> list[str]:
 
 
 def _attempt(
-    *, env: dict[str, str], period: str, back_billing: bool, max_delay: float, rng: random.Random, report: SoakReport
+    *,
+    env: dict[str, str],
+    period: str,
+    back_billing: bool,
+    max_delay: float,
+    rng: random.Random,
+    report: SoakReport,
+    phases: tuple[str, ...] = PHASES,
 ) -> bool:
     """One attempt, killed at a random point of a randomly chosen phase still ahead of the run (starting, billing,
     issuing, stamping); True when it was killed, False when it finished first."""
     owner_url = env["MIGRATIONS_DATABASE_URL"]
-    ahead = PHASES[PHASES.index(_phase(owner_url, period)) :]
+    current = PHASES.index(_phase(owner_url, period))
+    ahead = [p for p in phases if PHASES.index(p) >= current] or list(PHASES[current:])
     target = rng.choice(ahead)
     proc = subprocess.Popen(
         [sys.executable, str(REPO / "manage.py"), *_bill_args(period, back_billing)],
@@ -127,7 +135,7 @@ def _attempt(
         env={**os.environ, **env},
         text=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     while proc.poll() is None and PHASES.index(_phase(owner_url, period)) < PHASES.index(target):
@@ -135,7 +143,9 @@ def _attempt(
     time.sleep(rng.uniform(0.0, max_delay))
     victim = _victim(proc, rng) if proc.poll() is None else None
     if victim is None:
-        proc.wait()
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SoakFailed(f"an unkilled attempt of {period} failed ({proc.returncode}): {err[-2000:]}")
         report.completed_before_kill += 1
         return False
     kind, pid = victim
@@ -150,7 +160,7 @@ def _attempt(
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     _reap_group(proc.pid)
     report.kills += 1
     report.kills_by_target[kind] = report.kills_by_target.get(kind, 0) + 1
@@ -201,6 +211,7 @@ def run_soak(
     max_delay: float = 4.0,
     timeout: float = 900.0,
     max_seconds: float = 3600.0,
+    phases: tuple[str, ...] = PHASES,
 ) -> SoakReport:
     """The soak on an already seeded database (`env` = DATABASE_URL, MIGRATIONS_DATABASE_URL, AzureWebJobsStorage)."""
     rng = random.Random(seed)

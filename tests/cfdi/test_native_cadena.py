@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import random
-import time
 from decimal import Decimal
 
 from cryptography import x509
@@ -141,7 +140,6 @@ def test_native_cadena_equals_sat_xslt_on_generated_invoices(cfdi_signer: CfdiSi
     public_key = cert.public_key()
     number = cfdi_signer.certificate_number
     seen = {"pipes": 0, "global": 0, "egreso": 0, "valid": 0, "discount": 0, "iva_mix": 0, "no_tax": 0}
-    started = time.perf_counter()
     for i in range(N_INVOICES):
         request = _request(rng, issuer, i)
         cfdi = compute_cfdi(request=request)
@@ -175,10 +173,8 @@ def test_native_cadena_equals_sat_xslt_on_generated_invoices(cfdi_signer: CfdiSi
         seen["discount"] += cfdi.discount is not None
         seen["iva_mix"] += len(cfdi.traslados) > 1
         seen["no_tax"] += any(not c.traslados for c in cfdi.concepts)
-    elapsed = time.perf_counter() - started
     # The sample really covers the tricky cases.
     assert all(count >= 50 for count in seen.values()), seen
-    assert elapsed < 60, f"golden test took {elapsed:.1f}s"
 
 
 def test_normalize_space_matches_xpath_rules() -> None:
