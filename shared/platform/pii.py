@@ -72,9 +72,24 @@ def _digits(text: str) -> int:
     return sum(text.count(d) for d in "0123456789")
 
 
+# A canonical UUID (CFDI folio fiscal, ids) carries no personal data, but its last group can read as an RFC
+# (three letters, six digits, three more): UUIDs are left whole and only the text around them is masked.
+_UUID = re.compile(
+    r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
+)
+
+
 def mask_text(text: str) -> str:
     """Mask every CURP, RFC, e-mail and phone inside free text. Cheap gates first (a CURP or RFC has six digits in a
     row, an e-mail an @, a phone ten digits), so ordinary log lines cost a few string scans."""
+    if "-" in text and _UUID.search(text):
+        pieces = _UUID.split(text)
+        uuids = _UUID.findall(text)
+        return "".join(_mask_plain(p) + (uuids[i] if i < len(uuids) else "") for i, p in enumerate(pieces))
+    return _mask_plain(text)
+
+
+def _mask_plain(text: str) -> str:
     if _SIX_DIGITS.search(text):
         text = _CURP.sub(lambda m: mask_value(m.group(0), 4), text)
         text = _RFC.sub(lambda m: mask_value(m.group(0), 3), text)
