@@ -25,13 +25,12 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psutil
 import psycopg
 
-REPO = Path(__file__).resolve().parents[2]
+from devtools.manage_run import REPO, manage_argv, run_manage
 
 
 class SoakFailed(RuntimeError):
@@ -54,18 +53,6 @@ class SoakReport:
 
     def as_json(self) -> str:
         return json.dumps(asdict(self))
-
-
-def _manage(args: list[str], env: dict[str, str], *, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "manage.py"), *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        text=True,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 PHASES = ("starting", "billing", "issuing", "stamping")
@@ -102,7 +89,7 @@ def _victim(proc: subprocess.Popen[str], rng: random.Random) -> tuple[str, int] 
 
 
 def _check_invariants(env: dict[str, str], report: SoakReport, *, timeout: float) -> None:
-    result = _manage(["invariants", "check"], env, timeout=timeout)
+    result = run_manage(["invariants", "check"], env=env, timeout=timeout)
     report.invariant_checks += 1
     if result.returncode != 0:
         report.violations += 1
@@ -130,7 +117,7 @@ def _attempt(
     ahead = [p for p in phases if PHASES.index(p) >= current] or list(PHASES[current:])
     target = rng.choice(ahead)
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "manage.py"), *_bill_args(period, back_billing)],
+        manage_argv(_bill_args(period, back_billing)),
         cwd=REPO,
         env={**os.environ, **env},
         text=True,
@@ -175,12 +162,12 @@ def _reap_group(pgid: int) -> None:
 
 
 def _close_period(env: dict[str, str], period: str, back_billing: bool, *, timeout: float) -> dict[str, Any]:
-    result = _manage(_bill_args(period, back_billing), env, timeout=timeout)
+    result = run_manage(_bill_args(period, back_billing), env=env, timeout=timeout)
     if result.returncode != 0:
         raise SoakFailed(f"the unkilled run of {period} failed: {result.stdout[-2000:]} {result.stderr[-2000:]}")
     outcome: dict[str, Any] = json.loads(result.stdout[result.stdout.index("{") :])
     if outcome.get("not_issued"):  # held by the review policy: approve it, as an analyst would
-        approved = _manage(["billing", "approve", "--run", str(outcome["run_id"])], env, timeout=timeout)
+        approved = run_manage(["billing", "approve", "--run", str(outcome["run_id"])], env=env, timeout=timeout)
         if approved.returncode != 0:
             raise SoakFailed(f"approving {period} failed: {approved.stderr[-2000:]}")
     return outcome

@@ -19,7 +19,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 import psycopg
 
 from devtools.devstack.postgres import Cluster, find_bindir, free_port, start_cluster
+from devtools.manage_run import run_manage
 
 REPO = Path(__file__).resolve().parents[2]
 FINGERPRINT_TABLES = ("invoices", "invoice_lines", "account_movements", "cfdi_documents", "domain_events")
@@ -63,15 +63,7 @@ def _as_server(args: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
 
 
 def _manage(args: list[str], env: dict[str, str], timeout: float) -> str:
-    result = subprocess.run(
-        [sys.executable, str(REPO / "manage.py"), *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        text=True,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
+    result = run_manage(args, env=env, timeout=timeout)
     if result.returncode != 0:
         raise DrillFailed(
             f"manage.py {' '.join(args)} exited {result.returncode}: {result.stdout[-1500:]} {result.stderr[-1500:]}"
